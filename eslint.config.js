@@ -1,0 +1,21 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/results/**', '**/.cache/**', '**/coverage/**', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': ['error', { allow: [] }],
+    },
+  },
+  {
+    // Front ends and scripts talk to a terminal; the libraries never print.
+    files: ['packages/cli/**', 'benchmarks/**', 'scripts/**', '**/*.test.ts', '**/test/**', 'packages/server/src/page/**'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,2 @@
+// @pixsearch/core/clip — CLIP embedder on onnxruntime-node + sharp (loads native modules).
+export {};

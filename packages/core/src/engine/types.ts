@@ -1,0 +1,167 @@
+import type { BackendName } from '../vector-index.js';
+import type { Embedder, ImageInput } from '../embedder.js';
+
+/** Options for {@link SearchEngine.open}. */
+export interface EngineOptions {
+  /** Directory holding the catalog (SQLite), embeddings and index files. Created if missing. */
+  dataDir: string;
+  /** Image folders to index (absolute or relative to cwd). May be empty for search-only use; when omitted, the roots stored in the catalog are used. */
+  roots?: string[];
+  /** Model: a bundle folder or a hub id (e.g. `Xenova/clip-vit-base-patch32`). Default: the catalog's model, else the default model. */
+  model?: string;
+  /** Vector backend. Default: the catalog's backend, else `faiss-flat`. */
+  backend?: BackendName;
+  /** Backend build parameters (e.g. `{ M: 16 }`). */
+  backendParams?: Record<string, number | string>;
+  /** Images per embedding batch (default 16). */
+  batchSize?: number;
+  /** Intra-op threads for the model (default: all cores). */
+  threads?: number;
+  /** Execution device for the model (default `cpu`). */
+  device?: 'cpu' | 'cuda';
+  /** Extra ignore globs (picomatch, matched against root-relative paths). */
+  ignore?: string[];
+  /** Model cache folder for hub downloads (default `PIXSEARCH_CACHE` or the XDG cache dir). */
+  cacheDir?: string;
+  /** Inject an embedder (tests, custom models); the engine does not close an injected embedder. */
+  embedder?: Embedder;
+  /** Open for reading only: no sync, and no lock contention with a writer. */
+  readOnly?: boolean;
+  /** Model download progress (bytes). */
+  onDownloadProgress?: (p: { file: string; received: number; total: number | undefined }) => void;
+}
+
+/** Options common to every search call. */
+export interface SearchOptions {
+  /** Results to return, 1..1000 (default 30). */
+  k?: number;
+  /** Results to skip (pagination), ≥ 0 (default 0). */
+  offset?: number;
+  /** Minimum cosine score (default 0.1). */
+  threshold?: number;
+  /** Keep only results within this distance of the best score (e.g. 0.05); default none. */
+  relativeThreshold?: number;
+  /** Keep only images whose root-relative path starts with this prefix. */
+  pathPrefix?: string;
+  /** Backend search parameters passed through (nprobe, efSearch, expansion). */
+  params?: { nprobe?: number; efSearch?: number; expansion?: number };
+}
+
+/** One term of a combined query. Weights default to 1; negative weights subtract. */
+export type QueryTerm =
+  | { text: string; weight?: number }
+  | { image: ImageInput; weight?: number }
+  | { imageId: number; weight?: number };
+
+/** One search result. */
+export interface SearchHit {
+  /** Catalog id of the image (stable across syncs). */
+  id: number;
+  /** Absolute path of the root folder the image lives in. */
+  root: string;
+  /** Path relative to its root, with `/` separators. */
+  path: string;
+  /** Cosine similarity to the query, higher is better. */
+  score: number;
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** Time spent per stage of a search, milliseconds. */
+export interface SearchTimings {
+  embed: number;
+  search: number;
+  catalog: number;
+  total: number;
+}
+
+export interface SearchResponse {
+  results: SearchHit[];
+  /** Hits that passed the filters before offset/k were applied, when known (bounded by the over-fetch). */
+  total?: number;
+  timings: SearchTimings;
+}
+
+/** Progress events of `sync()`. */
+export interface SyncProgress {
+  phase: 'scan' | 'hash' | 'embed' | 'index' | 'done';
+  /** Items done in this phase. */
+  done: number;
+  /** Items in this phase, when known. */
+  total: number | undefined;
+  /** Items per second in this phase. */
+  rate: number;
+  /** Estimated seconds left in this phase, when known. */
+  etaSeconds: number | undefined;
+  /** Current file (root-relative), when relevant. */
+  current?: string;
+}
+
+/** Summary returned by `sync()`. */
+export interface SyncSummary {
+  added: number;
+  updated: number;
+  moved: number;
+  removed: number;
+  unchanged: number;
+  skipped: number;
+  /** Images actually run through the model. */
+  embedded: number;
+  durationMs: number;
+  /** True when the sync stopped early through its AbortSignal (what was committed is kept). */
+  aborted: boolean;
+  /** Files skipped in this sync, with reasons. */
+  skippedFiles: SkippedFile[];
+}
+
+export interface SkippedFile {
+  root: string;
+  path: string;
+  /** Short reason code, e.g. `unsupported-format`, `truncated`, `empty`, `too-large`, `unreadable`. */
+  reason: string;
+  /** Human-readable detail. */
+  message: string;
+}
+
+/** Catalog row of one image. */
+export interface ImageRecord {
+  id: number;
+  root: string;
+  path: string;
+  /** Absolute path on disk. */
+  absPath: string;
+  size: number;
+  mtimeMs: number;
+  hash: string;
+  width: number;
+  height: number;
+  format: string;
+  status: 'indexed' | 'skipped' | 'failed';
+  reason: string | null;
+}
+
+/** What `stats()` returns. */
+export interface EngineStats {
+  dataDir: string;
+  roots: string[];
+  model: string;
+  dimension: number;
+  backend: BackendName;
+  backendParams: Record<string, number | string>;
+  images: { indexed: number; skipped: number; failed: number };
+  /** Vectors in the live index. */
+  indexSize: number;
+  /** ISO time of the last completed sync, if any. */
+  lastSync: string | null;
+  skipped: SkippedFile[];
+  /** Bytes used by the data directory. */
+  dataDirBytes: number;
+}
+
+/** Events emitted by the engine (it never prints). */
+export interface EngineEvents {
+  progress: [SyncProgress];
+  /** A non-fatal problem worth telling the user (e.g. index rebuilt from stored embeddings). */
+  warning: [string];
+}

@@ -1,0 +1,164 @@
+/**
+ * Typed errors shared by every pixsearch package. Each carries a stable `code` (for JSON APIs
+ * and exit codes), a message a user can act on, and, where one exists, the `cause`.
+ */
+export class PixsearchError extends Error {
+  /** Stable machine-readable code, e.g. `DIMENSION_MISMATCH`. */
+  readonly code: string;
+  /** Optional hint: what the user can do about it (one line). */
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** A vector (or a batch) whose length does not match the index or model dimension. */
+export class DimensionMismatchError extends PixsearchError {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+    what = 'vector',
+  ) {
+    super('DIMENSION_MISMATCH', `${what} has dimension ${actual}, expected ${expected}`);
+  }
+}
+
+/** A vector containing NaN or ±Infinity, or otherwise unusable (e.g. a zero vector for cosine). */
+export class InvalidVectorError extends PixsearchError {
+  constructor(
+    message: string,
+    /** Row of the offending vector in the batch, when known. */
+    readonly row?: number,
+  ) {
+    super('INVALID_VECTOR', message);
+  }
+}
+
+/** An argument outside its documented range (ids, k, parameters, options). */
+export class InvalidArgumentError extends PixsearchError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+/** An id that is already present where the operation requires it to be new, or absent where required. */
+export class DuplicateIdError extends PixsearchError {
+  constructor(readonly id: number) {
+    super('DUPLICATE_ID', `id ${id} is already in the index`);
+  }
+}
+
+/** An index file or directory that is truncated, garbled, or disagrees with its manifest. */
+export class IndexCorruptError extends PixsearchError {
+  constructor(
+    readonly path: string,
+    reason: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('INDEX_CORRUPT', `index at ${path} is unusable: ${reason}`, {
+      ...options,
+      hint: 'rebuild the index from the stored embeddings (pixsearch index --rebuild)',
+    });
+  }
+}
+
+/** The backend cannot do this operation (see its `capabilities`). */
+export class UnsupportedOperationError extends PixsearchError {
+  constructor(
+    readonly backend: string,
+    readonly operation: string,
+    reason?: string,
+  ) {
+    super('UNSUPPORTED_OPERATION', `backend "${backend}" does not support ${operation}${reason ? `: ${reason}` : ''}`);
+  }
+}
+
+/** A backend, model runtime or other optional native package is not installed or failed to load. */
+export class DependencyMissingError extends PixsearchError {
+  constructor(
+    readonly packageName: string,
+    what: string,
+    options: { cause?: unknown; hint?: string } = {},
+  ) {
+    super('DEPENDENCY_MISSING', `${what} needs the package "${packageName}", which could not be loaded`, {
+      hint: options.hint ?? `install it: pnpm add ${packageName}`,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+  }
+}
+
+/** An operation on an object whose `close()` was already called. */
+export class ClosedError extends PixsearchError {
+  constructor(what: string) {
+    super('CLOSED', `${what} is closed`);
+  }
+}
+
+/** A model bundle that is missing files, has unexpected graph inputs/outputs, or inconsistent configs. */
+export class ModelBundleError extends PixsearchError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('MODEL_BUNDLE', message, options);
+  }
+}
+
+/** A model that must be downloaded but cannot be (offline, HTTP error): says which files go where. */
+export class ModelDownloadError extends PixsearchError {
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super('MODEL_DOWNLOAD', message, options);
+  }
+}
+
+/** An image that cannot be decoded, is empty, truncated, too large, or of an unsupported format. */
+export class ImageDecodeError extends PixsearchError {
+  constructor(
+    readonly source: string,
+    /** Short machine-friendly reason, e.g. `unsupported-format`, `truncated`, `too-large`, `empty`. */
+    readonly reason: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('IMAGE_DECODE', `${source}: ${message}`, options);
+  }
+}
+
+/** The data directory is used by another pixsearch process. */
+export class DataDirInUseError extends PixsearchError {
+  constructor(
+    readonly dataDir: string,
+    readonly pid?: number,
+  ) {
+    super('DATA_DIR_IN_USE', `data directory ${dataDir} is in use by another pixsearch process${pid ? ` (pid ${pid})` : ''}`, {
+      hint: 'stop the other process, or pass a different --data-dir',
+    });
+  }
+}
+
+/** The index/catalog was built with a different model than the one configured. */
+export class ModelMismatchError extends PixsearchError {
+  constructor(
+    readonly indexedWith: string,
+    readonly configured: string,
+  ) {
+    super('MODEL_MISMATCH', `the library was indexed with model "${indexedWith}", but "${configured}" is configured`, {
+      hint: `re-embed with the new model (pixsearch index --model ${configured} --reembed), or keep --model ${indexedWith}`,
+    });
+  }
+}
+
+/** An id, image or other object that does not exist. */
+export class NotFoundError extends PixsearchError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+/** The operation was aborted through an AbortSignal. */
+export class AbortedError extends PixsearchError {
+  constructor(what = 'operation') {
+    super('ABORTED', `${what} was aborted`);
+  }
+}

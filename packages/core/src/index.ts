@@ -1,0 +1,10 @@
+// @pixsearch/core: interfaces, errors and helpers. Loads no native module: the CLIP embedder
+// (`@pixsearch/core/clip`), the model generator (`/model-generator`), the engine (`/engine`)
+// and the conformance suite (`/testing`) are separate entry points.
+export * from './errors.js';
+export type * from './vector-index.js';
+export type * from './embedder.js';
+export { BACKENDS, BACKEND_PACKAGES, createIndex, getBackend, isBackendName, loadIndex, registerBackend } from './index-registry.js';
+export { MANIFEST_FILE, indexDataFile, readIndexManifest, saveIndexDir, sha256File, type DataFileWriter } from './index-files.js';
+export { checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
+export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';

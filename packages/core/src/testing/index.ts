@@ -1,0 +1,2 @@
+// @pixsearch/core/testing — the VectorIndex conformance suite and test data helpers.
+export {};
