@@ -10,12 +10,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-console': ['error', { allow: [] }],
+      'no-console': 'error',
     },
   },
   {
     // Front ends and scripts talk to a terminal; the libraries never print.
-    files: ['packages/cli/**', 'benchmarks/**', 'scripts/**', '**/*.test.ts', '**/test/**', 'packages/server/src/page/**'],
+    files: ['packages/cli/**', 'benchmarks/**', 'scripts/**', '**/scripts/**', 'packages/core/src/testing/**', '**/*.test.ts', '**/test/**', 'packages/server/src/page/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,2 +1,4 @@
 // @pixsearch/core/testing — the VectorIndex conformance suite and test data helpers.
-export {};
+// Imports vitest: use it from test files only.
+export { describeVectorIndexConformance, type ConformanceCase, type ConformanceOptions } from './conformance.js';
+export { clusterModel, clusteredDataset, exactTopK, gaussian, mulberry32, recallAtK, sampleClusters, type ClusterModel, type ClusteredOptions } from './datasets.js';
