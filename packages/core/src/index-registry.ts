@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DependencyMissingError, InvalidArgumentError, IndexCorruptError } from './errors.js';
 import { readIndexManifest } from './index-files.js';
 import type { BackendFactory, BackendName, CreateIndexOptions, VectorIndex } from './vector-index.js';
@@ -35,7 +38,7 @@ export async function getBackend(backend: string): Promise<BackendFactory> {
   const pkg = BACKEND_PACKAGES[backend];
   let mod: { backends?: BackendFactory[] };
   try {
-    mod = (await import(pkg)) as { backends?: BackendFactory[] };
+    mod = await importAdapter(pkg);
   } catch (cause) {
     throw new DependencyMissingError(pkg, `the "${backend}" backend`, { cause });
   }
@@ -43,6 +46,30 @@ export async function getBackend(backend: string): Promise<BackendFactory> {
   const factory = registry.get(backend);
   if (!factory) throw new DependencyMissingError(pkg, `the "${backend}" backend (the package does not register it)`);
   return factory;
+}
+
+/**
+ * Imports an adapter package by name: from core's own location first, then from the
+ * application's (its entry script, then the working directory). Under pnpm the adapters are
+ * dependencies of the application (cli, server, benchmarks), which core's own node_modules
+ * cannot see. `createRequire().resolve` honours `--conditions`, so source runs stay on sources.
+ */
+async function importAdapter(pkg: string): Promise<{ backends?: BackendFactory[] }> {
+  try {
+    return (await import(pkg)) as { backends?: BackendFactory[] };
+  } catch (first) {
+    for (const from of [process.argv[1], path.join(process.cwd(), 'package.json')]) {
+      if (!from) continue;
+      let resolved: string;
+      try {
+        resolved = createRequire(path.resolve(from)).resolve(pkg);
+      } catch {
+        continue;
+      }
+      return (await import(pathToFileURL(resolved).href)) as { backends?: BackendFactory[] };
+    }
+    throw first;
+  }
 }
 
 /** Creates an empty index. The caller owns it and must `close()` it. */

@@ -1,0 +1,95 @@
+// Seeded test data: unit vectors around random cluster centres (CLIP embeddings cluster too).
+
+/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+function normalize(v: Float32Array, d: number): Float32Array {
+  for (let o = 0; o < v.length; o += d) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += v[o + j]! * v[o + j]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) v[o + j]! *= inv;
+  }
+  return v;
+}
+
+/** `n` unit vectors of dimension `d` around `clusters` centres, with per-component noise `spread`. */
+export function clustered(n: number, d: number, seed: number, clusters = 64, spread = 0.6): Float32Array {
+  const r = rng(seed);
+  const centres = normalize(Float32Array.from({ length: clusters * d }, () => gauss(r)), d);
+  const out = new Float32Array(n * d);
+  const noise = spread / Math.sqrt(d);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(r() * clusters);
+    for (let j = 0; j < d; j++) out[i * d + j] = centres[c * d + j]! + noise * gauss(r);
+  }
+  return normalize(out, d);
+}
+
+/** `n` independent uniform-on-sphere unit vectors. */
+export function randomUnit(n: number, d: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return normalize(Float32Array.from({ length: n * d }, () => gauss(r)), d);
+}
+
+/** Ids 0..n−1 shifted by `offset`. */
+export function seqIds(n: number, offset = 0): number[] {
+  return Array.from({ length: n }, (_, i) => i + offset);
+}
+
+/** Mean share of `truth` ids (top-k per query) found in `got`. */
+export function recallAt(got: { ids: number[] }[], truth: { ids: number[] }[], k: number): number {
+  let hit = 0;
+  let total = 0;
+  for (let q = 0; q < truth.length; q++) {
+    const t = new Set(truth[q]!.ids.slice(0, k));
+    for (const id of got[q]!.ids.slice(0, k)) if (t.has(id)) hit++;
+    total += t.size;
+  }
+  return total === 0 ? 1 : hit / total;
+}
+
+/** Exact top-`k` by brute force in JS over the rows of `base` whose id (via `idOf`) is not skipped. */
+export function bruteForce(
+  base: Float32Array,
+  d: number,
+  query: Float32Array,
+  k: number,
+  metric: 'cosine' | 'l2',
+  idOf: (row: number) => number | undefined = (r) => r,
+): { ids: number[]; scores: number[] } {
+  const scored: { id: number; s: number }[] = [];
+  for (let r = 0; r < base.length / d; r++) {
+    const id = idOf(r);
+    if (id === undefined) continue;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      if (metric === 'cosine') s += base[r * d + j]! * query[j]!;
+      else s -= (base[r * d + j]! - query[j]!) ** 2;
+    }
+    scored.push({ id, s });
+  }
+  scored.sort((a, b) => b.s - a.s);
+  const top = scored.slice(0, k);
+  return { ids: top.map((x) => x.id), scores: top.map((x) => x.s) };
+}
+
+/** Rows `rows` of a row-major matrix, as a new Float32Array. */
+export function pickRows(m: Float32Array, d: number, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => out.set(m.subarray(r * d, (r + 1) * d), i * d));
+  return out;
+}
