@@ -1,1 +1,10 @@
-export {};
+// @pixsearch/server — the HTTP API and search page over a SearchEngine.
+export { createApp, type AppOptions, type PixsearchApp } from './app.js';
+export { startServer, DEFAULT_HOST, DEFAULT_PORT, type RunningServer, type StartServerOptions } from './server.js';
+export type { EngineLike } from './engine-like.js';
+export { generateToken, isLoopbackHost } from './security.js';
+export { LIMITS } from './schemas.js';
+export { sniffImageType, type SniffedType } from './sniff.js';
+export { Limiter, OverloadedError } from './limiter.js';
+export { ThumbnailCache, type ThumbnailCacheOptions } from './thumbnails.js';
+export { buildOpenApi } from './openapi.js';

@@ -1,0 +1,156 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ServerContext } from './context.js';
+import type { EngineLike } from './engine-like.js';
+import { errorResponse, type ErrorBody } from './http-errors.js';
+import { Limiter } from './limiter.js';
+import { buildOpenApi } from './openapi.js';
+import { imageRoutes } from './routes/images.js';
+import { pageRoutes } from './routes/page.js';
+import { searchRoutes } from './routes/search.js';
+import { syncRoutes } from './routes/sync.js';
+import { LIMITS } from './schemas.js';
+import { hostCheck, originCheck, tokenAuth } from './security.js';
+import { StatsCache } from './stats-cache.js';
+import { SyncController } from './sync-controller.js';
+import { ThumbnailCache } from './thumbnails.js';
+
+/** Options for {@link createApp}. Every limit has a safe default. */
+export interface AppOptions {
+  /** When set, every request except the page's static files needs this token (bearer header, or the cookie set by `/?token=`). */
+  token?: string;
+  /**
+   * Host names (without port) the server answers to; others get 403 (DNS-rebinding defence).
+   * `true` allows any. Default: any when a token is set, else the loopback names only.
+   */
+  allowedHosts?: readonly string[] | true;
+  /** Origins allowed to call `/api` from other sites (CORS). Default: none, no CORS headers. */
+  corsOrigins?: readonly string[];
+  /** Thumbnail cache folder. Default `<engine dataDir>/thumbnails`. */
+  thumbnailDir?: string;
+  /** Largest image upload, bytes (default 20 MiB). */
+  maxUploadBytes?: number;
+  /** Engine queries (model runs + index searches) running at once (default 1; see {@link Limiter}). */
+  searchConcurrency?: number;
+  /** Engine queries allowed to wait before new ones get 503 (default 256). */
+  maxQueuedSearches?: number;
+  /** Thumbnails generated at once (default 2). */
+  thumbnailConcurrency?: number;
+  /** Concurrent `/api/sync/events` listeners (default 32). */
+  maxSseClients?: number;
+  /** SSE heartbeat interval, ms (default 15000). */
+  heartbeatMs?: number;
+  /** Rewrites a text query before `engine.search`, e.g. the engine's combined-query parser. */
+  parseQuery?: ServerContext['parseQuery'];
+  /** Called with every unexpected error (the client only sees a generic 500). The server never prints. */
+  onError?: (err: unknown) => void;
+}
+
+/** The Hono app plus `shutdown()`, which aborts a server-started sync and ends SSE streams. */
+export type PixsearchApp = Hono & {
+  /** Aborts a sync started through the API (committed work is kept), ends event streams. Does not close the engine. */
+  shutdown(): Promise<void>;
+};
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * The pixsearch HTTP app (JSON API under `/api`, the search page at `/`). Use it without a
+ * socket (`app.request()`) or serve it with {@link startServer}. The caller owns `engine` and
+ * closes it after calling `app.shutdown()`.
+ */
+export function createApp(engine: EngineLike, options: AppOptions = {}): PixsearchApp {
+  const version = packageVersion();
+  const stats = new StatsCache(engine);
+  const ctx: ServerContext = {
+    engine,
+    searchLimiter: new Limiter(options.searchConcurrency ?? 1, options.maxQueuedSearches ?? 256, 'searches'),
+    thumbnails: new ThumbnailCache(
+      options.thumbnailDir ?? (async () => path.join((await stats.get()).dataDir, 'thumbnails')),
+      { concurrency: options.thumbnailConcurrency ?? 2 },
+    ),
+    sync: new SyncController(engine, () => stats.invalidate()),
+    stats,
+    version,
+    maxUploadBytes: options.maxUploadBytes ?? LIMITS.maxUploadBytes,
+    maxSseClients: options.maxSseClients ?? 32,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    parseQuery: options.parseQuery,
+  };
+  const corsOrigins = options.corsOrigins ?? [];
+  const allowedHosts = options.allowedHosts ?? (options.token ? true : LOOPBACK_NAMES);
+
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && !(err.status >= 500)) {
+      const body: ErrorBody = { error: { code: `HTTP_${err.status}`, message: err.message || 'request refused' } };
+      return c.json(body, err.status);
+    }
+    const { status, body } = errorResponse(err);
+    if (status >= 500 && body.error.code === 'INTERNAL') options.onError?.(err);
+    if (status === 503) c.header('Retry-After', '1');
+    return c.json(body, status);
+  });
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith('/api/') || c.req.path === '/api') {
+      return c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404);
+    }
+    return c.text('Not found', 404);
+  });
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'blob:', 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      // Plain HTTP on a LAN or loopback: HSTS would only get in the way.
+      strictTransportSecurity: false,
+      xFrameOptions: 'DENY',
+      crossOriginResourcePolicy: corsOrigins.length > 0 ? 'cross-origin' : 'same-origin',
+      permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
+      // Route handlers may set their own (stricter) CSP, e.g. for original images.
+      overwrite: false,
+    }),
+  );
+  app.use(hostCheck(allowedHosts));
+  if (corsOrigins.length > 0) {
+    app.use('/api/*', cors({ origin: [...corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
+  }
+  app.use(originCheck(corsOrigins));
+  if (options.token !== undefined) {
+    if (options.token.length < 16) throw new RangeError('token must be at least 16 characters');
+    app.use(tokenAuth(options.token));
+  }
+
+  const openapi = JSON.stringify(buildOpenApi(version));
+  app.get('/api/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' }));
+  searchRoutes(app, ctx);
+  imageRoutes(app, ctx);
+  syncRoutes(app, ctx);
+  pageRoutes(app, ctx);
+
+  return Object.assign(app, { shutdown: () => ctx.sync.shutdown() });
+}

@@ -1,0 +1,23 @@
+import type { EngineLike } from './engine-like.js';
+import type { Limiter } from './limiter.js';
+import type { StatsCache } from './stats-cache.js';
+import type { SyncController } from './sync-controller.js';
+import type { ThumbnailCache } from './thumbnails.js';
+
+/** Resolved settings and shared services handed to every route module. */
+export interface ServerContext {
+  engine: EngineLike;
+  /** Bounds concurrent engine queries (model runs, index searches). */
+  searchLimiter: Limiter;
+  thumbnails: ThumbnailCache;
+  sync: SyncController;
+  /** `engine.stats()`, shared for a few seconds and refreshed after syncs. */
+  stats: StatsCache;
+  /** Server package version. */
+  version: string;
+  maxUploadBytes: number;
+  maxSseClients: number;
+  heartbeatMs: number;
+  /** Rewrites a text query before `engine.search` (e.g. the engine's combined-query parser). */
+  parseQuery: ((text: string) => Parameters<EngineLike['search']>[0]) | undefined;
+}

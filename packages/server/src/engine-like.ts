@@ -1,0 +1,32 @@
+import type { ImageInput } from '@pixsearch/core';
+import type {
+  EngineEvents,
+  EngineStats,
+  ImageRecord,
+  QueryTerm,
+  SearchOptions,
+  SearchResponse,
+  SyncSummary,
+} from '@pixsearch/core/engine';
+
+/**
+ * The part of `SearchEngine` (`@pixsearch/core/engine`) the server uses. The server never
+ * opens or closes the engine: whoever passes it in owns it and closes it after the server.
+ */
+export interface EngineLike {
+  /** Text query or combined weighted terms. */
+  search(query: string | QueryTerm[], options?: SearchOptions): Promise<SearchResponse>;
+  /** Query by an image: encoded bytes (an upload) or a path. */
+  searchByImage(image: ImageInput, options?: SearchOptions): Promise<SearchResponse>;
+  /** Images similar to a catalogued one (by id). */
+  similar(id: number, options?: SearchOptions): Promise<SearchResponse>;
+  /** Catalog row of one image, or undefined when no such id exists. */
+  getImage(id: number): ImageRecord | undefined;
+  stats(): EngineStats | Promise<EngineStats>;
+  /** Incremental sync of the roots; rejects when one already runs. */
+  sync(options?: { signal?: AbortSignal }): Promise<SyncSummary>;
+  /** True while a sync runs (started by anyone in this process). */
+  readonly isSyncing: boolean;
+  on<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void): unknown;
+  off<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void): unknown;
+}

@@ -1,0 +1,173 @@
+/**
+ * The OpenAPI 3.1 document of the API, generated from the zod schemas in `schemas.ts`
+ * (request validators and response shapes), served at `/api/openapi.json`.
+ */
+import { z } from 'zod';
+import {
+  ErrorSchema,
+  IdParamSchema,
+  LIMITS,
+  SearchParamsSchema,
+  SearchResponseSchema,
+  StatusSchema,
+  SyncStartedSchema,
+  TextSearchQuerySchema,
+  ThumbnailQuerySchema,
+  UploadFormSchema,
+} from './schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const json = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    reused: 'inline',
+    override: (ctx) => {
+      const s = ctx.jsonSchema as JsonSchema;
+      // Numeric query parameters are validated as strings first; document them as numbers.
+      if (s.type === 'integer' || s.type === 'number') delete s.pattern;
+    },
+  }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+function parameters(schema: z.ZodObject, where: 'query' | 'path'): JsonSchema[] {
+  const json = schemaOf(schema, 'input');
+  const props = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required as string[] | undefined) ?? []);
+  return Object.entries(props).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return { name, in: where, required: where === 'path' || required.has(name), ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: schemaOf(schema, 'output') } } });
+const err = (description: string) => json(ErrorSchema, description);
+
+const commonErrors = {
+  '401': err('Missing or wrong bearer token (only when the server requires one).'),
+  '403': err('Host or Origin not allowed.'),
+};
+
+const searchErrors = {
+  '400': err('Invalid parameter; `error.field` names it.'),
+  ...commonErrors,
+  '503': err('Too many searches waiting (retry shortly).'),
+};
+
+/** Builds the OpenAPI document; `version` is the server package version. */
+export function buildOpenApi(version: string): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'pixsearch',
+      version,
+      description:
+        'Search your own images with natural language or by example. Images are served only by catalog id. ' +
+        'When the server is bound to a non-loopback address every request needs `Authorization: Bearer <token>`.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    },
+    security: [{}, { bearer: [] }],
+    paths: {
+      '/api/search': {
+        get: {
+          summary: 'Text search (also combined queries)',
+          operationId: 'search',
+          parameters: parameters(TextSearchQuerySchema, 'query'),
+          responses: { '200': json(SearchResponseSchema, 'Ranked results.'), ...searchErrors },
+        },
+      },
+      '/api/search/image': {
+        post: {
+          summary: 'Search by an uploaded image',
+          operationId: 'searchByImage',
+          parameters: parameters(SearchParamsSchema, 'query'),
+          requestBody: {
+            required: true,
+            description: `The image as a multipart field \`image\`, or as the raw body with an image content type. At most ${LIMITS.maxUploadBytes} bytes; the type is recognised from the bytes.`,
+            content: {
+              'multipart/form-data': { schema: schemaOf(UploadFormSchema, 'input') },
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'image/*': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+          responses: {
+            '200': json(SearchResponseSchema, 'Ranked results.'),
+            ...searchErrors,
+            '413': err('Upload larger than the limit.'),
+            '415': err('Not an image type the server decodes (sniffed from the bytes).'),
+            '422': err('The image could not be decoded.'),
+          },
+        },
+      },
+      '/api/images/{id}': {
+        get: {
+          summary: 'The original image file',
+          operationId: 'getImage',
+          parameters: parameters(IdParamSchema, 'path'),
+          responses: {
+            '200': { description: 'The file, with its content type, ETag and Last-Modified.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+            '304': { description: 'Not modified (If-None-Match matched the ETag).' },
+            '400': err('The id is not a number.'),
+            ...commonErrors,
+            '404': err('No such image, or its file is gone.'),
+          },
+        },
+      },
+      '/api/images/{id}/thumbnail': {
+        get: {
+          summary: 'A WebP thumbnail (generated once, cached on disk)',
+          operationId: 'getThumbnail',
+          parameters: [...parameters(IdParamSchema, 'path'), ...parameters(ThumbnailQuerySchema, 'query')],
+          responses: {
+            '200': { description: 'The thumbnail.', content: { 'image/webp': { schema: { type: 'string', format: 'binary' } } } },
+            '304': { description: 'Not modified.' },
+            '400': err('Bad id or size.'),
+            ...commonErrors,
+            '404': err('No such image.'),
+            '422': err('The image could not be decoded.'),
+          },
+        },
+      },
+      '/api/images/{id}/similar': {
+        get: {
+          summary: 'Images similar to a catalogued one',
+          operationId: 'similar',
+          parameters: [...parameters(IdParamSchema, 'path'), ...parameters(SearchParamsSchema, 'query')],
+          responses: { '200': json(SearchResponseSchema, 'Ranked results.'), ...searchErrors, '404': err('No such image.') },
+        },
+      },
+      '/api/status': {
+        get: {
+          summary: 'Library, model, backend and sync state',
+          operationId: 'status',
+          responses: { '200': json(StatusSchema, 'Status.'), ...commonErrors },
+        },
+      },
+      '/api/sync': {
+        post: {
+          summary: 'Start an incremental sync',
+          operationId: 'startSync',
+          responses: { '202': json(SyncStartedSchema, 'Started; follow /api/sync/events.'), ...commonErrors, '409': err('A sync is already running.') },
+        },
+      },
+      '/api/sync/events': {
+        get: {
+          summary: 'Sync progress as server-sent events',
+          operationId: 'syncEvents',
+          description:
+            'Events: `state` (on connect: the SyncState), `progress` (SyncProgress, at most ~10/s), `done` (SyncSummary), `error` ({code, message}), `warning` ({message}); a `: ping` comment every 15 s.',
+          responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...commonErrors, '503': err('Too many listeners.') },
+        },
+      },
+      '/api/openapi.json': {
+        get: { summary: 'This document', operationId: 'openapi', responses: { '200': { description: 'OpenAPI 3.1 document.' } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,695 @@
+// pixsearch search page: plain ES module, no dependencies, no build step.
+// Talks only to this server's JSON API; builds every node with textContent (never innerHTML).
+/* global document, window, fetch, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle */
+
+const PAGE_SIZE = 48;
+const PHASES = { scan: 'Scanning folders', hash: 'Checking changes', embed: 'Embedding images', index: 'Updating the index', done: 'Finishing' };
+
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
+const el = (tag, cls, text) => {
+  const n = document.createElement(tag);
+  if (cls) n.className = cls;
+  if (text !== undefined) n.textContent = text;
+  return n;
+};
+
+const ui = {
+  form: $('search-form'),
+  q: $('q'),
+  pick: $('pick'),
+  file: $('file'),
+  statusText: $('status-text'),
+  sync: $('sync'),
+  syncbar: $('syncbar'),
+  syncFill: $('syncbar-fill'),
+  syncText: $('syncbar-text'),
+  toolbar: $('toolbar'),
+  chip: $('query-chip'),
+  count: $('result-count'),
+  minScore: $('min-score'),
+  minScoreValue: $('min-score-value'),
+  message: $('message'),
+  grid: $('grid'),
+  sentinel: $('sentinel'),
+  more: $('more'),
+  lb: $('lightbox'),
+  lbImg: $('lb-img'),
+  lbPath: $('lb-path'),
+  lbMeta: $('lb-meta'),
+  lbSimilar: $('lb-similar'),
+  lbOpen: $('lb-open'),
+  lbClose: $('lb-close'),
+  lbPrev: $('lb-prev'),
+  lbNext: $('lb-next'),
+  drop: $('drop'),
+  toast: $('toast'),
+};
+
+const maxUpload = Number(document.body.dataset.maxUpload || 20 * 1024 * 1024);
+const welcome = ui.message.firstElementChild ? ui.message.firstElementChild.cloneNode(true) : null;
+
+/**
+ * @typedef {{ id: number, root: string, path: string, score: number, width: number, height: number, format: string, thumbnailUrl: string, imageUrl: string }} Result
+ * @typedef {{ kind: 'text', q: string } | { kind: 'image', file: File, preview: string } | { kind: 'similar', id: number, label: string }} Mode
+ */
+const state = {
+  /** @type {Mode | null} */ mode: null,
+  /** @type {Result[]} */ results: [],
+  /** @type {number | null} */ nextOffset: null,
+  /** @type {number | undefined} */ total: undefined,
+  loading: false,
+  gen: 0,
+  minScore: 0.1,
+  lbIndex: -1,
+  indexed: Number(document.body.dataset.indexed || 0),
+};
+
+// ------------------------------------------------------------------ API
+
+class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(url, init) {
+  let res;
+  try {
+    res = await fetch(url, { credentials: 'same-origin', ...init });
+  } catch {
+    throw new ApiError('The server cannot be reached.', 0, 'NETWORK');
+  }
+  const type = res.headers.get('content-type') || '';
+  const body = type.includes('application/json') ? await res.json().catch(() => null) : null;
+  if (!res.ok) {
+    const err = body && body.error;
+    throw new ApiError(err ? err.message : `HTTP ${res.status}`, res.status, err ? err.code : 'HTTP');
+  }
+  return body;
+}
+
+function fmtScore(s) {
+  return s.toFixed(3);
+}
+
+function fileName(path) {
+  const i = path.lastIndexOf('/');
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+// ------------------------------------------------------------------ URL state
+
+function modeFromUrl() {
+  const p = new URLSearchParams(location.search);
+  const min = Number(p.get('min'));
+  if (p.has('min') && Number.isFinite(min)) setMinScore(min);
+  const similar = p.get('similar');
+  if (similar && /^\d+$/.test(similar)) return { kind: 'similar', id: Number(similar), label: p.get('label') || `image #${similar}` };
+  const q = (p.get('q') || '').trim();
+  if (q) return { kind: 'text', q };
+  return null;
+}
+
+function urlForMode(mode) {
+  const p = new URLSearchParams();
+  if (mode && mode.kind === 'text') p.set('q', mode.q);
+  if (mode && mode.kind === 'similar') {
+    p.set('similar', String(mode.id));
+    p.set('label', mode.label);
+  }
+  if (mode && state.minScore !== 0.1) p.set('min', state.minScore.toFixed(2));
+  const s = p.toString();
+  return s ? `/?${s}` : '/';
+}
+
+function setMinScore(v) {
+  const clamped = Math.max(Number(ui.minScore.min), Math.min(Number(ui.minScore.max), v));
+  state.minScore = Math.round(clamped * 100) / 100;
+  ui.minScore.value = String(state.minScore);
+  ui.minScoreValue.textContent = state.minScore.toFixed(2);
+}
+
+// ------------------------------------------------------------------ searching
+
+/** Starts a new search; `history`: 'push' | 'replace' | 'none'. */
+function run(mode, historyMode = 'push') {
+  if (state.mode && state.mode.kind === 'image' && (!mode || mode.kind !== 'image' || mode.preview !== state.mode.preview)) {
+    URL.revokeObjectURL(state.mode.preview);
+  }
+  state.mode = mode;
+  state.results = [];
+  state.nextOffset = null;
+  state.total = undefined;
+  state.gen++;
+  ui.grid.replaceChildren();
+  if (historyMode !== 'none') {
+    const url = urlForMode(mode && mode.kind !== 'image' ? mode : null);
+    if (url !== location.pathname + location.search) history[historyMode === 'push' ? 'pushState' : 'replaceState'](null, '', url);
+  }
+  // The box shows the text query; image and "more like" searches are described by the chip.
+  if (mode && mode.kind === 'text') {
+    if (ui.q.value.trim() !== mode.q) ui.q.value = mode.q;
+  } else {
+    ui.q.value = '';
+  }
+  renderToolbar();
+  if (!mode) {
+    showWelcome();
+    return;
+  }
+  showSkeleton();
+  void loadPage();
+}
+
+function request(mode, offset) {
+  const p = new URLSearchParams({ k: String(PAGE_SIZE), offset: String(offset), threshold: state.minScore.toFixed(2) });
+  if (mode.kind === 'text') {
+    p.set('q', mode.q);
+    return api(`/api/search?${p}`);
+  }
+  if (mode.kind === 'similar') return api(`/api/images/${mode.id}/similar?${p}`);
+  const body = new FormData();
+  body.append('image', mode.file, mode.file.name || 'image');
+  return api(`/api/search/image?${p}`, { method: 'POST', body });
+}
+
+async function loadPage() {
+  const mode = state.mode;
+  if (!mode || state.loading) return;
+  const gen = state.gen;
+  const offset = state.results.length === 0 ? 0 : state.nextOffset;
+  if (offset === null) return;
+  state.loading = true;
+  ui.more.disabled = true;
+  try {
+    const res = await request(mode, offset);
+    if (gen !== state.gen) return;
+    const start = state.results.length;
+    state.results.push(...res.results);
+    state.nextOffset = res.nextOffset;
+    state.total = res.total;
+    if (start === 0) ui.message.replaceChildren();
+    appendTiles(res.results, start);
+    if (state.results.length === 0) showNoResults();
+  } catch (err) {
+    if (gen !== state.gen) return;
+    if (state.results.length === 0) showError(err);
+    else toast(err.message, true);
+  } finally {
+    if (gen === state.gen) {
+      state.loading = false;
+      ui.more.disabled = false;
+      ui.more.hidden = state.nextOffset === null;
+      renderToolbar();
+      // Fill tall screens: keep loading while the sentinel is in view.
+      requestAnimationFrame(() => {
+        if (state.nextOffset !== null && sentinelVisible()) void loadPage();
+      });
+    }
+  }
+}
+
+function sentinelVisible() {
+  const r = ui.sentinel.getBoundingClientRect();
+  return r.top < window.innerHeight + 600;
+}
+
+// ------------------------------------------------------------------ rendering
+
+function thumbSize(ratio) {
+  const rowH = parseFloat(getComputedStyle(ui.grid).getPropertyValue('--row-h')) || 200;
+  const need = Math.max(rowH * ratio, rowH) * (window.devicePixelRatio || 1);
+  return need <= 128 ? 128 : need <= 256 ? 256 : 512;
+}
+
+function thumbUrl(r, size) {
+  return `/api/images/${r.id}/thumbnail?size=${size}`;
+}
+
+function appendTiles(results, start) {
+  const frag = document.createDocumentFragment();
+  results.forEach((r, j) => {
+    const i = start + j;
+    const ratio = r.width > 0 && r.height > 0 ? Math.min(3, Math.max(0.5, r.width / r.height)) : 1;
+    const a = el('a', 'tile');
+    a.href = r.imageUrl;
+    a.dataset.i = String(i);
+    a.setAttribute('role', 'listitem');
+    a.setAttribute('aria-label', `${r.path}, score ${fmtScore(r.score)}`);
+    a.style.setProperty('--r', String(ratio));
+    const img = el('img');
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.alt = r.path;
+    img.src = thumbUrl(r, thumbSize(ratio));
+    img.addEventListener('load', () => a.classList.add('loaded'), { once: true });
+    img.addEventListener('error', () => a.classList.add('broken'), { once: true });
+    a.append(img, el('span', 'score', fmtScore(r.score)), el('span', 'name', fileName(r.path)));
+    frag.append(a);
+  });
+  ui.grid.append(frag);
+}
+
+function renderToolbar() {
+  const mode = state.mode;
+  ui.toolbar.hidden = !mode;
+  ui.chip.replaceChildren();
+  if (!mode) return;
+  if (mode.kind === 'text') {
+    ui.chip.append(el('span', 'chip-label', 'Results for'), el('strong', '', `“${mode.q}”`));
+  } else {
+    const img = el('img', 'chip-thumb');
+    img.alt = '';
+    img.src = mode.kind === 'image' ? mode.preview : `/api/images/${mode.id}/thumbnail?size=128`;
+    ui.chip.append(img, el('span', 'chip-label', mode.kind === 'image' ? 'Similar to' : 'More like'), el('strong', '', mode.kind === 'image' ? mode.file.name || 'your image' : mode.label));
+  }
+  const clear = el('button', 'chip-clear', '×');
+  clear.type = 'button';
+  clear.setAttribute('aria-label', 'Clear search');
+  clear.addEventListener('click', () => {
+    run(null);
+    ui.q.focus();
+  });
+  ui.chip.append(clear);
+  const n = state.results.length;
+  ui.count.textContent = state.loading && n === 0 ? 'Searching…' : n === 0 ? '' : state.total !== undefined && state.total > n ? `${n} of ${state.total}` : `${n} ${n === 1 ? 'result' : 'results'}`;
+}
+
+function showWelcome() {
+  ui.more.hidden = true;
+  ui.message.replaceChildren(...(welcome ? [welcome.cloneNode(true)] : []));
+  bindExamples();
+}
+
+function showSkeleton() {
+  ui.more.hidden = true;
+  const sk = el('div', 'skeleton');
+  sk.setAttribute('aria-label', 'Searching');
+  for (let i = 0; i < 12; i++) {
+    const b = el('div', 'sk-tile');
+    b.style.setProperty('--r', String([1.5, 0.75, 1, 1.33, 1, 0.66][i % 6]));
+    sk.append(b);
+  }
+  ui.message.replaceChildren(sk);
+}
+
+function showNoResults() {
+  const box = el('div', 'empty');
+  const mode = state.mode;
+  box.append(el('h2', '', mode && mode.kind === 'text' ? `No images matched “${mode.q}”` : 'No similar images found'));
+  box.append(el('p', '', `Nothing scored above the minimum score (${state.minScore.toFixed(2)}). Try other words, or show weaker matches.`));
+  if (state.minScore > Number(ui.minScore.min)) {
+    const actions = el('div', 'actions');
+    const weaker = el('button', 'btn btn-primary', 'Show weaker matches');
+    weaker.type = 'button';
+    weaker.addEventListener('click', () => {
+      setMinScore(state.minScore - 0.1);
+      run(state.mode, 'replace');
+    });
+    const all = el('button', 'btn', 'Show all, ranked');
+    all.type = 'button';
+    all.addEventListener('click', () => {
+      setMinScore(Number(ui.minScore.min));
+      run(state.mode, 'replace');
+    });
+    actions.append(weaker, all);
+    box.append(actions);
+  }
+  ui.message.replaceChildren(box);
+}
+
+function showError(err) {
+  const box = el('div', 'empty error');
+  box.setAttribute('role', 'alert');
+  const title =
+    err.status === 400 ? 'That query could not be read' : err.status === 401 ? 'Access token needed' : err.status === 415 || err.status === 422 ? 'That image could not be used' : err.status === 503 ? 'The server is busy' : 'Something went wrong';
+  // Messages name the field first ("q: …"); the page shows just the reason.
+  box.append(el('h2', '', title), el('p', '', err.message.replace(/^[a-z]+: /, '')));
+  if (err.status === 400 && state.mode && state.mode.kind === 'text') {
+    box.append(el('p', 'hint', 'Combine terms with quotes and + or -, e.g. "beach" + "sunset" - "people", or 2:"sunset" to weigh a term.'));
+  }
+  const b = el('button', 'btn', 'Try again');
+  b.type = 'button';
+  b.addEventListener('click', () => run(state.mode, 'none'));
+  box.append(b);
+  ui.message.replaceChildren(box);
+}
+
+let toastTimer = 0;
+function toast(text, isError = false) {
+  ui.toast.textContent = text;
+  ui.toast.classList.toggle('error', isError);
+  ui.toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    ui.toast.hidden = true;
+  }, 5000);
+}
+
+function bindExamples() {
+  for (const b of ui.message.querySelectorAll('[data-q]')) {
+    b.addEventListener('click', () => run({ kind: 'text', q: b.dataset.q }));
+  }
+}
+
+// ------------------------------------------------------------------ lightbox
+
+function openLightbox(i) {
+  const r = state.results[i];
+  if (!r) return;
+  state.lbIndex = i;
+  ui.lb.classList.remove('ready');
+  ui.lbImg.alt = r.path;
+  ui.lbImg.width = r.width || 0;
+  ui.lbImg.height = r.height || 0;
+  // Show the large thumbnail at once, then swap in the original once it has loaded.
+  ui.lbImg.src = thumbUrl(r, 512);
+  const full = new window.Image();
+  full.onload = () => {
+    if (state.lbIndex === i) {
+      ui.lbImg.src = r.imageUrl;
+      ui.lb.classList.add('ready');
+    }
+  };
+  full.src = r.imageUrl;
+  ui.lbPath.textContent = r.path;
+  ui.lbMeta.textContent = `${r.width} × ${r.height} · ${r.format.toUpperCase()} · score ${fmtScore(r.score)} · ${i + 1} of ${state.results.length}`;
+  ui.lbOpen.href = r.imageUrl;
+  ui.lbPrev.disabled = i === 0;
+  ui.lbNext.disabled = i >= state.results.length - 1 && state.nextOffset === null;
+  if (!ui.lb.open) ui.lb.showModal();
+  ui.lbSimilar.focus();
+}
+
+function stepLightbox(delta) {
+  const i = state.lbIndex + delta;
+  if (i < 0) return;
+  if (i >= state.results.length) {
+    if (state.nextOffset !== null) void loadPage().then(() => openLightbox(i));
+    return;
+  }
+  openLightbox(i);
+}
+
+/** Closes the lightbox and puts the focus on the tile it showed last (synchronously, so keys typed right after land there). */
+function closeLightbox() {
+  if (!ui.lb.open) return;
+  ui.lb.close();
+  const tile = ui.grid.querySelector(`[data-i="${state.lbIndex}"]`);
+  if (tile) {
+    tile.focus();
+    tile.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+ui.lb.addEventListener('cancel', (e) => {
+  // Esc: close through closeLightbox so the focus lands on the right tile.
+  e.preventDefault();
+  closeLightbox();
+});
+ui.lb.addEventListener('click', (e) => {
+  // A click on the dimmed backdrop (the dialog itself, outside its content) closes it.
+  if (e.target === ui.lb || e.target.classList.contains('lb-stage')) closeLightbox();
+});
+ui.lb.addEventListener('keydown', (e) => {
+  if (e.key === 'ArrowLeft') {
+    e.preventDefault();
+    stepLightbox(-1);
+  } else if (e.key === 'ArrowRight') {
+    e.preventDefault();
+    stepLightbox(1);
+  }
+});
+ui.lbPrev.addEventListener('click', () => stepLightbox(-1));
+ui.lbNext.addEventListener('click', () => stepLightbox(1));
+ui.lbClose.addEventListener('click', closeLightbox);
+ui.lbSimilar.addEventListener('click', () => {
+  const r = state.results[state.lbIndex];
+  if (!r) return;
+  closeLightbox();
+  run({ kind: 'similar', id: r.id, label: fileName(r.path) });
+  window.scrollTo({ top: 0 });
+});
+
+// ------------------------------------------------------------------ grid interaction
+
+ui.grid.addEventListener('click', (e) => {
+  const tile = e.target.closest('.tile');
+  if (!tile || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+  e.preventDefault();
+  openLightbox(Number(tile.dataset.i));
+});
+
+ui.grid.addEventListener('keydown', (e) => {
+  const tile = e.target.closest('.tile');
+  if (!tile) return;
+  const i = Number(tile.dataset.i);
+  let target = -1;
+  if (e.key === 'ArrowRight') target = i + 1;
+  else if (e.key === 'ArrowLeft') target = i - 1;
+  else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') target = verticalNeighbour(tile, e.key === 'ArrowDown' ? 1 : -1);
+  else if (e.key === 'Home') target = 0;
+  else if (e.key === 'End') target = state.results.length - 1;
+  else return;
+  e.preventDefault();
+  const next = ui.grid.querySelector(`[data-i="${target}"]`);
+  if (next) {
+    next.focus();
+    next.scrollIntoView({ block: 'nearest' });
+  }
+});
+
+/** Index of the tile in the next/previous row whose centre is closest horizontally. */
+function verticalNeighbour(tile, dir) {
+  const tiles = [...ui.grid.children];
+  const r = tile.getBoundingClientRect();
+  const cx = r.left + r.width / 2;
+  let best = -1;
+  let bestRowTop = dir > 0 ? Infinity : -Infinity;
+  let bestDx = Infinity;
+  for (const t of tiles) {
+    const tr = t.getBoundingClientRect();
+    const sameRow = Math.abs(tr.top - r.top) < 4;
+    if (sameRow || (dir > 0 ? tr.top < r.top : tr.top > r.top)) continue;
+    const closerRow = dir > 0 ? tr.top < bestRowTop - 4 : tr.top > bestRowTop + 4;
+    const dx = Math.abs(tr.left + tr.width / 2 - cx);
+    if (closerRow || (Math.abs(tr.top - bestRowTop) < 4 && dx < bestDx)) {
+      bestRowTop = tr.top;
+      bestDx = dx;
+      best = Number(t.dataset.i);
+    }
+  }
+  return best;
+}
+
+const observer = new IntersectionObserver(
+  (entries) => {
+    if (entries.some((e) => e.isIntersecting) && state.nextOffset !== null) void loadPage();
+  },
+  { rootMargin: '600px 0px' },
+);
+observer.observe(ui.sentinel);
+ui.more.addEventListener('click', () => void loadPage());
+
+// ------------------------------------------------------------------ search box
+
+let typingTimer = 0;
+ui.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  clearTimeout(typingTimer);
+  const q = ui.q.value.trim();
+  if (!q) return;
+  run({ kind: 'text', q }, state.mode && state.mode.kind === 'text' && state.mode.q === q ? 'none' : 'push');
+});
+ui.q.addEventListener('input', () => {
+  clearTimeout(typingTimer);
+  const q = ui.q.value.trim();
+  if (q.length < 2) return;
+  typingTimer = setTimeout(() => {
+    if (!state.mode || state.mode.kind !== 'text' || state.mode.q !== q) run({ kind: 'text', q }, state.mode && state.mode.kind === 'text' ? 'replace' : 'push');
+  }, 450);
+});
+ui.q.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !ui.q.value) ui.q.blur();
+  if (e.key === 'ArrowDown' && state.results.length > 0) {
+    e.preventDefault();
+    const first = ui.grid.querySelector('.tile');
+    if (first) first.focus();
+  }
+});
+
+let minTimer = 0;
+ui.minScore.addEventListener('input', () => {
+  setMinScore(Number(ui.minScore.value));
+  clearTimeout(minTimer);
+  minTimer = setTimeout(() => {
+    if (state.mode) run(state.mode, 'replace');
+  }, 250);
+});
+
+// ------------------------------------------------------------------ search by image
+
+function searchByFile(file) {
+  if (!file) return;
+  if (file.size > maxUpload) {
+    toast(`That file is larger than ${Math.round(maxUpload / 1024 / 1024)} MB.`, true);
+    return;
+  }
+  if (file.type && !file.type.startsWith('image/')) {
+    toast('That is not an image.', true);
+    return;
+  }
+  run({ kind: 'image', file, preview: URL.createObjectURL(file) });
+}
+
+ui.pick.addEventListener('click', () => ui.file.click());
+ui.file.addEventListener('change', () => {
+  const f = ui.file.files && ui.file.files[0];
+  ui.file.value = '';
+  searchByFile(f);
+});
+
+let dragDepth = 0;
+const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+window.addEventListener('dragenter', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  dragDepth++;
+  ui.drop.hidden = false;
+});
+window.addEventListener('dragover', (e) => {
+  if (hasFiles(e)) e.preventDefault();
+});
+window.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) ui.drop.hidden = true;
+});
+window.addEventListener('drop', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  dragDepth = 0;
+  ui.drop.hidden = true;
+  searchByFile(e.dataTransfer.files[0]);
+});
+window.addEventListener('paste', (e) => {
+  const f = e.clipboardData && [...e.clipboardData.files].find((x) => x.type.startsWith('image/'));
+  if (f) {
+    e.preventDefault();
+    searchByFile(f);
+  }
+});
+
+// ------------------------------------------------------------------ keyboard
+
+document.addEventListener('keydown', (e) => {
+  const t = e.target;
+  const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+  if (e.key === '/' && !typing && !ui.lb.open) {
+    e.preventDefault();
+    ui.q.focus();
+    ui.q.select();
+  }
+});
+
+window.addEventListener('popstate', () => run(modeFromUrl(), 'none'));
+
+// ------------------------------------------------------------------ status and sync
+
+function setCount(n) {
+  state.indexed = n;
+  ui.statusText.textContent = `${n.toLocaleString('en-US')} ${n === 1 ? 'image' : 'images'}`;
+}
+
+async function refreshStatus() {
+  try {
+    const s = await api('/api/status');
+    setCount(s.images.indexed);
+    ui.statusText.title = `model ${s.model} · ${s.backend} · last sync ${s.lastSync ? new Date(s.lastSync).toLocaleString() : 'never'}`;
+    showSync(s.sync.running, s.sync.progress);
+  } catch {
+    // The page keeps working with what it rendered.
+  }
+}
+
+function fmtEta(sec) {
+  if (sec === null || sec === undefined || !Number.isFinite(sec)) return '';
+  const s = Math.round(sec);
+  return s >= 60 ? ` · ${Math.floor(s / 60)} min ${s % 60} s left` : ` · ${s} s left`;
+}
+
+function showSync(running, p) {
+  ui.sync.disabled = running;
+  ui.sync.classList.toggle('spinning', running);
+  ui.syncbar.hidden = !running;
+  if (!running) return;
+  const label = p ? PHASES[p.phase] || p.phase : 'Starting sync';
+  let pct = null;
+  if (p && p.total) pct = Math.min(100, (100 * p.done) / p.total);
+  ui.syncFill.style.width = pct === null ? '' : `${pct}%`;
+  ui.syncbar.classList.toggle('indeterminate', pct === null);
+  if (pct === null) ui.syncbar.removeAttribute('aria-valuenow');
+  else ui.syncbar.setAttribute('aria-valuenow', String(Math.round(pct)));
+  const counts = p ? (p.total ? ` ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}` : ` ${p.done.toLocaleString('en-US')}`) : '';
+  const rate = p && p.rate > 0 ? ` · ${p.rate.toFixed(p.rate < 10 ? 1 : 0)}/s` : '';
+  ui.syncText.textContent = `${label}${counts}${rate}${p ? fmtEta(p.etaSeconds) : ''}`;
+}
+
+function summaryText(s) {
+  const parts = [];
+  for (const [k, label] of [
+    ['added', 'added'],
+    ['updated', 'updated'],
+    ['moved', 'moved'],
+    ['removed', 'removed'],
+    ['skipped', 'skipped'],
+  ]) {
+    if (s[k]) parts.push(`${s[k]} ${label}`);
+  }
+  return parts.length ? `Sync done: ${parts.join(', ')}.` : 'Sync done: everything was up to date.';
+}
+
+function connectEvents() {
+  const es = new EventSource('/api/sync/events');
+  es.addEventListener('state', (e) => {
+    const s = JSON.parse(e.data);
+    showSync(s.running, s.progress);
+  });
+  es.addEventListener('progress', (e) => {
+    const p = JSON.parse(e.data);
+    showSync(p.phase !== 'done', p);
+    if (p.phase === 'done') void refreshStatus();
+  });
+  es.addEventListener('done', (e) => {
+    showSync(false, null);
+    toast(summaryText(JSON.parse(e.data)));
+    void refreshStatus();
+  });
+  es.addEventListener('error', (e) => {
+    // Server-sent `error` events carry data; connection errors do not (EventSource retries).
+    if (e.data) {
+      showSync(false, null);
+      toast(`Sync failed: ${JSON.parse(e.data).message}`, true);
+    }
+  });
+}
+
+ui.sync.addEventListener('click', async () => {
+  try {
+    await api('/api/sync', { method: 'POST' });
+    showSync(true, null);
+  } catch (err) {
+    toast(err.code === 'SYNC_RUNNING' ? 'A sync is already running.' : err.message, err.code !== 'SYNC_RUNNING');
+  }
+});
+
+// ------------------------------------------------------------------ start
+
+bindExamples();
+setMinScore(state.minScore);
+const initial = modeFromUrl();
+if (initial) run(initial, 'none');
+connectEvents();
+void refreshStatus();
+document.documentElement.classList.add('js');

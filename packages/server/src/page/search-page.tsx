@@ -1,0 +1,166 @@
+import { assetUrl } from './assets.js';
+import { Icon, Layout } from './layout.js';
+
+/** What the page shows before its script has asked the API. */
+export interface PageInfo {
+  indexed: number;
+  model: string;
+  backend: string;
+  syncing: boolean;
+  maxK: number;
+  maxUploadBytes: number;
+  maxQueryChars: number;
+}
+
+/** The search page: a server-rendered shell that `app.js` brings to life. */
+export function renderSearchPage(info: PageInfo): string {
+  const count = `${info.indexed.toLocaleString('en-US')} ${info.indexed === 1 ? 'image' : 'images'}`;
+  return (
+    '<!doctype html>' +
+    (
+      <Layout
+        title="pixsearch"
+        script
+        bodyAttrs={{
+          'data-max-k': String(info.maxK),
+          'data-max-upload': String(info.maxUploadBytes),
+          'data-indexed': String(info.indexed),
+        }}
+      >
+        <a class="skip" href="#results">
+          Skip to results
+        </a>
+        <header class="topbar">
+          <a class="brand" href="/" aria-label="pixsearch home">
+            <img src={assetUrl('icon.svg')} alt="" width="28" height="28" />
+            <span>pixsearch</span>
+          </a>
+          <form class="search" id="search-form" role="search" action="/" method="get">
+            <Icon.search />
+            <input
+              id="q"
+              name="q"
+              type="search"
+              placeholder="Describe what you are looking for…"
+              aria-label="Search images by description"
+              autocomplete="off"
+              spellcheck={false}
+              maxlength={info.maxQueryChars}
+            />
+            <kbd class="hint-key" aria-hidden="true">
+              /
+            </kbd>
+            <button type="button" class="icon-btn" id="pick" title="Search by an image (or drop / paste one)" aria-label="Search by an image">
+              <Icon.image />
+            </button>
+            <input type="file" id="file" accept="image/*" hidden />
+          </form>
+          <div class="status" id="status">
+            <span class="status-text" id="status-text" title={`model ${info.model} · ${info.backend}`}>
+              {count}
+            </span>
+            <button type="button" class="btn btn-ghost" id="sync" aria-label="Sync the library now" disabled={info.syncing}>
+              <Icon.sync />
+              <span>Sync</span>
+            </button>
+          </div>
+        </header>
+        <div class="syncbar" id="syncbar" role="progressbar" aria-label="Sync progress" aria-valuemin={0} aria-valuemax={100} hidden>
+          <div class="syncbar-track">
+            <div class="syncbar-fill" id="syncbar-fill"></div>
+          </div>
+          <span class="syncbar-text" id="syncbar-text"></span>
+        </div>
+        <div class="toolbar" id="toolbar" hidden>
+          <div class="query-chip" id="query-chip"></div>
+          <span class="result-count" id="result-count"></span>
+          <label class="minscore">
+            <span>Min score</span>
+            <input type="range" id="min-score" min="-1" max="1" step="0.01" value="0.1" aria-label="Minimum score" />
+            <output id="min-score-value">0.10</output>
+          </label>
+        </div>
+        <main id="results" tabindex={-1}>
+          <section class="message" id="message" aria-live="polite">
+            {info.indexed === 0 ? (
+              <div class="empty">
+                <h1>Your library is empty</h1>
+                <p>Add images to the indexed folders, then press Sync.</p>
+              </div>
+            ) : (
+              <div class="welcome">
+                <h1>Search {count} by describing them</h1>
+                <p>Type what you are looking for, or drop an image anywhere to find similar ones.</p>
+                <div class="examples" id="examples">
+                  <button type="button" class="chip" data-q="a dog playing on the beach">
+                    a dog playing on the beach
+                  </button>
+                  <button type="button" class="chip" data-q="sunset over mountains">
+                    sunset over mountains
+                  </button>
+                  <button type="button" class="chip" data-q="a red car in the city">
+                    a red car in the city
+                  </button>
+                  <button type="button" class="chip" data-q='"birthday cake" - "candles"'>
+                    "birthday cake" - "candles"
+                  </button>
+                </div>
+                <p class="keys">
+                  <kbd>/</kbd> search · <kbd>←</kbd>
+                  <kbd>→</kbd> move · <kbd>Enter</kbd> open · <kbd>Esc</kbd> close
+                </p>
+              </div>
+            )}
+          </section>
+          <div class="grid" id="grid" role="list" aria-label="Results"></div>
+          <div class="sentinel" id="sentinel" aria-hidden="true"></div>
+          <div class="more-wrap">
+            <button type="button" class="btn" id="more" hidden>
+              Load more
+            </button>
+          </div>
+        </main>
+        <dialog class="lightbox" id="lightbox" aria-label="Image viewer">
+          <div class="lb-stage">
+            <button type="button" class="lb-nav lb-prev icon-btn" id="lb-prev" aria-label="Previous image">
+              <Icon.left />
+            </button>
+            <img id="lb-img" alt="" />
+            <button type="button" class="lb-nav lb-next icon-btn" id="lb-next" aria-label="Next image">
+              <Icon.right />
+            </button>
+          </div>
+          <div class="lb-bar">
+            <div class="lb-info">
+              <div class="lb-path" id="lb-path"></div>
+              <div class="lb-meta" id="lb-meta"></div>
+            </div>
+            <div class="lb-actions">
+              <button type="button" class="btn btn-primary" id="lb-similar">
+                <Icon.similar />
+                <span>More like this</span>
+              </button>
+              <a class="btn" id="lb-open" href="#" target="_blank" rel="noopener">
+                <Icon.open />
+                <span>Open original</span>
+              </a>
+              <button type="button" class="icon-btn" id="lb-close" aria-label="Close">
+                <Icon.close />
+              </button>
+            </div>
+          </div>
+        </dialog>
+        <div class="drop" id="drop" hidden>
+          <div class="drop-card">
+            <Icon.upload />
+            <p>Drop an image to find similar ones</p>
+          </div>
+        </div>
+        <div class="toast" id="toast" role="status" aria-live="polite" hidden></div>
+        <noscript>
+          <p class="noscript">The search page needs JavaScript. The JSON API is described at /api/openapi.json.</p>
+        </noscript>
+      </Layout>
+    ).toString()
+  );
+}

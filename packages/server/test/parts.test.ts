@@ -1,0 +1,277 @@
+// The server's own parts: magic-byte sniffing, the concurrency limiter, the thumbnail cache,
+// the SSE subscription queue, ETag matching and token comparison.
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImageRecord } from '@pixsearch/core/engine';
+import { Limiter, OverloadedError } from '../src/limiter.js';
+import { etagMatches } from '../src/routes/images.js';
+import { generateToken, tokenMatches } from '../src/security.js';
+import { sniffImageType } from '../src/sniff.js';
+import { StatsCache } from '../src/stats-cache.js';
+import { SyncSubscription } from '../src/sync-controller.js';
+import type { EngineLike } from '../src/engine-like.js';
+import { ThumbnailCache, contentVersion } from '../src/thumbnails.js';
+import { drawImage } from './support/images.js';
+
+describe('sniffImageType', () => {
+  it('recognises every format sharp writes from the bytes alone', async () => {
+    const base = sharp({ create: { width: 8, height: 8, channels: 3, background: '#3366cc' } });
+    const cases: [string, Buffer, string][] = [
+      ['jpeg', await base.clone().jpeg().toBuffer(), 'image/jpeg'],
+      ['png', await base.clone().png().toBuffer(), 'image/png'],
+      ['gif', await base.clone().gif().toBuffer(), 'image/gif'],
+      ['webp', await base.clone().webp().toBuffer(), 'image/webp'],
+      ['avif', await base.clone().avif().toBuffer(), 'image/avif'],
+      ['tiff', await base.clone().tiff().toBuffer(), 'image/tiff'],
+    ];
+    for (const [format, bytes, mime] of cases) {
+      expect(sniffImageType(bytes), format).toMatchObject({ format, mime, decodable: true });
+    }
+  });
+
+  it('knows HEIC and BMP but marks them undecodable', () => {
+    const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.alloc(4), Buffer.from('mif1heic')]);
+    expect(sniffImageType(heic)).toMatchObject({ format: 'heif', decodable: false });
+    const bmp = Buffer.alloc(54);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(40, 14);
+    expect(sniffImageType(bmp)).toMatchObject({ format: 'bmp', decodable: false });
+  });
+
+  it('rejects text, SVG, archives, empty and truncated headers', () => {
+    for (const bytes of [
+      Buffer.from('hello world, this is text'),
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+      Buffer.from('PK\x03\x04zipfile', 'latin1'),
+      Buffer.alloc(0),
+      Buffer.from([0xff, 0xd8]),
+      Buffer.from('GIF8'),
+      Buffer.from('RIFF\0\0\0\0WAVE', 'latin1'),
+      Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypmp42'), Buffer.from('isom')]),
+      Buffer.from('BMxx'),
+    ]) {
+      expect(sniffImageType(bytes)).toBeUndefined();
+    }
+  });
+});
+
+describe('Limiter', () => {
+  const deferred = () => {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((a, b) => {
+      resolve = a;
+      reject = b;
+    });
+    return { promise, resolve, reject };
+  };
+
+  it('runs at most `concurrency` tasks, in FIFO order, and rejects beyond the queue', async () => {
+    const limiter = new Limiter(2, 2, 'jobs');
+    const gates = Array.from({ length: 4 }, deferred);
+    const started: number[] = [];
+    let running = 0;
+    let peak = 0;
+    const runs = gates.map((g, i) =>
+      limiter.run(async () => {
+        started.push(i);
+        running++;
+        peak = Math.max(peak, running);
+        await g.promise;
+        running--;
+        return i;
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1]);
+    expect(limiter.active).toBe(2);
+    expect(limiter.queued).toBe(2);
+    await expect(limiter.run(async () => 99)).rejects.toBeInstanceOf(OverloadedError);
+    gates[1]!.resolve();
+    await runs[1];
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    gates[0]!.resolve();
+    gates[2]!.resolve();
+    gates[3]!.resolve();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3]);
+    expect(peak).toBe(2);
+    expect(limiter.active).toBe(0);
+  });
+
+  it('frees the slot when a task fails', async () => {
+    const limiter = new Limiter(1, 0);
+    await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await limiter.run(async () => 'next')).toBe('next');
+    expect(limiter.active).toBe(0);
+  });
+
+  it('validates its settings', () => {
+    expect(() => new Limiter(0, 1)).toThrow(RangeError);
+    expect(() => new Limiter(1, -1)).toThrow(RangeError);
+    expect(() => new Limiter(1.5, 1)).toThrow(RangeError);
+  });
+});
+
+describe('ThumbnailCache', () => {
+  let dir: string;
+  let record: ImageRecord;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-thumbs-'));
+    const file = path.join(dir, 'photo.jpg');
+    const bytes = await drawImage(7, 640, 480, 'jpeg');
+    await writeFile(file, bytes);
+    const st = await stat(file);
+    record = {
+      id: 1,
+      root: dir,
+      path: 'photo.jpg',
+      absPath: file,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      hash: 'ab'.repeat(32),
+      width: 640,
+      height: 480,
+      format: 'jpeg',
+      status: 'indexed',
+      reason: null,
+    };
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('generates a thumbnail once for concurrent requests and writes it atomically', async () => {
+    const cacheDir = path.join(dir, 'cache-a');
+    const cache = new ThumbnailCache(cacheDir);
+    const results = await Promise.all(Array.from({ length: 8 }, () => cache.get(record, 128)));
+    expect(cache.generated).toBe(1);
+    for (const r of results) expect(r.bytes.equals(results[0]!.bytes)).toBe(true);
+    expect(results[0]!.etag).toBe(`"t128-${'ab'.repeat(16)}"`);
+    const meta = await sharp(results[0]!.bytes).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 128, 96]);
+    const files = await readdir(cacheDir, { recursive: true });
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files).toContain(path.join('128', 'ab', `${'ab'.repeat(16)}.webp`));
+
+    // Another size is another generation; a second cache on the same folder reads from disk.
+    await cache.get(record, 256);
+    expect(cache.generated).toBe(2);
+    const again = new ThumbnailCache(cacheDir);
+    const fromDisk = await again.get(record, 128);
+    expect(again.generated).toBe(0);
+    expect(fromDisk.bytes.equals(results[0]!.bytes)).toBe(true);
+  });
+
+  it('resolves its folder lazily, once', async () => {
+    let calls = 0;
+    const cache = new ThumbnailCache(async () => {
+      calls++;
+      return path.join(dir, 'cache-lazy');
+    });
+    expect(calls).toBe(0);
+    await cache.get(record, 128);
+    await cache.get(record, 128);
+    expect(calls).toBe(1);
+  });
+
+  it('reports a missing original as NotFound and an undecodable one as ImageDecode', async () => {
+    const cache = new ThumbnailCache(path.join(dir, 'cache-b'));
+    await expect(cache.get({ ...record, absPath: path.join(dir, 'gone.jpg'), hash: 'cd'.repeat(32) }, 128)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const junk = path.join(dir, 'junk.jpg');
+    await writeFile(junk, 'not an image');
+    await expect(cache.get({ ...record, absPath: junk, hash: 'ef'.repeat(32) }, 128)).rejects.toMatchObject({ code: 'IMAGE_DECODE' });
+    expect(cache.generated).toBe(0);
+  });
+
+  it('derives a version from path, size and mtime when the catalog hash is not hex', () => {
+    const a = contentVersion({ ...record, hash: '' });
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(contentVersion({ ...record, hash: '', mtimeMs: record.mtimeMs + 1 })).not.toBe(a);
+    expect(contentVersion({ ...record, hash: '../../etc/passwd' })).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('SyncSubscription', () => {
+  it('coalesces progress so a slow reader holds only the latest', async () => {
+    const sub = new SyncSubscription(() => undefined);
+    for (let i = 0; i < 1000; i++) sub.push({ event: 'progress', data: { done: i } });
+    sub.push({ event: 'done', data: { added: 1 } });
+    expect(await sub.next(10)).toEqual({ event: 'progress', data: { done: 999 } });
+    expect(await sub.next(10)).toEqual({ event: 'done', data: { added: 1 } });
+    expect(await sub.next(10)).toBeUndefined();
+  });
+
+  it('wakes a waiting reader and ends on close', async () => {
+    let closed = 0;
+    const sub = new SyncSubscription(() => closed++);
+    const waiting = sub.next(10_000);
+    sub.push({ event: 'warning', data: { message: 'x' } });
+    expect(await waiting).toEqual({ event: 'warning', data: { message: 'x' } });
+    const pending = sub.next(10_000);
+    sub.close();
+    sub.close();
+    expect(await pending).toBeUndefined();
+    expect(closed).toBe(1);
+    sub.push({ event: 'done', data: {} });
+    expect(await sub.next(1)).toBeUndefined();
+  });
+});
+
+describe('ETags and tokens', () => {
+  it('matches If-None-Match lists, weak tags and *', () => {
+    expect(etagMatches('"a"', '"a"')).toBe(true);
+    expect(etagMatches('W/"a"', '"a"')).toBe(true);
+    expect(etagMatches('"x", "a"', '"a"')).toBe(true);
+    expect(etagMatches('*', '"a"')).toBe(true);
+    expect(etagMatches('"b"', '"a"')).toBe(false);
+    expect(etagMatches(undefined, '"a"')).toBe(false);
+    expect(etagMatches('a', '"a"')).toBe(false);
+  });
+
+  it('compares tokens exactly', () => {
+    const t = generateToken();
+    expect(t).not.toBe(generateToken());
+    expect(tokenMatches(t, t)).toBe(true);
+    expect(tokenMatches(`${t} `, t)).toBe(false);
+    expect(tokenMatches(t.slice(1), t)).toBe(false);
+    expect(tokenMatches(undefined, t)).toBe(false);
+    expect(tokenMatches('', t)).toBe(false);
+  });
+});
+
+describe('StatsCache', () => {
+  it('shares one stats() call, reuses it for a while, and refreshes after invalidate or an error', async () => {
+    let calls = 0;
+    let fail = false;
+    const engine = {
+      stats: async () => {
+        calls++;
+        if (fail) throw new Error('disk gone');
+        return { indexSize: calls } as unknown as Awaited<ReturnType<EngineLike['stats']>>;
+      },
+    } as unknown as EngineLike;
+    const cache = new StatsCache(engine, 60_000);
+    const [a, b] = await Promise.all([cache.get(), cache.get()]);
+    expect(calls).toBe(1);
+    expect(a).toBe(b);
+    await cache.get();
+    expect(calls).toBe(1);
+    cache.invalidate();
+    expect((await cache.get()).indexSize).toBe(2);
+    cache.invalidate();
+    fail = true;
+    await expect(cache.get()).rejects.toThrow('disk gone');
+    fail = false;
+    expect((await cache.get()).indexSize).toBe(4);
+    const short = new StatsCache(engine, 0);
+    await short.get();
+    await short.get();
+    expect(calls).toBe(6);
+  });
+});
