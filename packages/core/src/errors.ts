@@ -162,3 +162,34 @@ export class AbortedError extends PixsearchError {
     super('ABORTED', `${what} was aborted`);
   }
 }
+
+/** `sync()` was called while another sync of the same engine is running. */
+export class SyncInProgressError extends PixsearchError {
+  constructor() {
+    super('SYNC_IN_PROGRESS', 'a sync is already running for this library', {
+      hint: 'wait for it to finish (or abort it), then try again',
+    });
+  }
+}
+
+/** A write (sync, root change) on an engine opened with `readOnly: true`. */
+export class ReadOnlyError extends PixsearchError {
+  constructor(what: string) {
+    super('READ_ONLY', `${what} needs write access, but the library was opened read-only`, {
+      hint: 'open it without readOnly (only one writer per data directory)',
+    });
+  }
+}
+
+/** A combined query (e.g. `"beach" + 2:"sunset" - "people"`) that does not parse. */
+export class QuerySyntaxError extends PixsearchError {
+  constructor(
+    message: string,
+    /** 0-based character offset in the query where the problem is. */
+    readonly position: number,
+  ) {
+    super('QUERY_SYNTAX', `${message} (at character ${position + 1})`, {
+      hint: 'quote each term and join them with + or -, e.g. "beach" + 2:"sunset" - "people"',
+    });
+  }
+}

@@ -5,7 +5,11 @@ import type { Embedder, ImageInput } from '../embedder.js';
 export interface EngineOptions {
   /** Directory holding the catalog (SQLite), embeddings and index files. Created if missing. */
   dataDir: string;
-  /** Image folders to index (absolute or relative to cwd). May be empty for search-only use; when omitted, the roots stored in the catalog are used. */
+  /**
+   * Image folders to index (absolute or relative to cwd), added to the folders the catalog already
+   * holds (writers only; a folder inside a known root is that root, a folder containing known
+   * roots absorbs them). May be omitted: the stored roots are used. `removeRoot()` forgets one.
+   */
   roots?: string[];
   /** Model: a bundle folder or a hub id (e.g. `Xenova/clip-vit-base-patch32`). Default: the catalog's model, else the default model. */
   model?: string;
@@ -27,6 +31,14 @@ export interface EngineOptions {
   embedder?: Embedder;
   /** Open for reading only: no sync, and no lock contention with a writer. */
   readOnly?: boolean;
+  /**
+   * When the configured model differs from the one the library was embedded with: `true` forgets
+   * the stored embeddings (the next sync re-embeds every image); otherwise opening or the first use
+   * of the model throws `ModelMismatchError`. Default false.
+   */
+  reembed?: boolean;
+  /** Images declaring more pixels (width × height) are skipped as `too-large` before decoding. Default 0x3FFF² (sharp's default). */
+  maxImagePixels?: number;
   /** Model download progress (bytes). */
   onDownloadProgress?: (p: { file: string; received: number; total: number | undefined }) => void;
 }
@@ -83,6 +95,14 @@ export interface SearchResponse {
   timings: SearchTimings;
 }
 
+/** Options of `sync()`. */
+export interface SyncOptions {
+  /** Stops the sync between batches; what was committed is kept (`aborted: true` in the summary). */
+  signal?: AbortSignal;
+  /** Sync only these folders (added to the library when new). Default: every root of the library. */
+  roots?: string[];
+}
+
 /** Progress events of `sync()`. */
 export interface SyncProgress {
   phase: 'scan' | 'hash' | 'embed' | 'index' | 'done';
@@ -118,7 +138,12 @@ export interface SyncSummary {
 export interface SkippedFile {
   root: string;
   path: string;
-  /** Short reason code, e.g. `unsupported-format`, `truncated`, `empty`, `too-large`, `unreadable`. */
+  /**
+   * Short reason code: `empty`, `truncated`, `corrupt`, `not-an-image`, `unsupported-format` (HEIC,
+   * BMP, JPEG XL), `too-large` (pixel or byte limit), `broken-symlink`, `not-a-file` (FIFO, device),
+   * `invalid-file-name` (not UTF-8), and — retried by every sync — `unreadable`, `embed-error`,
+   * `model-changed`.
+   */
   reason: string;
   /** Human-readable detail. */
   message: string;

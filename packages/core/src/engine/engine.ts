@@ -1,0 +1,562 @@
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Embedder, ImageInput } from '../embedder.js';
+import {
+  ClosedError,
+  DimensionMismatchError,
+  ImageDecodeError,
+  InvalidArgumentError,
+  ModelMismatchError,
+  NotFoundError,
+  ReadOnlyError,
+  SyncInProgressError,
+} from '../errors.js';
+import { isBackendName } from '../index-registry.js';
+import type { BackendName } from '../vector-index.js';
+import type { CatalogImage, CatalogRoot } from './catalog.js';
+import { defaultModel, loadClipEmbedder } from './embedder-loader.js';
+import { IndexStore } from './index-store.js';
+import { WriterLock } from './lock.js';
+import { isWithin, joinRoot } from './paths.js';
+import { MAX_QUERY_TERMS, parseQuery } from './query.js';
+import { knn, normalizeOptions } from './search.js';
+import { DEFAULT_MAX_PIXELS } from './sniff.js';
+import { SqliteCatalog } from './sqlite-catalog.js';
+import { runSync } from './sync.js';
+import type {
+  EngineEvents,
+  EngineOptions,
+  EngineStats,
+  ImageRecord,
+  QueryTerm,
+  SearchHit,
+  SearchOptions,
+  SearchResponse,
+  SkippedFile,
+  SyncOptions,
+  SyncSummary,
+} from './types.js';
+import { dirKey } from './walk.js';
+
+/** File name of the catalog inside the data directory. */
+export const CATALOG_FILE = 'catalog.db';
+/** Default backend of a new library. */
+export const DEFAULT_BACKEND: BackendName = 'faiss-flat';
+/** Default images per embedding batch. */
+export const DEFAULT_BATCH_SIZE = 16;
+/** Files larger than this are skipped as `too-large` without being read (bytes). */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+/** During a sync the index is saved at most this often (the catalog is committed per batch regardless). */
+const INDEX_SAVE_INTERVAL_MS = 60_000;
+
+/**
+ * A searchable image library in one data directory: a SQLite catalog (the source of truth,
+ * holding every image's embedding), a vector index derived from it, and a lazily loaded CLIP
+ * embedder. Emits `progress` and `warning` events ({@link EngineEvents}); never prints.
+ *
+ * One writer per data directory (an OS lock; a second writer gets `DataDirInUseError`), any
+ * number of `readOnly` readers. The caller owns the engine and must `close()` it.
+ */
+export class SearchEngine extends EventEmitter<EngineEvents> {
+  /** Absolute data directory. */
+  readonly dataDir: string;
+  /** True when opened with `readOnly`. */
+  readonly readOnly: boolean;
+
+  private readonly options: EngineOptions;
+  private readonly catalog: SqliteCatalog;
+  private readonly lock: WriterLock | undefined;
+  private store!: IndexStore;
+  private embedderPromise: Promise<Embedder> | undefined;
+  private syncing: Promise<SyncSummary> | undefined;
+  private readonly closing = new AbortController();
+  private closed = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private openWarnings: string[] | undefined = [];
+  private dataDirKey: string | undefined;
+
+  private constructor(dataDir: string, options: EngineOptions, catalog: SqliteCatalog, lock: WriterLock | undefined) {
+    super();
+    this.dataDir = dataDir;
+    this.options = options;
+    this.readOnly = options.readOnly ?? false;
+    this.catalog = catalog;
+    this.lock = lock;
+  }
+
+  /**
+   * Opens (creating when writable) the library in `options.dataDir`. Adds `options.roots` to the
+   * library's folders, loads the saved index or rebuilds it from the stored embeddings, and checks
+   * the model when one is injected or a different one is named. Warnings raised while opening are
+   * emitted on the next turn of the event loop, so attach listeners right after `await open()`.
+   *
+   * Throws `DataDirInUseError` (another writer), `ModelMismatchError` (the library was embedded
+   * with another model; pass `reembed: true` to re-embed), `NotFoundError` (read-only and no
+   * library, or a root folder that does not exist), `InvalidArgumentError`.
+   */
+  static async open(options: EngineOptions): Promise<SearchEngine> {
+    if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') throw new InvalidArgumentError('dataDir is required');
+    const dataDir = path.resolve(options.dataDir);
+    const readOnly = options.readOnly ?? false;
+    if (options.backend !== undefined && !isBackendName(options.backend)) {
+      throw new InvalidArgumentError(`unknown backend "${String(options.backend)}"`);
+    }
+    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 1024)) {
+      throw new InvalidArgumentError(`batchSize must be an integer in 1..1024, got ${options.batchSize}`);
+    }
+    if (readOnly && options.reembed) throw new ReadOnlyError('re-embedding');
+    const catalogFile = path.join(dataDir, CATALOG_FILE);
+    let lock: WriterLock | undefined;
+    if (readOnly) {
+      if (!existsSync(catalogFile)) throw new NotFoundError(`pixsearch library in ${dataDir}`);
+    } else {
+      await mkdir(dataDir, { recursive: true });
+      lock = WriterLock.acquire(dataDir);
+    }
+    let catalog: SqliteCatalog | undefined;
+    let engine: SearchEngine | undefined;
+    try {
+      catalog = SqliteCatalog.open(catalogFile, { readOnly });
+      engine = new SearchEngine(dataDir, options, catalog, lock);
+      await engine.init();
+      const e = engine;
+      setImmediate(() => e.flushOpenWarnings());
+      return engine;
+    } catch (err) {
+      if (engine) await engine.close().catch(() => undefined);
+      else {
+        catalog?.close();
+        lock?.release();
+      }
+      throw err;
+    }
+  }
+
+  private async init(): Promise<void> {
+    const settings = this.catalog.settings();
+    const backend = this.options.backend ?? (settings.backend as BackendName | null) ?? DEFAULT_BACKEND;
+    if (!isBackendName(backend)) throw new InvalidArgumentError(`the catalog names an unknown backend "${backend}"`);
+    const params = this.options.backendParams ?? (this.options.backend === undefined || this.options.backend === settings.backend ? settings.backendParams : {});
+    if (!this.readOnly) {
+      this.dataDirKey = await dirKey(this.dataDir);
+      if (this.options.roots && this.options.roots.length > 0) await this.addRootsNow(this.options.roots);
+    }
+    // Check the model before touching the index when it may differ: fails fast, and a re-embed resets the catalog first.
+    const modelMayDiffer =
+      this.options.embedder !== undefined ||
+      (this.options.model !== undefined && settings.modelId !== null && modelSource(this.options.model) !== settings.modelSource);
+    if (modelMayDiffer) await this.embedder();
+    this.store = await IndexStore.open(
+      {
+        dataDir: this.dataDir,
+        catalog: this.catalog,
+        readOnly: this.readOnly,
+        warn: (m) => this.warn(m),
+        onRebuildProgress: (done, total) => this.emit('progress', { phase: 'index', done, total, rate: 0, etaSeconds: undefined }),
+      },
+      { backend, params },
+    );
+    if (!this.readOnly) this.catalog.updateSettings({ backend, backendParams: params });
+  }
+
+  private warn(message: string): void {
+    if (this.openWarnings) this.openWarnings.push(message);
+    else this.emit('warning', message);
+  }
+
+  private flushOpenWarnings(): void {
+    const pending = this.openWarnings ?? [];
+    this.openWarnings = undefined;
+    if (this.closed) return;
+    for (const m of pending) this.emit('warning', m);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('search engine');
+  }
+
+  /** True while `sync()` runs. */
+  get isSyncing(): boolean {
+    return this.syncing !== undefined;
+  }
+
+  // ---- model --------------------------------------------------------------------------------------
+
+  /** The checked embedder, loaded on first need (never for `similar()` or an empty library). */
+  private embedder(): Promise<Embedder> {
+    if (!this.embedderPromise) {
+      this.embedderPromise = this.loadEmbedder();
+      this.embedderPromise.catch(() => {
+        this.embedderPromise = undefined;
+      });
+    }
+    return this.embedderPromise;
+  }
+
+  private async loadEmbedder(): Promise<Embedder> {
+    const settings = this.catalog.settings();
+    const injected = this.options.embedder;
+    const source = modelSource(this.options.model ?? settings.modelSource ?? (injected ? injected.modelId : await defaultModel()));
+    const e = injected ?? (await loadClipEmbedder(source, this.options));
+    try {
+      if (!Number.isInteger(e.dimension) || e.dimension < 1) throw new InvalidArgumentError(`the embedder reports dimension ${e.dimension}`);
+      if (settings.modelId === null) {
+        if (!this.readOnly) this.catalog.updateSettings({ modelId: e.modelId, modelSource: source, dimension: e.dimension });
+      } else if (settings.modelId !== e.modelId || settings.dimension !== e.dimension) {
+        if (!this.options.reembed || this.readOnly) throw new ModelMismatchError(settings.modelId, this.options.model ?? e.modelId);
+        const n = this.catalog.counts().indexed;
+        this.catalog.resetEmbeddings({ modelId: e.modelId, modelSource: source, dimension: e.dimension });
+        // Before init() opened the store, it will build from the reset catalog by itself.
+        if (this.store) await this.store.reset(e.dimension);
+        this.warn(`the model changed from "${settings.modelId}" to "${e.modelId}": ${n} images will be re-embedded by the next sync`);
+      } else if (!this.readOnly && this.options.model !== undefined && source !== settings.modelSource) {
+        this.catalog.updateSettings({ modelSource: source });
+      }
+      return e;
+    } catch (err) {
+      if (!injected) await e.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ---- roots ---------------------------------------------------------------------------------------
+
+  /**
+   * Adds folders to the library (writers). A folder inside an existing root resolves to that
+   * root; a folder containing existing roots absorbs them (their images keep ids and embeddings).
+   * Returns the roots covering `folders`. Throws `NotFoundError` / `InvalidArgumentError` for a
+   * missing folder or a file.
+   */
+  async addRoots(folders: readonly string[]): Promise<CatalogRoot[]> {
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyError('adding folders');
+    if (this.syncing) throw new SyncInProgressError();
+    return this.addRootsNow(folders);
+  }
+
+  private async addRootsNow(folders: readonly string[]): Promise<CatalogRoot[]> {
+    const out = new Map<number, CatalogRoot>();
+    for (const folder of folders) {
+      if (typeof folder !== 'string' || folder === '') throw new InvalidArgumentError('a root folder must be a non-empty path');
+      const abs = path.resolve(folder);
+      let st;
+      try {
+        st = await stat(abs);
+      } catch {
+        throw new NotFoundError(`folder ${abs}`);
+      }
+      if (!st.isDirectory()) throw new InvalidArgumentError(`${abs} is not a folder`);
+      const real = await realpath(abs);
+      const existing = await Promise.all(
+        this.catalog.roots().map(async (r) => ({ root: r, real: await realpath(r.path).catch(() => path.resolve(r.path)) })),
+      );
+      const container = existing.find((e) => isWithin(e.real, real));
+      if (container) {
+        out.set(container.root.id, container.root);
+        continue;
+      }
+      const id = this.catalog.addRoot(abs);
+      for (const inner of existing) {
+        if (!isWithin(real, inner.real)) continue;
+        const prefix = path.relative(real, inner.real).split(path.sep).join('/') + '/';
+        const replaced = this.catalog.mergeRoot(inner.root.id, id, prefix);
+        if (this.store) await this.store.apply([], new Float32Array(0), replaced);
+        out.delete(inner.root.id);
+        this.warn(`folder ${inner.root.path} is inside ${abs}; its images now belong to ${abs}`);
+      }
+      out.set(id, { id, path: abs });
+    }
+    return [...out.values()];
+  }
+
+  /** Removes a root folder and all its images from the library (writers, not during a sync). Resolves to the number of indexed images removed. */
+  async removeRoot(folder: string): Promise<number> {
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyError('removing folders');
+    if (this.syncing) throw new SyncInProgressError();
+    const abs = path.resolve(folder);
+    const root = this.catalog.roots().find((r) => r.path === abs);
+    if (!root) throw new NotFoundError(`root folder ${abs}`);
+    const removed = this.catalog.removeRoot(root.id);
+    await this.store.apply([], new Float32Array(0), removed);
+    await this.store.save();
+    return removed.length;
+  }
+
+  // ---- sync ----------------------------------------------------------------------------------------
+
+  /**
+   * Brings the catalog and index in line with the root folders (all of them, or `roots` — which
+   * are added when new). Only new and changed content is embedded; every batch is committed
+   * before the next starts, so an abort (`signal`), a crash or `kill -9` loses at most the batch
+   * in flight. Resolves to the summary (with `aborted: true` after an abort). Only one sync runs
+   * at a time: a concurrent call rejects with `SyncInProgressError`.
+   */
+  sync(options: SyncOptions = {}): Promise<SyncSummary> {
+    if (this.closed) return Promise.reject(new ClosedError('search engine'));
+    if (this.readOnly) return Promise.reject(new ReadOnlyError('sync'));
+    if (this.syncing) return Promise.reject(new SyncInProgressError());
+    const run = this.runSync(options);
+    this.syncing = run;
+    const clear = (): void => {
+      if (this.syncing === run) this.syncing = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  private async runSync(options: SyncOptions): Promise<SyncSummary> {
+    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    const roots = options.roots !== undefined ? await this.addRootsNow(options.roots) : this.catalog.roots();
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
+    return runSync(
+      {
+        catalog: this.catalog,
+        store: this.store,
+        embedder: () => this.embedder(),
+        progress: (p) => this.emit('progress', p),
+        warn: (m) => this.warn(m),
+        ignore: this.options.ignore ?? [],
+        exclude: new Set(this.dataDirKey ? [this.dataDirKey] : []),
+        chunkSize: batchSize * 4,
+        maxPixels: this.options.maxImagePixels ?? DEFAULT_MAX_PIXELS,
+        maxFileBytes: MAX_FILE_BYTES,
+        saveIntervalMs: INDEX_SAVE_INTERVAL_MS,
+        signal,
+      },
+      roots,
+    );
+  }
+
+  // ---- search --------------------------------------------------------------------------------------
+
+  /**
+   * Searches by text or combined terms. A string is parsed with {@link parseQuery} (plain text is
+   * one term; `"beach" + 2:"sunset" - "people"` combines; `image:"…"` paths are not accepted in a
+   * string — pass `{ image }` terms instead). Term embeddings are L2-normalised, summed with their
+   * weights and renormalised. Images named by `imageId` terms are left out of the results.
+   */
+  search(query: string | QueryTerm[], options: SearchOptions = {}): Promise<SearchResponse> {
+    return this.track(async () => {
+      const t0 = performance.now();
+      const terms = typeof query === 'string' ? parseQuery(query) : checkTerms(query);
+      const o = normalizeOptions(options);
+      if (this.store.size === 0) {
+        return { results: [], total: 0, timings: { embed: 0, search: 0, catalog: 0, total: performance.now() - t0 } };
+      }
+      // A long-lived reader whose library was re-embedded by a writer meanwhile must not mix models.
+      const settings = this.catalog.settings();
+      if (settings.modelId !== this.store.modelId || settings.dimension !== this.store.dimension) {
+        throw new ModelMismatchError(settings.modelId ?? 'none', this.store.modelId ?? 'none');
+      }
+      const vector = await this.queryVector(terms);
+      const t1 = performance.now();
+      const exclude = new Set(terms.flatMap((t) => ('imageId' in t ? [t.imageId] : [])));
+      const rootPaths = new Map(this.catalog.roots().map((r) => [r.id, r.path]));
+      const res = await knn(this.catalog, this.store, rootPaths, vector, { ...o, exclude, params: options.params });
+      const results: SearchHit[] = res.hits.map(({ image, score }) => ({
+        id: image.id,
+        root: rootPaths.get(image.rootId) ?? '',
+        path: image.relPath,
+        score,
+        width: image.width,
+        height: image.height,
+        format: image.format,
+      }));
+      const end = performance.now();
+      return {
+        results,
+        ...(res.total !== undefined ? { total: res.total } : {}),
+        timings: { embed: t1 - t0, search: res.searchMs, catalog: res.catalogMs, total: end - t0 },
+      };
+    });
+  }
+
+  /** Searches by an example image: a file path or encoded bytes (an upload). Throws `ImageDecodeError` for an unusable image. */
+  searchByImage(input: ImageInput, options: SearchOptions = {}): Promise<SearchResponse> {
+    return this.search([{ image: input }], options);
+  }
+
+  /** Images similar to catalog image `imageId` (excluding itself), from its stored embedding: no model run. Throws `NotFoundError`. */
+  similar(imageId: number, options: SearchOptions = {}): Promise<SearchResponse> {
+    if (!Number.isSafeInteger(imageId) || imageId < 0) return Promise.reject(new InvalidArgumentError(`image id must be a non-negative integer, got ${imageId}`));
+    if (!this.closed && !this.catalog.getEmbedding(imageId)) return Promise.reject(new NotFoundError(`indexed image ${imageId}`));
+    return this.search([{ imageId }], options);
+  }
+
+  /** Combined, renormalised query vector. */
+  private async queryVector(terms: QueryTerm[]): Promise<Float32Array> {
+    const dim = this.store.dimension;
+    if (dim === undefined) throw new InvalidArgumentError('the library has no index yet');
+    const sum = new Float32Array(dim);
+    const add = (v: Float32Array, offset: number, w: number): void => {
+      if (v.length - offset < dim) throw new DimensionMismatchError(dim, v.length - offset, 'query embedding');
+      for (let j = 0; j < dim; j++) sum[j]! += w * v[offset + j]!;
+    };
+    const texts = terms.filter((t): t is Extract<QueryTerm, { text: string }> => 'text' in t);
+    const images = terms.filter((t): t is Extract<QueryTerm, { image: ImageInput }> => 'image' in t);
+    if (texts.length > 0 || images.length > 0) {
+      const embedder = await this.embedder();
+      if (embedder.dimension !== dim) throw new DimensionMismatchError(dim, embedder.dimension, 'model embedding');
+      if (texts.length > 0) {
+        const v = await embedder.embedTexts(texts.map((t) => t.text));
+        texts.forEach((t, i) => add(v, i * dim, t.weight ?? 1));
+      }
+      if (images.length > 0) {
+        const res = await embedder.embedImages(images.map((t) => t.image));
+        images.forEach((t, i) => {
+          const err = res.errors[i];
+          if (err) throw err;
+          add(res.vectors, i * dim, t.weight ?? 1);
+        });
+      }
+    }
+    for (const t of terms) {
+      if (!('imageId' in t)) continue;
+      const v = this.catalog.getEmbedding(t.imageId);
+      if (!v) throw new NotFoundError(`indexed image ${t.imageId}`);
+      add(v, 0, t.weight ?? 1);
+    }
+    let norm = 0;
+    for (let j = 0; j < dim; j++) norm += sum[j]! * sum[j]!;
+    norm = Math.sqrt(norm);
+    if (!(norm > 1e-6)) throw new InvalidArgumentError('the query terms cancel each other out (their weighted sum is zero)');
+    for (let j = 0; j < dim; j++) sum[j]! /= norm;
+    return sum;
+  }
+
+  private track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ClosedError('search engine'));
+    const p = fn();
+    this.inflight.add(p);
+    const done = (): void => {
+      this.inflight.delete(p);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  // ---- catalog views -------------------------------------------------------------------------------
+
+  /** The catalog row of image `id`, or undefined. Synchronous (one indexed SQLite lookup). */
+  getImage(id: number): ImageRecord | undefined {
+    this.assertOpen();
+    if (!Number.isSafeInteger(id) || id < 0) return undefined;
+    const image = this.catalog.getImage(id);
+    if (!image) return undefined;
+    const root = this.catalog.roots().find((r) => r.id === image.rootId)?.path ?? '';
+    return toRecord(image, root);
+  }
+
+  /** Library statistics. Async because it sums the data directory's size on disk. */
+  async stats(): Promise<EngineStats> {
+    this.assertOpen();
+    const settings = this.catalog.settings();
+    const roots = this.catalog.roots();
+    const rootPaths = new Map(roots.map((r) => [r.id, r.path]));
+    const skipped: SkippedFile[] = this.catalog.problems().map((p) => ({
+      root: rootPaths.get(p.rootId) ?? '',
+      path: p.relPath,
+      reason: p.reason ?? p.status,
+      message: p.message ?? '',
+    }));
+    const counts = this.catalog.counts();
+    return {
+      dataDir: this.dataDir,
+      roots: roots.map((r) => r.path),
+      model: settings.modelId ?? this.options.model ?? this.options.embedder?.modelId ?? settings.modelSource ?? '',
+      dimension: settings.dimension ?? 0,
+      backend: this.store.backend,
+      backendParams: this.store.params,
+      images: { indexed: counts.indexed, skipped: counts.skipped, failed: counts.failed },
+      indexSize: this.store.size,
+      lastSync: settings.lastSync,
+      skipped,
+      dataDirBytes: await dirBytes(this.dataDir),
+    };
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------
+
+  /**
+   * Stops a running sync (its committed work is kept and the index saved), waits for searches in
+   * flight, then releases the index, catalog, writer lock and the embedder the engine loaded (an
+   * injected embedder stays open). Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    if (this.syncing) await this.syncing.catch(() => undefined);
+    await Promise.allSettled([...this.inflight]);
+    this.store?.close();
+    this.catalog.close();
+    this.lock?.release();
+    if (this.embedderPromise && !this.options.embedder) {
+      const e = await this.embedderPromise.catch(() => undefined);
+      await e?.close();
+    }
+    this.removeAllListeners();
+  }
+}
+
+/** How a model is remembered: a local folder as an absolute path (it may be reopened from another cwd), else the hub id. */
+function modelSource(model: string): string {
+  return existsSync(model) ? path.resolve(model) : model;
+}
+
+function toRecord(image: CatalogImage, root: string): ImageRecord {
+  return {
+    id: image.id,
+    root,
+    path: image.relPath,
+    absPath: joinRoot(root, image.relPath),
+    size: image.size,
+    mtimeMs: image.mtimeMs,
+    hash: image.hash ?? '',
+    width: image.width,
+    height: image.height,
+    format: image.format,
+    status: image.status,
+    reason: image.reason,
+  };
+}
+
+/** Validates programmatic query terms. */
+function checkTerms(terms: QueryTerm[]): QueryTerm[] {
+  if (!Array.isArray(terms) || terms.length === 0) throw new InvalidArgumentError('a query needs at least one term');
+  if (terms.length > MAX_QUERY_TERMS) throw new InvalidArgumentError(`a query may combine at most ${MAX_QUERY_TERMS} terms`);
+  for (const [i, t] of terms.entries()) {
+    const kinds = ['text', 'image', 'imageId'].filter((k) => t && typeof t === 'object' && k in t);
+    if (kinds.length !== 1) throw new InvalidArgumentError(`query term ${i} must have exactly one of text, image, imageId`);
+    const w = t.weight;
+    if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w === 0)) {
+      throw new InvalidArgumentError(`query term ${i} has weight ${String(w)}; weights are finite and non-zero`);
+    }
+    if ('text' in t && (typeof t.text !== 'string' || t.text.trim() === '')) throw new InvalidArgumentError(`query term ${i} has empty text`);
+    if ('image' in t && typeof t.image !== 'string' && !(t.image instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`query term ${i}: image must be a file path or the image bytes`);
+    }
+    if ('image' in t && (t.image.length === 0)) throw new ImageDecodeError(typeof t.image === 'string' ? 'image' : 'uploaded image', 'empty', 'the image is empty');
+    if ('imageId' in t && (!Number.isSafeInteger(t.imageId) || t.imageId < 0)) throw new InvalidArgumentError(`query term ${i} has an invalid image id`);
+  }
+  return terms;
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await dirBytes(p);
+    else if (e.isFile()) total += await stat(p).then((s) => s.size, () => 0);
+  }
+  return total;
+}

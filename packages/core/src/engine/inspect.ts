@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { sniffImage, type Sniffed } from './sniff.js';
+
+/** Bytes kept from the start of a file for format sniffing. */
+const HEAD_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1 << 20;
+
+export interface Inspected {
+  /** SHA-256 of the content, hex. */
+  hash: string;
+  sniffed: Sniffed;
+  bytes: number;
+}
+
+/**
+ * Reads a file once: SHA-256 of the whole content and the format/dimensions declared by its
+ * first bytes. Rejects with the file system error (EACCES, EISDIR, EIO…) when it cannot be read.
+ */
+export async function inspectFile(file: string | Buffer): Promise<Inspected> {
+  const fh = await open(file, 'r');
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let head: Buffer | undefined;
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      if (!head) head = Buffer.from(chunk.subarray(0, HEAD_BYTES));
+      else if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+      hash.update(chunk);
+      bytes += bytesRead;
+    }
+    return { hash: hash.digest('hex'), sniffed: sniffImage(head ?? Buffer.alloc(0)), bytes };
+  } finally {
+    await fh.close();
+  }
+}

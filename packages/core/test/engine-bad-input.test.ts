@@ -1,0 +1,170 @@
+// Bad input never aborts a sync: each case becomes a recorded skip (or failure) with a reason,
+// visible in the summary and in stats(). Real files, the real tiny CLIP model, real sharp.
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Embedder } from '@pixsearch/core';
+import { SearchEngine, type SkippedFile, type SyncSummary } from '@pixsearch/core/engine';
+import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle, writeImage } from './engine-helpers.js';
+
+let dir: string;
+let bundle: string;
+let clip: Embedder;
+let spy: SpyEmbedder;
+
+beforeAll(async () => {
+  await registerFaiss();
+  dir = await tempDir();
+  bundle = await tinyBundle();
+  clip = await clipEmbedder(bundle);
+  spy = new SpyEmbedder(clip);
+});
+afterAll(async () => {
+  await clip?.close();
+  await removeDir(dir);
+});
+
+const crc32 = (buf: Buffer): number => {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+};
+const pngChunk = (type: string, data: Buffer): Buffer => {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+};
+/** A valid 1-bit grayscale PNG of width × height (all black), compressed to a few KB: a decompression bomb. */
+function bombPng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // grayscale
+  const row = Buffer.alloc(1 + Math.ceil(width / 8)); // filter byte + packed pixels
+  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
+const reasons = (files: SkippedFile[]): Record<string, string> => Object.fromEntries(files.map((f) => [f.path, f.reason]).sort());
+
+test('every kind of bad file is a recorded skip with a reason; good files around them are indexed', async () => {
+  const lib = path.join(dir, 'bad');
+  await mkdir(lib, { recursive: true });
+  await writeImage(path.join(lib, 'good.jpg'), 1);
+  await writeImage(path.join(lib, 'good.png'), 2);
+  // A PNG named .jpg: formats come from the content, not the name.
+  await writeFile(path.join(lib, 'png-named.jpg'), await sharp({ create: { width: 30, height: 20, channels: 3, background: 'blue' } }).png().toBuffer());
+  await writeFile(path.join(lib, 'empty.jpg'), '');
+  const jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: 'red' } }).jpeg().toBuffer();
+  await writeFile(path.join(lib, 'truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1));
+  const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: 'green' } }).png().toBuffer();
+  await writeFile(path.join(lib, 'truncated.png'), png.subarray(0, png.length >> 1));
+  await writeFile(path.join(lib, 'text.jpg'), 'this is a text file, not a photo\n');
+  await writeFile(path.join(lib, 'bomb.png'), bombPng(20_000, 20_000)); // 400 M pixels, ~50 KB
+  await writeFile(path.join(lib, 'huge-header.gif'), Buffer.concat([Buffer.from('GIF89a'), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.alloc(20)]));
+  await writeFile(path.join(lib, 'bomb.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"><rect width="10" height="10"/></svg>');
+  await writeFile(path.join(lib, 'photo.heic'), Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.from([0, 0, 0, 0]), Buffer.from('mif1heic'), Buffer.alloc(64, 7)]));
+  await writeFile(path.join(lib, 'old.bmp'), Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]));
+  await symlink(path.join(lib, 'missing-target.jpg'), path.join(lib, 'broken-link.jpg'));
+  await writeFile(Buffer.from(path.join(lib, 'caf\xe9-latin1.jpg'), 'latin1'), await readFile(path.join(lib, 'good.jpg')));
+  execFileSync('mkfifo', [path.join(lib, 'pipe.jpg')]);
+  await mkdir(path.join(lib, 'folder.jpg'));
+  await writeImage(path.join(lib, 'folder.jpg', 'inside.jpg'), 3);
+
+  spy.reset();
+  const engine = await SearchEngine.open({ dataDir: path.join(dir, 'data-bad'), roots: [lib], embedder: spy });
+  const summary: SyncSummary = await engine.sync();
+  expect(summary.aborted).toBe(false);
+  const expected = {
+    'bomb.png': 'too-large',
+    'bomb.svg': 'too-large',
+    'broken-link.jpg': 'broken-symlink',
+    'caf\\xE9-latin1.jpg': 'invalid-file-name',
+    'empty.jpg': 'empty',
+    'huge-header.gif': 'too-large',
+    'old.bmp': 'unsupported-format',
+    'photo.heic': 'unsupported-format',
+    'pipe.jpg': 'not-a-file',
+    'text.jpg': 'not-an-image',
+    'truncated.jpg': 'truncated',
+    // sharp reports a cut PNG as "end of stream": the embedder calls that corrupt.
+    'truncated.png': 'corrupt',
+  };
+  expect(reasons(summary.skippedFiles)).toEqual(expected);
+  expect(summary.skipped).toBe(Object.keys(expected).length);
+  expect(summary.added).toBe(4);
+  for (const f of summary.skippedFiles) {
+    expect(f.root).toBe(lib);
+    expect(f.message.length).toBeGreaterThan(5);
+  }
+  expect(summary.skippedFiles.find((f) => f.path === 'photo.heic')!.message).toMatch(/HEIC/);
+  // Only files that passed the cheap checks reached the model: the good ones, the cut ones and the SVG bomb.
+  expect(spy.inputs.map((p) => path.basename(String(p))).sort()).toEqual(['bomb.svg', 'good.jpg', 'good.png', 'inside.jpg', 'png-named.jpg', 'truncated.jpg', 'truncated.png']);
+
+  const stats = await engine.stats();
+  expect(stats.images).toEqual({ indexed: 4, skipped: Object.keys(expected).length, failed: 0 });
+  expect(reasons(stats.skipped)).toEqual(expected);
+  const all = await engine.search('anything', { k: 100, threshold: -1 });
+  expect(all.results.map((r) => r.path).sort()).toEqual(['folder.jpg/inside.jpg', 'good.jpg', 'good.png', 'png-named.jpg']);
+  expect(all.results.find((r) => r.path === 'png-named.jpg')).toMatchObject({ format: 'png', width: 30, height: 20 });
+
+  // Unchanged bad files are not read again, and still reported.
+  spy.reset();
+  const again = await engine.sync();
+  expect(spy.imageCalls).toBe(0);
+  expect(reasons(again.skippedFiles)).toEqual(expected);
+  // A repaired file is indexed by the next sync.
+  await writeImage(path.join(lib, 'truncated.jpg'), 4);
+  const repaired = await engine.sync();
+  expect(repaired.updated).toBe(1);
+  expect(repaired.embedded).toBe(1);
+  expect((await engine.stats()).images.indexed).toBe(5);
+  await engine.close();
+});
+
+test('an unreadable file is a failed entry retried by every sync (as an unprivileged user: root reads everything)', async () => {
+  const lib = path.join(dir, 'perm-lib');
+  const dataDir = path.join(dir, 'perm-data');
+  await writeImage(path.join(lib, 'ok.jpg'), 10);
+  await writeImage(path.join(lib, 'locked.jpg'), 11);
+  await chmod(path.join(lib, 'locked.jpg'), 0o000);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // The child runs as nobody: it must reach the model, the library and a data directory it owns.
+    await chmod(dir, 0o755);
+    execFileSync('chmod', ['-R', 'a+rX', bundle, path.join(lib, 'ok.jpg'), lib]);
+    await chmod(path.join(lib, 'locked.jpg'), 0o000);
+    await mkdir(dataDir, { recursive: true });
+    await chown(dataDir, 65534, 65534);
+    const child = await spawnChild(['sync', dataDir, bundle, '4', lib], { uid: 65534, gid: 65534 });
+    const { code } = await child.exited;
+    expect(code, child.stderr()).toBe(0);
+    const summary = child.lines.find((l) => 'summary' in l)!.summary as SyncSummary;
+    expect(summary.added).toBe(1);
+    expect(reasons(summary.skippedFiles)).toEqual({ 'locked.jpg': 'unreadable' });
+    expect(summary.skippedFiles[0]!.message).toMatch(/EACCES|permission/i);
+  } else {
+    const engine = await SearchEngine.open({ dataDir, roots: [lib], embedder: spy });
+    const summary = await engine.sync();
+    expect(reasons(summary.skippedFiles)).toEqual({ 'locked.jpg': 'unreadable' });
+    await engine.close();
+  }
+  // Failed (not skipped): once readable, the next sync picks it up although size and mtime did not change.
+  await chmod(path.join(lib, 'locked.jpg'), 0o644);
+  const engine = await SearchEngine.open({ dataDir, embedder: spy });
+  expect((await engine.stats()).images).toEqual({ indexed: 1, skipped: 0, failed: 1 });
+  const summary = await engine.sync();
+  expect(summary.updated).toBe(1);
+  expect((await engine.stats()).images).toEqual({ indexed: 2, skipped: 0, failed: 0 });
+  await engine.close();
+});
