@@ -61,7 +61,7 @@ export class IndexCorruptError extends PixsearchError {
   ) {
     super('INDEX_CORRUPT', `index at ${path} is unusable: ${reason}`, {
       ...options,
-      hint: 'rebuild the index from the stored embeddings (pixsearch index --rebuild)',
+      hint: 'pixsearch rebuilds a damaged index from its stored embeddings when the library is next opened (pixsearch index)',
     });
   }
 }

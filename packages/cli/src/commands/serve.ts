@@ -1,0 +1,103 @@
+// pixsearch serve [...folders]
+import { existsSync } from 'node:fs';
+import { PixsearchError } from '@pixsearch/core';
+import { resolveSettings } from '../config.js';
+import type { CommandContext } from '../context.js';
+import { checkFolders, openEngine, prefetchModel } from '../engine.js';
+import { EXIT, UsageError } from '../errors.js';
+import { untilInterrupted } from '../interrupt.js';
+import { openWithSystem } from '../open.js';
+import { defaultPicturesDir, expandPath, prog } from '../paths.js';
+import { plural, printSyncSummary, runSync } from '../sync.js';
+
+export async function run({ out, args, flags }: CommandContext): Promise<number> {
+  const { settings } = resolveSettings(flags);
+  const given = ((args[0] as string[] | undefined) ?? []).map((f) => expandPath(f));
+  let roots: string[] | undefined = given.length > 0 ? given : settings.folders;
+  if (roots) checkFolders(roots);
+
+  const engine = await openEngine(out, settings, roots ? { roots } : {});
+  try {
+    const stats = await engine.stats();
+    if (!roots && stats.roots.length === 0) {
+      // Nothing given, nothing indexed before: the default picture folder.
+      const pictures = defaultPicturesDir();
+      if (!existsSync(pictures)) {
+        throw new UsageError(`no folder given, and the default ${pictures} does not exist`, `pass the folder to search: ${prog()} serve ~/Photos`);
+      }
+      roots = [pictures];
+      await engine.addRoots(roots);
+    }
+    const effectiveRoots = roots ?? stats.roots;
+
+    let sync: Awaited<ReturnType<typeof runSync>> | undefined;
+    if (flags.sync !== false) {
+      out.info(out.ce.dim(`Indexing ${effectiveRoots.join(', ')} into ${settings.dataDir} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
+      await prefetchModel(out, settings, stats);
+      sync = await runSync(out, engine, roots);
+      if (!out.json) printSyncSummary(out, sync, effectiveRoots);
+      if (sync.summary.aborted) {
+        if (out.json) out.result({ sync: sync.summary, indexed: sync.indexed });
+        return EXIT.interrupted;
+      }
+    }
+
+    const { startServer } = await import('@pixsearch/server');
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer({
+        engine,
+        ...(settings.host !== undefined ? { host: settings.host } : {}),
+        ...(settings.port !== undefined ? { port: settings.port } : {}),
+        ...(settings.token !== undefined ? { token: settings.token } : {}),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') {
+        throw new PixsearchError('PORT_IN_USE', `port ${settings.port ?? 8765} is already in use on ${settings.host ?? '127.0.0.1'}`, {
+          hint: 'pick another one: --port 8080 (or --port 0 for any free port)',
+          cause: err,
+        });
+      }
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+        throw new PixsearchError('BAD_HOST', `cannot listen on ${settings.host}: not an address of this machine`, { hint: 'use --host 127.0.0.1 (this machine) or --host 0.0.0.0 (all interfaces)', cause: err });
+      }
+      throw err;
+    }
+    // Listen for Ctrl-C before saying "Press Ctrl-C" (a script may send SIGINT as soon as it reads it).
+    const interrupted = untilInterrupted();
+    try {
+      const tokenRequired = server.token !== undefined;
+      if (out.json) {
+        out.result({
+          url: server.url,
+          openUrl: server.openUrl,
+          ...(tokenRequired ? { token: server.token } : {}),
+          roots: effectiveRoots,
+          dataDir: settings.dataDir,
+          indexed: sync?.indexed ?? stats.images.indexed,
+          ...(sync ? { sync: sync.summary } : {}),
+        });
+      } else {
+        const { c } = out;
+        out.line();
+        const n = sync?.indexed ?? stats.images.indexed;
+        out.line(`${c.green('➜')} pixsearch is serving ${c.bold(String(n))} ${plural(n, 'image')} at ${c.cyan(c.bold(server.url))}`);
+        if (tokenRequired) {
+          out.line(`  ${c.yellow('token:')} ${server.token}   ${c.dim('(needed from other machines)')}`);
+          out.line(`  open:  ${c.cyan(server.openUrl)}`);
+        }
+        out.info(out.ce.dim('Press Ctrl-C to stop.'));
+      }
+      if (flags.open === true && !openWithSystem(server.openUrl)) out.warn(`cannot open a browser: no system opener found (xdg-open); visit ${server.url}`);
+      const signal = await interrupted;
+      out.info(out.ce.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping the server…`));
+    } finally {
+      await server.close();
+    }
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+

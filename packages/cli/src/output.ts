@@ -1,0 +1,98 @@
+import { createColors } from 'picocolors';
+import { debugDetails, describeError, errorJson } from './errors.js';
+
+type Colors = ReturnType<typeof createColors>;
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function colorEnabled(stream: NodeJS.WriteStream): boolean {
+  const env = process.env;
+  if ('NO_COLOR' in env && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+/**
+ * Where the CLI writes. stdout carries the result only (human lines, or one JSON document with
+ * `--json`); everything else — progress, warnings, hints, errors — goes to stderr, so
+ * `pixsearch … --json | jq` always sees clean JSON.
+ */
+export class Output {
+  /** Colours for text written to stdout / stderr (no-ops when that stream is not a TTY). */
+  readonly c: Colors;
+  readonly ce: Colors;
+  /** True when stderr is an interactive terminal (progress bars allowed). */
+  readonly interactive: boolean;
+  /** The command line (without the program), for hints that repeat it. */
+  argv: string[] = [];
+  /** Hook a live progress display registers so messages print above it instead of through it. */
+  private interject: ((text: string) => void) | undefined;
+
+  constructor(
+    readonly json: boolean,
+    readonly debug: boolean,
+    readonly verbose: boolean,
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.c = createColors(colorEnabled(stdout));
+    this.ce = createColors(colorEnabled(stderr));
+    this.interactive = stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined;
+  }
+
+  /** A line of the human-readable result (stdout). Dropped in `--json` mode. */
+  line(text = ''): void {
+    if (!this.json) this.stdout.write(`${text}\n`);
+  }
+
+  /** The JSON result (stdout), only in `--json` mode. */
+  result(value: unknown): void {
+    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A status message for humans (stderr). */
+  info(text: string): void {
+    this.err(text);
+  }
+
+  /** Extra detail shown with `--verbose` (stderr). */
+  detail(text: string): void {
+    if (this.verbose) this.err(this.ce.dim(text));
+  }
+
+  warn(text: string): void {
+    this.err(`${this.ce.yellow('warning:')} ${text}`);
+  }
+
+  /** Reports a failure: one line plus a hint; the stack only with `--debug`. */
+  error(err: unknown): void {
+    const { code, message, hint } = describeError(err);
+    if (this.json) {
+      this.err(JSON.stringify(errorJson(err)));
+    } else {
+      this.err(`${this.ce.red(this.ce.bold('error:'))} ${message}`);
+      if (hint) this.err(`${this.ce.dim('hint:')} ${hint}`);
+      if (code === 'MODEL_DOWNLOAD') {
+        const prog = process.env.PIXSEARCH_PROG || 'pixsearch';
+        const rerun = this.argv.length > 0 && this.argv[0] !== 'model' ? `${prog} ${this.argv.map(shellQuote).join(' ')} --model ./models/tiny` : `${prog} serve ~/Pictures --model ./models/tiny`;
+        this.err(`${this.ce.dim('hint:')} or pass a model bundle folder you already have: --model <folder>`);
+        this.err(`${this.ce.dim('hint:')} to try pixsearch offline right now, with a generated model (random weights: it all works, but results mean nothing):`);
+        this.err(`        ${prog} model generate --preset tiny --out ./models/tiny`);
+        this.err(`        ${rerun}`);
+      }
+    }
+    if (this.debug) this.err(this.ce.dim(debugDetails(err)));
+  }
+
+  /** Routes stderr messages through a live progress display (or back to plain writes with `undefined`). */
+  setInterject(fn: ((text: string) => void) | undefined): void {
+    this.interject = fn;
+  }
+
+  private err(text: string): void {
+    if (this.interject) this.interject(text);
+    else this.stderr.write(`${text}\n`);
+  }
+}

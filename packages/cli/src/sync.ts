@@ -1,0 +1,80 @@
+// Runs one engine sync with progress on stderr and Ctrl-C handling, and prints its summary.
+import type { SearchEngine, SyncSummary } from '@pixsearch/core/engine';
+import { abortOnInterrupt } from './interrupt.js';
+import type { Output } from './output.js';
+import { prog } from './paths.js';
+import { ProgressDisplay, formatDuration, syncProgressHandler } from './progress.js';
+
+export interface SyncRun {
+  summary: SyncSummary;
+  /** Images indexed in the library after the sync. */
+  indexed: number;
+}
+
+/** Runs `engine.sync()` over `roots` (default: all the library's); Ctrl-C aborts it (the summary then says `aborted: true`). */
+export async function runSync(out: Output, engine: SearchEngine, roots?: string[]): Promise<SyncRun> {
+  const controller = new AbortController();
+  const display = new ProgressDisplay(out);
+  const onProgress = syncProgressHandler(display);
+  engine.on('progress', onProgress);
+  const release = abortOnInterrupt(out, controller, 'indexing');
+  let summary: SyncSummary;
+  try {
+    summary = await engine.sync({ signal: controller.signal, ...(roots ? { roots } : {}) });
+  } finally {
+    display.finish();
+    engine.off('progress', onProgress);
+    release();
+  }
+  const stats = await engine.stats();
+  return { summary, indexed: stats.images.indexed };
+}
+
+export function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): [string, number][] {
+  const m = new Map<string, number>();
+  for (const it of items) m.set(key(it), (m.get(key(it)) ?? 0) + 1);
+  return [...m.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+/** Human summary of a sync on stdout (plus skipped files with `--verbose`). */
+export function printSyncSummary(out: Output, run: SyncRun, roots: string[]): void {
+  const { summary: s, indexed } = run;
+  const { c } = out;
+  const secs = s.durationMs / 1000;
+  const rate = s.embedded > 0 && secs > 0 ? ` (${(s.embedded / secs).toFixed(1)} images/s)` : '';
+  if (s.aborted) {
+    out.line(
+      `${c.yellow('Interrupted')} after ${formatDuration(secs)}: ${s.embedded} ${plural(s.embedded, 'image')} embedded in this run, ${c.bold(String(indexed))} indexed in total — all kept.`,
+    );
+    out.line(c.dim('Run the same command again to finish (only the rest is embedded).'));
+  } else {
+    out.line(`${c.green('✓')} ${c.bold(String(indexed))} ${plural(indexed, 'image')} in the library · ${s.embedded} embedded in ${formatDuration(secs)}${rate}`);
+  }
+  const parts: [string, number][] = [
+    ['added', s.added],
+    ['updated', s.updated],
+    ['moved', s.moved],
+    ['removed', s.removed],
+    ['unchanged', s.unchanged],
+    ['skipped', s.skipped],
+  ];
+  out.line(`  ${parts.map(([k, v]) => `${v > 0 && k !== 'unchanged' ? c.bold(String(v)) : String(v)} ${k}`).join(' · ')}`);
+  if (s.skippedFiles.length > 0) {
+    const reasons = countBy(s.skippedFiles, (f) => f.reason)
+      .map(([r, n]) => `${n} ${r}`)
+      .join(', ');
+    out.line(`  ${c.yellow('skipped:')} ${reasons}${out.verbose ? '' : c.dim(`  (--verbose lists them; ${prog()} status shows all)`)}`);
+    if (out.verbose) {
+      const width = Math.min(48, Math.max(...s.skippedFiles.map((f) => f.path.length)));
+      for (const f of s.skippedFiles) out.line(`    ${f.path.padEnd(width)}  ${c.dim(`${f.reason}: ${f.message}`)}`);
+    }
+  }
+  if (!s.aborted && s.added + s.updated + s.moved + s.unchanged + s.skipped === 0) {
+    out.warn(`no images found in ${roots.join(', ')}`);
+    out.info(out.ce.dim('hint: pixsearch indexes JPEG, PNG, WebP, GIF, TIFF, AVIF and SVG files, in all subfolders'));
+  }
+}

@@ -1,0 +1,129 @@
+// Test helpers: run the real CLI in a child process and create real image files with sharp.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO = resolve(here, '../../..');
+export const BIN = join(REPO, 'packages/cli/src/bin.ts');
+const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
+// The server's page is .tsx with hono/jsx: tell tsx which JSX runtime to use.
+const TSCONFIG = join(REPO, 'packages/server/tsconfig.json');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Added to a clean environment (no PIXSEARCH_* from the outside). */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIXSEARCH_') && !k.startsWith('XDG_') && k !== 'FORCE_COLOR') env[k] = v;
+  env.NO_COLOR = '1';
+  env.TSX_TSCONFIG_PATH = TSCONFIG;
+  // No network in tests: a missing hub model fails at once with the offline instructions.
+  env.PIXSEARCH_OFFLINE = '1';
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** Starts the CLI (TypeScript sources through tsx, no build needed). */
+export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
+  return spawn(process.execPath, ['--conditions=@pixsearch/source', '--import', TSX, BIN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: childEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs the CLI to completion and collects its output. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, opts);
+  return collect(child, opts.timeoutMs ?? 90_000);
+}
+
+export function collect(child: ChildProcess, timeoutMs = 90_000): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Waits until the child's stderr (accumulated) matches `re`. */
+export function waitForStderr(child: ChildProcess, re: RegExp, timeoutMs = 60_000): Promise<string> {
+  let buf = '';
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${re} on stderr within ${timeoutMs} ms; got: ${buf}`)), timeoutMs);
+    const onClose = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`the CLI exited (code ${code}) before printing ${re}; stderr: ${buf}`));
+    };
+    const onData = (d: Buffer | string): void => {
+      buf += d.toString();
+      if (re.test(buf)) {
+        clearTimeout(timer);
+        child.stderr?.off('data', onData);
+        child.off('close', onClose);
+        resolvePromise(buf);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('close', onClose);
+  });
+}
+
+/**
+ * Writes `count` distinct images into `dir` (creating subfolders when names contain `/`):
+ * solid colours with a coloured square at a varying place, alternating JPEG / PNG / WebP.
+ */
+export async function makeImages(dir: string, names: string[], size = 96): Promise<string[]> {
+  const files: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const file = join(dir, name);
+    mkdirSync(dirname(file), { recursive: true });
+    const bg = { r: (i * 67) % 256, g: (i * 131) % 256, b: (i * 29 + 80) % 256 };
+    const side = Math.round(size / 3);
+    const square = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 255 - bg.r, g: 255 - bg.g, b: 255 - bg.b } } })
+      .png()
+      .toBuffer();
+    const img = sharp({ create: { width: size, height: size, channels: 3, background: bg } }).composite([
+      { input: square, left: (i * 7) % (size - side), top: (i * 13) % (size - side) },
+    ]);
+    const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+    if (ext === 'png') await img.png().toFile(file);
+    else if (ext === 'webp') await img.webp().toFile(file);
+    else await img.jpeg({ quality: 85 }).toFile(file);
+    files.push(file);
+  }
+  return files;
+}
+
+/** `count` image names spread over a few subfolders, e.g. `album-1/img-0007.jpg`. */
+export function imageNames(count: number, prefix = 'img'): string[] {
+  const exts = ['jpg', 'png', 'webp'];
+  return Array.from({ length: count }, (_, i) => `album-${i % 3}/${prefix}-${String(i).padStart(4, '0')}.${exts[i % 3]}`);
+}
