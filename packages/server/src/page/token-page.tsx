@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { assetUrl } from './assets.js';
 import { Layout } from './layout.js';
 
