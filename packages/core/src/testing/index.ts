@@ -2,3 +2,4 @@
 // Imports vitest: use it from test files only.
 export { describeVectorIndexConformance, type ConformanceCase, type ConformanceOptions } from './conformance.js';
 export { clusterModel, clusteredDataset, exactTopK, gaussian, mulberry32, recallAtK, sampleClusters, type ClusterModel, type ClusteredOptions } from './datasets.js';
+export { ensureTinyBundle } from './tiny-model.js';

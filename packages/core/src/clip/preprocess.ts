@@ -1,0 +1,259 @@
+// CLIP image preprocessing: sharp decodes (EXIF orientation applied, first frame of animations,
+// converted to 8-bit RGB like PIL's Image.convert('RGB')), then the reference transform runs in JS:
+// resize the shortest side with PIL's bicubic (bit-exact port), center crop (torchvision's
+// rounding), scale to [0,1], normalise by mean/std, CHW float32.
+import sharp from 'sharp';
+import { ImageDecodeError, ModelBundleError } from '../errors.js';
+import { PIL_RESAMPLE_CODES, resampleRgb, type ResampleFilter } from './resample.js';
+
+/** Preprocessing parameters (from a bundle's preprocessor_config.json). */
+export interface PreprocessConfig {
+  /** Resize target: the shortest side (keeping the aspect ratio) or an exact size; null = no resize. */
+  resize: { shortestEdge: number } | { width: number; height: number } | null;
+  /** Center crop size; null = no crop. */
+  crop: { width: number; height: number } | null;
+  filter: ResampleFilter;
+  /** Multiplier from 0..255 to the model's range (1/255). */
+  rescaleFactor: number;
+  /** Per-channel mean and std (RGB), or null to skip normalisation. */
+  mean: [number, number, number] | null;
+  std: [number, number, number] | null;
+}
+
+/** OpenAI CLIP's transform at 224 px. */
+export const CLIP_PREPROCESS: PreprocessConfig = {
+  resize: { shortestEdge: 224 },
+  crop: { width: 224, height: 224 },
+  filter: 'bicubic',
+  rescaleFactor: 1 / 255,
+  mean: [0.48145466, 0.4578275, 0.40821073],
+  std: [0.26862954, 0.26130258, 0.27577711],
+};
+
+function sizeOf(v: unknown, what: string): { width: number; height: number } | { shortestEdge: number } | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return { shortestEdge: v };
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.shortest_edge === 'number' && o.shortest_edge > 0) return { shortestEdge: o.shortest_edge };
+    if (typeof o.height === 'number' && typeof o.width === 'number' && o.height > 0 && o.width > 0) return { width: o.width, height: o.height };
+  }
+  throw new ModelBundleError(`preprocessor_config.json: unsupported ${what} ${JSON.stringify(v)}`);
+}
+
+function triple(v: unknown, what: string): [number, number, number] {
+  if (typeof v === 'number') return [v, v, v];
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return v as [number, number, number];
+  throw new ModelBundleError(`preprocessor_config.json: ${what} must be 3 numbers, got ${JSON.stringify(v)}`);
+}
+
+/** Parses a Hugging Face CLIP `preprocessor_config.json` (old and new field styles). */
+export function parsePreprocessorConfig(json: unknown): PreprocessConfig {
+  if (typeof json !== 'object' || json === null) throw new ModelBundleError('preprocessor_config.json is not an object');
+  const j = json as Record<string, unknown>;
+  const size = sizeOf(j.size, 'size') ?? CLIP_PREPROCESS.resize;
+  const cropRaw = sizeOf(j.crop_size, 'crop_size');
+  const crop = cropRaw === undefined ? (size && 'shortestEdge' in size ? { width: size.shortestEdge, height: size.shortestEdge } : null) : 'shortestEdge' in cropRaw ? { width: cropRaw.shortestEdge, height: cropRaw.shortestEdge } : cropRaw;
+  const resampleCode = j.resample ?? 3;
+  const filter = typeof resampleCode === 'number' ? PIL_RESAMPLE_CODES[resampleCode] : undefined;
+  if (!filter) throw new ModelBundleError(`preprocessor_config.json: unsupported resample ${JSON.stringify(resampleCode)}`);
+  const doNormalize = j.do_normalize !== false;
+  return {
+    resize: j.do_resize === false ? null : size,
+    crop: j.do_center_crop === false ? null : crop,
+    filter,
+    rescaleFactor: j.do_rescale === false ? 1 : typeof j.rescale_factor === 'number' ? j.rescale_factor : 1 / 255,
+    mean: doNormalize ? triple(j.image_mean ?? CLIP_PREPROCESS.mean, 'image_mean') : null,
+    std: doNormalize ? triple(j.image_std ?? CLIP_PREPROCESS.std, 'image_std') : null,
+  };
+}
+
+/** Output tensor size (width, height) for a config, or undefined when it depends on the image. */
+export function outputSize(config: PreprocessConfig): { width: number; height: number } | undefined {
+  if (config.crop) return config.crop;
+  if (config.resize && 'width' in config.resize) return config.resize;
+  return undefined;
+}
+
+/** A decoded image: packed 8-bit RGB after EXIF orientation. */
+export interface DecodedImage {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  /** sharp's format name: jpeg, png, webp, gif, tiff, … */
+  format: string;
+}
+
+export interface DecodeOptions {
+  /** Reject images with more pixels than this (width × height) with reason `too-large` (default 268 402 689 = 0x3FFF²; sharp's default). */
+  limitInputPixels?: number;
+}
+
+/** Where an input came from, for error messages. */
+export function describeInput(input: string | Uint8Array): string {
+  return typeof input === 'string' ? input : `<buffer ${input.byteLength} bytes>`;
+}
+
+function decodeError(input: string | Uint8Array, err: unknown): ImageDecodeError {
+  const source = describeInput(input);
+  const msg = err instanceof Error ? err.message : String(err);
+  const m = msg.toLowerCase();
+  let reason = 'corrupt';
+  let text = `cannot decode image: ${msg}`;
+  if (m.includes('pixel limit')) {
+    reason = 'too-large';
+    text = `image is larger than the pixel limit (decompression-bomb guard): ${msg}`;
+  } else if (m.includes('unsupported image format')) {
+    reason = 'unsupported-format';
+    text = 'not an image, or a format this build of sharp cannot decode';
+  } else if (m.includes('missing') || m.includes('no such file') || m.includes('enoent')) {
+    reason = 'not-found';
+    text = 'file not found';
+  } else if (m.includes('premature end') || m.includes('truncated') || m.includes('unexpected end') || m.includes('short read') || m.includes('not enough data')) {
+    reason = 'truncated';
+    text = `image data is truncated: ${msg}`;
+  } else if (m.includes('heif') || m.includes('heic')) {
+    reason = 'unsupported-format';
+    text = `HEIC/HEIF images cannot be decoded by sharp's prebuilt binaries (no HEVC decoder); convert them to JPEG first (${msg})`;
+  }
+  return new ImageDecodeError(source, reason, text, { cause: err });
+}
+
+/**
+ * Decodes an image to 8-bit RGB with sharp: EXIF orientation applied, first page/frame only,
+ * alpha dropped keeping the colour underneath (like `PIL.Image.convert('RGB')`: transparent
+ * pixels keep their stored RGB, usually black or white), grayscale replicated, 16-bit reduced
+ * to 8-bit, embedded ICC profiles ignored (as PIL does), CMYK converted with PIL's formula (R = (255 - C)(255 - K)/255, no colour profile).
+ * Throws {@link ImageDecodeError}.
+ */
+export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  if (typeof input !== 'string' && input.byteLength === 0) throw new ImageDecodeError(describeInput(input), 'empty', 'empty input');
+  try {
+    const limit = options.limitInputPixels ?? 0x3fff * 0x3fff;
+    const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    // ignoreIcc: PIL (the reference) does not colour-manage; the stored values are what CLIP saw.
+    const base = () => sharp(src, { limitInputPixels: limit, pages: 1, page: 0, ignoreIcc: true }).autoOrient();
+    const meta = await sharp(src, { limitInputPixels: limit, pages: 1, page: 0 }).metadata();
+    const format = meta.format ?? 'unknown';
+    if (meta.space === 'cmyk') {
+      const { data, info } = await base().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+      if (info.channels < 4) throw new Error(`unexpected CMYK decode with ${info.channels} channels`);
+      const n = info.width * info.height;
+      const rgb = new Uint8Array(n * 3);
+      // Pillow's cmyk2rgb: nk = 255 - K; R = nk - round(C * nk / 255) (its MULDIV255).
+      const muldiv255 = (a: number, b: number) => {
+        const t = a * b + 128;
+        return ((t >> 8) + t) >> 8;
+      };
+      for (let i = 0, s = 0; i < n; i++, s += info.channels) {
+        const nk = 255 - data[s + 3]!;
+        rgb[i * 3] = nk - muldiv255(data[s]!, nk);
+        rgb[i * 3 + 1] = nk - muldiv255(data[s + 1]!, nk);
+        rgb[i * 3 + 2] = nk - muldiv255(data[s + 2]!, nk);
+      }
+      return { rgb, width: info.width, height: info.height, format };
+    }
+    const { data, info } = await base().removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected decode with ${info.channels} channels`);
+    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, format };
+  } catch (err) {
+    if (err instanceof ImageDecodeError) throw err;
+    throw decodeError(input, err);
+  }
+}
+
+/**
+ * Default reducing gap: images more than 6× larger than the resize target are first box-reduced
+ * by an integer factor (keeping ≥ 3× the target) before the bicubic resize, like PIL's
+ * `resize(..., reducing_gap=3)`. Smaller images are resized exactly as PIL does.
+ */
+export const DEFAULT_REDUCING_GAP = 3;
+
+export interface TransformOptions {
+  /** PIL-style reducing gap (default {@link DEFAULT_REDUCING_GAP}); `null` = always the exact full convolution. */
+  reducingGap?: number | null;
+}
+
+/** Resize target for a source size (torchvision/HF: the long side is truncated, not rounded). */
+export function resizedSize(width: number, height: number, resize: PreprocessConfig['resize']): { width: number; height: number } {
+  if (!resize) return { width, height };
+  if ('width' in resize) return { width: resize.width, height: resize.height };
+  const s = resize.shortestEdge;
+  if (width <= height) return { width: s, height: Math.max(1, Math.trunc((s * height) / width)) };
+  return { width: Math.max(1, Math.trunc((s * width) / height)), height: s };
+}
+
+/**
+ * Applies the CLIP transform to decoded RGB: resize, center crop (padding with zeros when the
+ * image is smaller than the crop, like torchvision), rescale and normalise, written as CHW float32
+ * into `out` at `offset` (allocated when omitted). Returns the tensor and its size.
+ */
+export function transformRgb(
+  image: Pick<DecodedImage, 'rgb' | 'width' | 'height'>,
+  config: PreprocessConfig,
+  out?: Float32Array,
+  offset = 0,
+  options: TransformOptions = {},
+): { data: Float32Array; width: number; height: number } {
+  const rs = resizedSize(image.width, image.height, config.resize);
+  const gap = options.reducingGap === undefined ? DEFAULT_REDUCING_GAP : (options.reducingGap ?? undefined);
+  const resized = resampleRgb(image.rgb, image.width, image.height, rs.width, rs.height, config.filter, gap);
+  const cw = config.crop?.width ?? rs.width;
+  const chh = config.crop?.height ?? rs.height;
+  // torchvision center_crop: top = int(round((h - ch) / 2)) (round half to even), pads when smaller.
+  const top = rs.height >= chh ? pyRound((rs.height - chh) / 2) : -Math.floor((chh - rs.height) / 2);
+  const left = rs.width >= cw ? pyRound((rs.width - cw) / 2) : -Math.floor((cw - rs.width) / 2);
+  const plane = cw * chh;
+  const data = out ?? new Float32Array(3 * plane);
+  const mean = config.mean ?? [0, 0, 0];
+  const std = config.std ?? [1, 1, 1];
+  const f = config.rescaleFactor;
+  // value = (p * f - mean) / std = p * a + b
+  const a = [f / std[0], f / std[1], f / std[2]];
+  const b = [-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2]];
+  for (let c = 0; c < 3; c++) {
+    const ac = a[c]!;
+    const bc = b[c]!;
+    const base = offset + c * plane;
+    for (let y = 0; y < chh; y++) {
+      const sy = y + top;
+      const rowOut = base + y * cw;
+      if (sy < 0 || sy >= rs.height) {
+        data.fill(bc, rowOut, rowOut + cw);
+        continue;
+      }
+      const rowIn = sy * rs.width;
+      for (let x = 0; x < cw; x++) {
+        const sx = x + left;
+        data[rowOut + x] = sx < 0 || sx >= rs.width ? bc : resized[(rowIn + sx) * 3 + c]! * ac + bc;
+      }
+    }
+  }
+  return { data, width: cw, height: chh };
+}
+
+/** Python's round() for .5 cases (half to even), as torchvision's int(round(x)). */
+function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Result of {@link preprocessImage}. */
+export interface PreprocessedImage {
+  /** CHW float32 tensor data, `3 × height × width`. */
+  data: Float32Array;
+  width: number;
+  height: number;
+  /** The decoded source image size (after EXIF orientation) and format. */
+  source: { width: number; height: number; format: string };
+}
+
+/**
+ * Decodes and transforms one image (file path or encoded bytes) into CLIP's input tensor.
+ * Throws {@link ImageDecodeError} for undecodable or too-large images.
+ */
+export async function preprocessImage(input: string | Uint8Array, config: PreprocessConfig = CLIP_PREPROCESS, options: DecodeOptions & TransformOptions = {}): Promise<PreprocessedImage> {
+  const decoded = await decodeImage(input, options);
+  const t = transformRgb(decoded, config, undefined, 0, options);
+  return { ...t, source: { width: decoded.width, height: decoded.height, format: decoded.format } };
+}

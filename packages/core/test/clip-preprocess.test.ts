@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { ImageDecodeError } from '../src/errors.js';
+import { CLIP_PREPROCESS, decodeImage, parsePreprocessorConfig, preprocessImage, transformRgb, type PreprocessConfig } from '../src/clip/preprocess.js';
+import { resampleRgb } from '../src/clip/resample.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const IMAGES = path.join(here, 'fixtures/images');
+const REFS = path.join(here, 'fixtures/preprocess');
+const index = JSON.parse(readFileSync(path.join(REFS, 'index.json'), 'utf8')) as {
+  cases: { image: string; size: number; crop: number; reference: string; sourceWidth: number; sourceHeight: number; mode: string }[];
+};
+
+function config(size: number): PreprocessConfig {
+  return { ...CLIP_PREPROCESS, resize: { shortestEdge: size }, crop: { width: size, height: size } };
+}
+
+/** Mean absolute difference per channel, in units of the 0..1 pixel range, between our tensor and the reference crop. */
+function meanAbsDiff(tensor: Float32Array, ref: Uint8Array, size: number, cfg: PreprocessConfig): number[] {
+  const n = size * size;
+  return [0, 1, 2].map((c) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const pixel = tensor[c * n + i]! * cfg.std![c]! + cfg.mean![c]!; // undo normalisation → 0..1
+      sum += Math.abs(pixel - ref[i * 3 + c]! / 255);
+    }
+    return sum / n;
+  });
+}
+
+describe('preprocessing matches the PIL/torchvision CLIP transform', () => {
+  for (const c of index.cases) {
+    it(`${c.image} (${c.mode}) at ${c.size} px is within 1/255 mean abs diff per channel`, async () => {
+      const cfg = config(c.size);
+      const out = await preprocessImage(path.join(IMAGES, c.image), cfg);
+      expect(out.width).toBe(c.crop);
+      expect(out.height).toBe(c.crop);
+      expect(out.data).toHaveLength(3 * c.crop * c.crop);
+      expect(out.source.width).toBe(c.sourceWidth);
+      expect(out.source.height).toBe(c.sourceHeight);
+      const ref = new Uint8Array(readFileSync(path.join(REFS, c.reference)));
+      for (const d of meanAbsDiff(out.data, ref, c.crop, cfg)) expect(d).toBeLessThanOrEqual(1 / 255);
+    });
+  }
+
+  it('is bit-exact with PIL on 8-bit sources (same decoded pixels, same resampling arithmetic)', async () => {
+    const cfg = config(224);
+    const out = await preprocessImage(path.join(IMAGES, 'photo.jpg'), cfg);
+    const ref = new Uint8Array(readFileSync(path.join(REFS, 'photo.jpg.224.rgb')));
+    const n = 224 * 224;
+    let maxLevels = 0;
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < n; i++) {
+        const level = (out.data[c * n + i]! * cfg.std![c]! + cfg.mean![c]!) * 255;
+        maxLevels = Math.max(maxLevels, Math.abs(level - ref[i * 3 + c]!));
+      }
+    }
+    expect(maxLevels).toBeLessThan(0.01);
+  });
+
+  it('keeps the stored colour of fully transparent pixels, like PIL convert("RGB")', async () => {
+    // alpha.png has a fully transparent block stored as magenta at x 120..189, y 20..79.
+    const img = await decodeImage(path.join(IMAGES, 'alpha.png'));
+    const at = (x: number, y: number) => Array.from(img.rgb.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
+    expect(at(150, 50)).toEqual([255, 0, 255]);
+  });
+
+  it('ignores embedded ICC profiles, as PIL does', async () => {
+    const p3 = await sharp(path.join(IMAGES, 'photo.webp')).withIccProfile('p3').jpeg({ quality: 95 }).toBuffer();
+    const img = await decodeImage(p3);
+    const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+    const managed = await sharp(p3).toColourspace('srgb').raw().toBuffer();
+    expect(Buffer.from(img.rgb).equals(stored)).toBe(true);
+    expect(Buffer.from(img.rgb).equals(managed)).toBe(false);
+  });
+
+  it('applies EXIF orientation before resizing', async () => {
+    const img = await decodeImage(path.join(IMAGES, 'exif-orientation-6.jpg'));
+    expect([img.width, img.height]).toEqual([160, 240]);
+  });
+
+  it('takes the first frame of an animated GIF', async () => {
+    const first = await decodeImage(path.join(IMAGES, 'animated.gif'));
+    const frame0 = await sharp(path.join(IMAGES, 'animated.gif'), { page: 0 }).removeAlpha().raw().toBuffer();
+    const frame1 = await sharp(path.join(IMAGES, 'animated.gif'), { page: 1 }).removeAlpha().raw().toBuffer();
+    expect(Buffer.from(first.rgb).equals(frame0)).toBe(true);
+    expect(Buffer.from(first.rgb).equals(frame1)).toBe(false);
+  });
+
+  it('decodes the same from bytes as from a path', async () => {
+    const a = await preprocessImage(path.join(IMAGES, 'photo.webp'), config(64));
+    const b = await preprocessImage(readFileSync(path.join(IMAGES, 'photo.webp')), config(64));
+    expect(b.data).toEqual(a.data);
+  });
+});
+
+describe('decode errors are typed', () => {
+  const reason = async (input: string | Uint8Array, options = {}) => {
+    try {
+      await decodeImage(input, options);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ImageDecodeError);
+      return (err as ImageDecodeError).reason;
+    }
+    throw new Error('decoded unexpectedly');
+  };
+  it('truncated, not an image, missing, empty, too large', async () => {
+    expect(await reason(path.join(IMAGES, 'truncated.jpg'))).toBe('truncated');
+    expect(await reason(path.join(IMAGES, 'not-an-image.jpg'))).toBe('unsupported-format');
+    expect(await reason(path.join(IMAGES, 'does-not-exist.jpg'))).toBe('not-found');
+    expect(await reason(new Uint8Array(0))).toBe('empty');
+    expect(await reason(path.join(IMAGES, 'photo.jpg'), { limitInputPixels: 640 * 480 - 1 })).toBe('too-large');
+  });
+
+  it('rejects a decompression bomb from its header, without decoding it', async () => {
+    // A PNG declaring 40000×40000 pixels (1.6 G) whose data would inflate from a few KB of zeros.
+    const width = 40000;
+    const height = 40000;
+    const crcTable = Array.from({ length: 256 }, (_, n) => {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      return c >>> 0;
+    });
+    const crc = (buf: Buffer) => {
+      let c = 0xffffffff;
+      for (const b of buf) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const sum = Buffer.alloc(4);
+      sum.writeUInt32BE(crc(body));
+      return Buffer.concat([len, body, sum]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(width, 0);
+    ihdr.writeUInt32BE(height, 4);
+    ihdr.set([1, 0, 0, 0, 0], 8); // 1-bit grayscale
+    const { deflateSync } = await import('node:zlib');
+    const rows = deflateSync(Buffer.alloc((width / 8 + 1) * 64));
+    const bomb = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
+    expect(bomb.byteLength).toBeLessThan(100_000);
+    expect(await reason(bomb)).toBe('too-large');
+    expect(await reason(bomb, { limitInputPixels: 100_000_000 })).toBe('too-large');
+  });
+});
+
+describe('preprocessor_config.json parsing', () => {
+  it('reads old (numbers) and new (objects) styles', () => {
+    const oldStyle = parsePreprocessorConfig({ crop_size: 224, size: 224, resample: 3, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], do_normalize: true });
+    const newStyle = parsePreprocessorConfig({ crop_size: { height: 224, width: 224 }, size: { shortest_edge: 224 }, resample: 3, do_rescale: true, rescale_factor: 1 / 255 });
+    expect(oldStyle.resize).toEqual({ shortestEdge: 224 });
+    expect(oldStyle.crop).toEqual({ width: 224, height: 224 });
+    expect(oldStyle.mean).toEqual([0.5, 0.5, 0.5]);
+    expect(newStyle).toEqual(CLIP_PREPROCESS);
+  });
+  it('rejects unusable values', () => {
+    expect(() => parsePreprocessorConfig({ resample: 9 })).toThrow(/resample/);
+    expect(() => parsePreprocessorConfig({ image_mean: [1, 2] })).toThrow(/image_mean/);
+    expect(() => parsePreprocessorConfig('nope')).toThrow();
+  });
+});
+
+describe('large images', () => {
+  it('box-reduce first (reducing gap 3): within 1/255 of the exact PIL resize, and exact below 6× the target', async () => {
+    const big = await sharp(path.join(IMAGES, 'photo.jpg')).resize(2400, 1800, { kernel: 'lanczos3' }).sharpen({ sigma: 1.5 }).raw().toBuffer({ resolveWithObject: true });
+    const image = { rgb: new Uint8Array(big.data), width: big.info.width, height: big.info.height };
+    const exact = transformRgb(image, CLIP_PREPROCESS, undefined, 0, { reducingGap: null });
+    const fast = transformRgb(image, CLIP_PREPROCESS);
+    const n = 224 * 224;
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += Math.abs(exact.data[c * n + i]! - fast.data[c * n + i]!) * CLIP_PREPROCESS.std![c]!;
+      expect(sum / n).toBeLessThan(1 / 255);
+      expect(sum / n).toBeGreaterThan(0); // the fast path did run
+    }
+    const decoded = await decodeImage(path.join(IMAGES, 'photo.jpg'));
+    expect(transformRgb(decoded, CLIP_PREPROCESS).data).toEqual(transformRgb(decoded, CLIP_PREPROCESS, undefined, 0, { reducingGap: null }).data);
+  });
+});
+
+describe('resampleRgb', () => {
+  it('is the identity at the same size and preserves a constant image', () => {
+    const src = new Uint8Array(10 * 8 * 3).fill(77);
+    expect(resampleRgb(src, 10, 8, 10, 8)).toBe(src);
+    expect(Array.from(new Set(resampleRgb(src, 10, 8, 3, 5)))).toEqual([77]);
+    expect(Array.from(new Set(resampleRgb(src, 10, 8, 31, 17)))).toEqual([77]);
+  });
+});
