@@ -1,0 +1,109 @@
+/**
+ * faiss-node driven directly: `IndexFlatIP` and `IndexIVFFlat` (from the factory string
+ * `IVF<nlist>,Flat`, inner product). faiss-node takes `number[]` only, so conversion is timed
+ * apart from training and adding. It has no nprobe setter: nprobe is written into the index
+ * file's IVF header (offset 45, uint64 LE, after checking the `IwFl` tag and nlist) and the file
+ * is read back — the method documented in shared/docs/backends.md.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import faiss from 'faiss-node';
+import type { Index as FaissIndex } from 'faiss-node';
+import { InvalidArgumentError } from '@pixsearch/core';
+import type { BareDriver, BareIndex, BenchConfig, SweepPoint } from './types.js';
+
+/** Rows converted and added per call (bounds the `number[]` garbage). */
+const CHUNK_ROWS = 20_000;
+
+/**
+ * Training-sample rows for `n` vectors and `nlist` lists, as the faiss-ivf adapter picks them
+ * (ivf-params.ts): at least 39 per list, at most 256 per list and 2^24 floats, at most n.
+ */
+export function ivfTrainingRows(n: number, nlist: number, d: number): number {
+  const cap = Math.max(1, Math.floor((1 << 24) / d));
+  return Math.min(n, Math.max(39 * nlist, Math.min(cap, 256 * nlist)));
+}
+
+class BareFaiss implements BareIndex {
+  constructor(
+    readonly index: FaissIndex,
+    private readonly dimension: number,
+  ) {}
+  searchOne(query: Float32Array, k: number): ArrayLike<number> {
+    return this.index.search(Array.from(query), k).labels;
+  }
+  searchBatch(queries: Float32Array, k: number): ArrayLike<number>[] {
+    const labels = this.index.search(Array.from(queries), k).labels;
+    const nq = queries.length / this.dimension;
+    const out: number[][] = [];
+    for (let q = 0; q < nq; q++) out.push(labels.slice(q * k, q * k + k));
+    return out;
+  }
+  close(): void {
+    // faiss-node frees the native index when the wrapper is garbage-collected.
+  }
+}
+
+/** Sets nprobe in a written `IVFx,Flat` index file (see module comment). */
+export function patchIvfNprobe(file: string, nprobe: number, out: string): void {
+  const buf = readFileSync(file);
+  if (buf.length < 53 || buf.toString('latin1', 0, 4) !== 'IwFl') throw new InvalidArgumentError(`${file} is not an IVF-Flat FAISS index`);
+  const nlist = Number(buf.readBigUInt64LE(37));
+  if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > nlist) throw new InvalidArgumentError(`nprobe must be in [1, ${nlist}], got ${nprobe}`);
+  buf.writeBigUInt64LE(BigInt(nprobe), 45);
+  writeFileSync(out, buf);
+}
+
+function nlistOf(config: BenchConfig): number {
+  const nlist = Number(config.build.nlist);
+  if (!Number.isInteger(nlist) || nlist < 1) throw new InvalidArgumentError(`${config.id}: build.nlist must be a positive integer`);
+  return nlist;
+}
+
+export const bareFaiss: BareDriver = {
+  library: 'faiss-node@0.5.1',
+  build(config, base, d) {
+    const n = base.length / d;
+    const ivf = config.backend === 'faiss-ivf';
+    const index: FaissIndex = ivf ? faiss.Index.fromFactory(d, `IVF${nlistOf(config)},Flat`, faiss.MetricType.METRIC_INNER_PRODUCT) : new faiss.IndexFlatIP(d);
+    let convertMs = 0;
+    let trainMs = 0;
+    let addMs = 0;
+    if (ivf) {
+      // A strided sample, as the adapter takes it.
+      const rows = ivfTrainingRows(n, nlistOf(config), d);
+      let t = performance.now();
+      const sample = new Array<number>(rows * d);
+      for (let i = 0; i < rows; i++) {
+        const src = Math.floor((i * n) / rows) * d;
+        for (let j = 0; j < d; j++) sample[i * d + j] = base[src + j]!;
+      }
+      convertMs += performance.now() - t;
+      t = performance.now();
+      index.train(sample);
+      trainMs = performance.now() - t;
+    }
+    for (let r = 0; r < n; r += CHUNK_ROWS) {
+      let t = performance.now();
+      const chunk = Array.from(base.subarray(r * d, Math.min(n, r + CHUNK_ROWS) * d));
+      convertMs += performance.now() - t;
+      t = performance.now();
+      index.add(chunk);
+      addMs += performance.now() - t;
+    }
+    return { index: new BareFaiss(index, d), times: { convertMs, trainMs, addMs } };
+  },
+  save(index, file) {
+    (index as BareFaiss).index.write(file);
+  },
+  load(config, file, d, point: SweepPoint) {
+    if (config.backend !== 'faiss-ivf') return new BareFaiss(faiss.IndexFlatIP.read(file), d);
+    const nprobe = point.params.nprobe ?? 1;
+    const tmp = `${file}.nprobe${nprobe}.${process.pid}`;
+    patchIvfNprobe(file, nprobe, tmp);
+    try {
+      return new BareFaiss(faiss.Index.read(tmp), d);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  },
+};

@@ -1,0 +1,20 @@
+import type { BackendName } from '@pixsearch/core';
+import { bareFaiss } from './bare-faiss.js';
+import { bareHnswlib } from './bare-hnswlib.js';
+import { bareUsearch } from './bare-usearch.js';
+import type { BareDriver } from './types.js';
+
+/** The bare-library driver for a backend (the library the adapter wraps, called directly). */
+export function bareDriver(backend: BackendName): BareDriver {
+  switch (backend) {
+    case 'faiss-flat':
+    case 'faiss-ivf':
+      return bareFaiss;
+    case 'hnswlib':
+      return bareHnswlib;
+    case 'usearch':
+      return bareUsearch;
+  }
+}
+
+export type { BareDriver, BareIndex, BareBuildTimes, BenchConfig, SweepPoint } from './types.js';

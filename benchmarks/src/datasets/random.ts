@@ -1,0 +1,41 @@
+/** Seeded pseudo-random sources for the synthetic datasets (deterministic across platforms). */
+
+/** Mixes a seed and a stream number into a 32-bit seed (splitmix-style), so streams are independent. */
+export function deriveSeed(seed: number, stream: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 0x7f4a7c15, 0x85ebca6b)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** A seeded PRNG (mulberry32): uniform floats in [0, 1). */
+export function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller on {@link uniform}; both values of each pair are used). */
+export function normal(seed: number): () => number {
+  const rand = uniform(seed);
+  let spare = 0;
+  let hasSpare = false;
+  return () => {
+    if (hasSpare) {
+      hasSpare = false;
+      return spare;
+    }
+    let u = rand();
+    while (u === 0) u = rand();
+    const r = Math.sqrt(-2 * Math.log(u));
+    const t = 2 * Math.PI * rand();
+    spare = r * Math.sin(t);
+    hasSpare = true;
+    return r * Math.cos(t);
+  };
+}

@@ -1,0 +1,374 @@
+/**
+ * Child-process entry: runs one job and writes its JSON result. The runner starts one process
+ * per job so that peak RSS is per backend and a native abort (FAISS, hnswlib) loses one job, not
+ * the suite. Single-query jobs run with OMP_NUM_THREADS=1 (set by the runner before FAISS loads).
+ *
+ *     node --expose-gc worker.js <job.json> <result.json>
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createIndex, writeFileAtomic, type BackendName, type SearchParams, type VectorIndex } from '@pixsearch/core';
+import { adapterFactory, loadAdapterIndex, registerAdapters } from './adapters.js';
+import { runEngineQuery } from './engine-query/engine-query.js';
+import { bareDriver } from './backends/index.js';
+import type { BareIndex, BenchConfig, SweepPoint } from './backends/types.js';
+import { loadDataset, loadGroundTruth, saveGroundTruth, type Dataset, type GroundTruth } from './datasets/store.js';
+import { exactGroundTruth } from './ground-truth.js';
+import { timeBatch, timeSingle, type TimingBudget } from './measure.js';
+import { collectGarbage, peakRssBytes, recallAtK, rssBytes, summarizeLatencies } from './metrics.js';
+import type { BareBuildJobResult, BuildJobResult, OverheadResult, PointResult, PrepareJobResult, SingleJobResult } from './results.js';
+
+/** Repetition/time limits of a measuring job. */
+export interface JobBudget {
+  reps: number;
+  /** Per sweep point, seconds. */
+  budgetS: number;
+  /** Queries used for timing (≤ the dataset's). */
+  queries: number;
+}
+
+export type Job =
+  | { kind: 'prepare'; datasetDir: string; gtK: number }
+  | { kind: 'bare-build'; datasetDir: string; config: BenchConfig; bareFile: string }
+  | { kind: 'build'; datasetDir: string; config: BenchConfig; indexDir: string; bareFile?: string; budget: JobBudget }
+  | { kind: 'single'; datasetDir: string; config: BenchConfig; indexDir: string; bareFile?: string; budget: JobBudget }
+  | { kind: 'engine'; datasetDir: string; bundleDir: string; libraryDir: string; backend: BackendName; queries: number; k: number };
+
+const K = 10;
+const K_DEEP = 100;
+
+function log(msg: string): void {
+  process.stdout.write(`${msg}\n`);
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir)) {
+    const p = path.join(dir, entry);
+    const s = statSync(p);
+    total += s.isDirectory() ? dirBytes(p) : s.size;
+  }
+  return total;
+}
+
+function paramsOf(p: SearchParams): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(p)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+interface Ctx {
+  ds: Dataset;
+  gt: GroundTruth;
+  d: number;
+  nq: number;
+}
+
+function loadCtx(datasetDir: string, maxQueries?: number): Ctx {
+  const ds = loadDataset(datasetDir);
+  const gt = loadGroundTruth(datasetDir, ds.info);
+  if (!gt) throw new Error(`no ground truth for ${ds.info.name}: run the prepare job first`);
+  const d = ds.info.dimension;
+  const nq = Math.min(ds.info.nq, maxQueries ?? Infinity);
+  return { ds, gt, d, nq };
+}
+
+function recall(ctx: Ctx, results: ArrayLike<ArrayLike<number>>, k: number): number {
+  return recallAtK(results, ctx.gt, ctx.ds.base, ctx.ds.queries, ctx.d, k);
+}
+
+function queryRow(ctx: Ctx, i: number): Float32Array {
+  return ctx.ds.queries.subarray(i * ctx.d, (i + 1) * ctx.d);
+}
+
+function allQueries(ctx: Ctx): Float32Array {
+  return ctx.ds.queries.subarray(0, ctx.nq * ctx.d);
+}
+
+function timingBudget(b: JobBudget): TimingBudget {
+  return { reps: b.reps, budgetMs: b.budgetS * 1000, minQueries: Math.min(100, b.queries) };
+}
+
+const idsOf = (res: { ids: number[] }[]): number[][] => res.map((r) => r.ids);
+
+/** A few untimed queries so one-time work (nprobe switch, page faults) is not timed. */
+async function warmAdapter(ctx: Ctx, index: VectorIndex, params: SearchParams): Promise<void> {
+  for (let i = 0; i < Math.min(10, ctx.nq); i++) await index.search(queryRow(ctx, i), K, params);
+}
+
+async function singlePoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budget: JobBudget): Promise<PointResult> {
+  collectGarbage();
+  await warmAdapter(ctx, index, point.params);
+  const t = await timeSingle(ctx.nq, async (i) => (await index.search(queryRow(ctx, i), K, point.params))[0]!.ids, timingBudget(budget), true);
+  return {
+    label: point.label,
+    params: paramsOf(point.params),
+    single: {
+      queries: t.queries,
+      reps: t.reps,
+      qps: (t.queries / t.bestMs) * 1000,
+      latencyMs: summarizeLatencies(t.latenciesMs),
+      recall1: recall(ctx, t.results, 1),
+      recall10: recall(ctx, t.results, K),
+    },
+  };
+}
+
+/**
+ * Queries to time in batch mode: all of them, unless a probe batch says that would not fit the
+ * time budget (exact search over 1M); then as many as fit, at least min(nq, 100).
+ */
+async function batchSize(ctx: Ctx, run: (q: Float32Array) => Promise<unknown>, budget: JobBudget): Promise<number> {
+  const probe = Math.min(ctx.nq, 50);
+  const t = performance.now();
+  await run(ctx.ds.queries.subarray(0, probe * ctx.d));
+  const perQuery = (performance.now() - t) / probe;
+  const fit = Math.floor((budget.budgetS * 1000) / Math.max(1, budget.reps) / Math.max(perQuery, 1e-6));
+  return Math.max(Math.min(ctx.nq, 100), Math.min(ctx.nq, fit));
+}
+
+async function batchPoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budget: JobBudget): Promise<PointResult> {
+  collectGarbage();
+  await warmAdapter(ctx, index, point.params);
+  const nq = await batchSize(ctx, (q) => index.search(q, K, point.params), budget);
+  const c: Ctx = { ...ctx, nq };
+  const q = allQueries(c);
+  const t = await timeBatch(async () => idsOf(await index.search(q, K, point.params)), { reps: budget.reps, budgetMs: budget.budgetS * 1000 });
+  const t0 = performance.now();
+  const deep = idsOf(await index.search(q, K_DEEP, point.params));
+  const deepMs = performance.now() - t0;
+  return {
+    label: point.label,
+    params: paramsOf(point.params),
+    batch: {
+      queries: nq,
+      reps: t.reps,
+      qps: (nq / t.bestMs) * 1000,
+      recall1: recall(c, t.results, 1),
+      recall10: recall(c, t.results, K),
+      recall100: recall(c, deep, K_DEEP),
+      qps100: (nq / deepMs) * 1000,
+    },
+  };
+}
+
+/**
+ * Adapter vs bare in single-query mode. The two alternate query by query (so both see the same
+ * machine state), each query is repeated `reps` times and its fastest time kept; the ratio is
+ * the sum of per-query minima. Robust to a noisy, shared machine.
+ */
+async function overheadSingle(ctx: Ctx, index: VectorIndex, bare: BareIndex, point: SweepPoint, budget: JobBudget): Promise<OverheadResult> {
+  collectGarbage();
+  await warmAdapter(ctx, index, point.params);
+  for (let i = 0; i < Math.min(10, ctx.nq); i++) bare.searchOne(queryRow(ctx, i), K);
+  const reps = Math.max(3, budget.reps);
+  const adapterMin = new Float64Array(ctx.nq).fill(Infinity);
+  const bareMin = new Float64Array(ctx.nq).fill(Infinity);
+  const adapterRes: ArrayLike<number>[] = [];
+  const bareRes: ArrayLike<number>[] = [];
+  const started = performance.now();
+  let nq = ctx.nq;
+  for (let rep = 0; rep < reps; rep++) {
+    for (let i = 0; i < nq; i++) {
+      const q = queryRow(ctx, i);
+      let t = performance.now();
+      adapterRes[i] = (await index.search(q, K, point.params))[0]!.ids;
+      adapterMin[i] = Math.min(adapterMin[i]!, performance.now() - t);
+      t = performance.now();
+      bareRes[i] = bare.searchOne(q, K);
+      bareMin[i] = Math.min(bareMin[i]!, performance.now() - t);
+      if (rep === 0 && i + 1 >= Math.min(100, ctx.nq) && performance.now() - started > budget.budgetS * 1000) {
+        nq = i + 1;
+        break;
+      }
+    }
+    if (performance.now() - started > budget.budgetS * 1000 * 2) break;
+  }
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < nq; i++) {
+    a += adapterMin[i]!;
+    b += bareMin[i]!;
+  }
+  return {
+    mode: 'single',
+    point: point.label,
+    adapterMs: a / nq,
+    bareMs: b / nq,
+    ratio: a / b,
+    adapterRecall10: recall(ctx, adapterRes.slice(0, nq), K),
+    bareRecall10: recall(ctx, bareRes.slice(0, nq), K),
+  };
+}
+
+async function overheadBatch(full: Ctx, index: VectorIndex, bare: BareIndex, point: SweepPoint, budget: JobBudget): Promise<OverheadResult> {
+  collectGarbage();
+  await warmAdapter(full, index, point.params);
+  const ctx: Ctx = { ...full, nq: await batchSize(full, async (x) => bare.searchBatch(x, K), budget) };
+  const q = allQueries(ctx);
+  let adapterBest = Infinity;
+  let bareBest = Infinity;
+  let adapterRes: ArrayLike<number>[] = [];
+  let bareRes: ArrayLike<number>[] = [];
+  const reps = Math.max(5, budget.reps * 2);
+  const started = performance.now();
+  for (let rep = 0; rep < reps; rep++) {
+    if (rep > 2 && performance.now() - started > budget.budgetS * 1000) break;
+    let t = performance.now();
+    adapterRes = idsOf(await index.search(q, K, point.params));
+    adapterBest = Math.min(adapterBest, performance.now() - t);
+    t = performance.now();
+    bareRes = bare.searchBatch(q, K);
+    bareBest = Math.min(bareBest, performance.now() - t);
+  }
+  return {
+    mode: 'batch',
+    point: point.label,
+    adapterMs: adapterBest / ctx.nq,
+    bareMs: bareBest / ctx.nq,
+    ratio: adapterBest / bareBest,
+    adapterRecall10: recall(ctx, adapterRes, K),
+    bareRecall10: recall(ctx, bareRes, K),
+  };
+}
+
+async function runPrepare(job: Extract<Job, { kind: 'prepare' }>): Promise<PrepareJobResult> {
+  const ds = loadDataset(job.datasetDir);
+  const cached = loadGroundTruth(job.datasetDir, ds.info);
+  if (cached && cached.k >= Math.min(job.gtK, ds.info.n)) {
+    return { info: ds.info, gtK: cached.k, groundTruthMs: 0, peakRssBytes: peakRssBytes() };
+  }
+  const t = performance.now();
+  const gt = exactGroundTruth(ds.base, ds.queries, ds.info.dimension, job.gtK);
+  const ms = performance.now() - t;
+  await saveGroundTruth(job.datasetDir, gt);
+  return { info: ds.info, gtK: gt.k, groundTruthMs: ms, peakRssBytes: peakRssBytes() };
+}
+
+async function runBareBuild(job: Extract<Job, { kind: 'bare-build' }>): Promise<BareBuildJobResult> {
+  const ds = loadDataset(job.datasetDir);
+  const driver = bareDriver(job.config.backend);
+  const t = performance.now();
+  const { index, times } = driver.build(job.config, ds.base, ds.info.dimension);
+  const totalMs = performance.now() - t;
+  await rm(job.bareFile, { force: true });
+  driver.save(index, job.bareFile);
+  const diskBytes = statSync(job.bareFile).size;
+  index.close();
+  log(`  bare build ${(totalMs / 1000).toFixed(1)} s (convert ${(times.convertMs / 1000).toFixed(1)}, train ${(times.trainMs / 1000).toFixed(1)}, add ${(times.addMs / 1000).toFixed(1)})`);
+  return { library: driver.library, times, totalMs, diskBytes, peakRssBytes: peakRssBytes() };
+}
+
+async function runBuild(job: Extract<Job, { kind: 'build' }>): Promise<BuildJobResult> {
+  const ctx = loadCtx(job.datasetDir, job.budget.queries);
+  const { config } = job;
+  const n = ctx.ds.info.n;
+  const factory = await adapterFactory(config.backend);
+  collectGarbage();
+  const rss0 = rssBytes();
+  const t0 = performance.now();
+  const index = await createIndex({ backend: config.backend, dimension: ctx.d, metric: 'cosine', params: config.build });
+  const ids = new Float64Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  await index.add(ids, ctx.ds.base);
+  // IVF trains lazily (first search/save); train now so the build time includes k-means.
+  const trainable = index as VectorIndex & { train?: () => Promise<void> };
+  if (typeof trainable.train === 'function') await trainable.train();
+  const buildMs = performance.now() - t0;
+  const buildRssDeltaBytes = rssBytes() - rss0;
+  log(`  adapter build ${(buildMs / 1000).toFixed(1)} s`);
+  const t1 = performance.now();
+  await rm(job.indexDir, { recursive: true, force: true });
+  await index.save(job.indexDir);
+  const saveMs = performance.now() - t1;
+  const diskBytes = dirBytes(job.indexDir);
+  const batch: PointResult[] = [];
+  for (const point of config.sweep) {
+    const r = await batchPoint(ctx, index, point, job.budget);
+    log(`  batch ${point.label}: recall@10 ${r.batch!.recall10.toFixed(4)}, ${r.batch!.qps.toFixed(0)} QPS`);
+    batch.push(r);
+  }
+  const overhead: OverheadResult[] = [];
+  if (job.bareFile) {
+    const bare = bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'all');
+    const o = await overheadBatch(ctx, index, bare, config.overheadPoint, job.budget);
+    log(`  batch overhead at ${o.point}: ×${o.ratio.toFixed(3)}`);
+    overhead.push(o);
+    bare.close();
+  }
+  const params = { ...index.params };
+  index.close();
+  return { buildMs, buildRssDeltaBytes, saveMs, diskBytes, params, library: factory.library, batch, overhead, peakRssBytes: peakRssBytes() };
+}
+
+async function runSingle(job: Extract<Job, { kind: 'single' }>): Promise<SingleJobResult> {
+  const ctx = loadCtx(job.datasetDir, job.budget.queries);
+  const { config } = job;
+  collectGarbage();
+  const rss0 = rssBytes();
+  const t0 = performance.now();
+  // One thread, as ann-benchmarks runs: USearch takes it as a parameter, FAISS from OMP_NUM_THREADS.
+  const index = await loadAdapterIndex(job.indexDir, config.backend === 'usearch' ? { threads: 1 } : {});
+  const loadMs = performance.now() - t0;
+  collectGarbage();
+  const indexMemoryBytes = rssBytes() - rss0;
+  const single: PointResult[] = [];
+  for (const point of config.sweep) {
+    const r = await singlePoint(ctx, index, point, job.budget);
+    const s = r.single!;
+    log(`  single ${point.label}: recall@10 ${s.recall10.toFixed(4)}, ${s.qps.toFixed(0)} QPS, p50 ${s.latencyMs.p50.toFixed(3)} ms${s.queries < ctx.nq ? ` (${s.queries} queries)` : ''}`);
+    single.push(r);
+  }
+  collectGarbage();
+  const indexMemoryAfterSearchBytes = rssBytes() - rss0;
+  const overhead: OverheadResult[] = [];
+  if (job.bareFile) {
+    const bare = bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'single');
+    const o = await overheadSingle(ctx, index, bare, config.overheadPoint, job.budget);
+    log(`  single overhead at ${o.point}: ×${o.ratio.toFixed(3)}`);
+    overhead.push(o);
+    bare.close();
+  }
+  index.close();
+  return { loadMs, indexMemoryBytes, indexMemoryAfterSearchBytes, single, overhead, peakRssBytes: peakRssBytes() };
+}
+
+/** Runs `job` in this process and returns its result. */
+export async function runJob(job: Job): Promise<unknown> {
+  switch (job.kind) {
+    case 'prepare':
+      return runPrepare(job);
+    case 'bare-build':
+      return runBareBuild(job);
+    case 'build':
+      return runBuild(job);
+    case 'single':
+      return runSingle(job);
+    case 'engine': {
+      await registerAdapters();
+      const { kind: _kind, ...opts } = job;
+      return runEngineQuery({ ...opts, log });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const [jobFile, resultFile] = process.argv.slice(2);
+  if (!jobFile || !resultFile) throw new Error('usage: worker <job.json> <result.json>');
+  const { readFile } = await import('node:fs/promises');
+  const job = JSON.parse(await readFile(jobFile, 'utf8')) as Job;
+  const result = await runJob(job);
+  await writeFileAtomic(resultFile, JSON.stringify(result));
+}
+
+const invoked = process.argv[1] ? path.resolve(process.argv[1]) : '';
+if (invoked.endsWith(`${path.sep}worker.ts`) || invoked.endsWith(`${path.sep}worker.js`)) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
