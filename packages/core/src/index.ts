@@ -6,5 +6,5 @@ export type * from './vector-index.js';
 export type * from './embedder.js';
 export { BACKENDS, BACKEND_PACKAGES, createIndex, getBackend, isBackendName, loadIndex, registerBackend } from './index-registry.js';
 export { MANIFEST_FILE, indexDataFile, readIndexManifest, saveIndexDir, sha256File, type DataFileWriter } from './index-files.js';
-export { checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
+export { checkGeometry, checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
 export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';

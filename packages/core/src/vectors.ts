@@ -66,3 +66,11 @@ export function dotRows(x: Float32Array, a: number, y: Float32Array, b: number, 
   for (let j = 0; j < dimension; j++) s += x[ao + j]! * y[bo + j]!;
   return s;
 }
+
+/** Throws unless `dimension` is an integer in [1, maxDimension] and `metric` is `cosine` or `l2`. */
+export function checkGeometry(dimension: number, metric: string, maxDimension = 65_536): void {
+  if (!Number.isInteger(dimension) || dimension < 1 || dimension > maxDimension) {
+    throw new InvalidArgumentError(`dimension must be an integer in [1, ${maxDimension}], got ${dimension}`);
+  }
+  if (metric !== 'cosine' && metric !== 'l2') throw new InvalidArgumentError(`metric must be "cosine" or "l2", got "${String(metric)}"`);
+}

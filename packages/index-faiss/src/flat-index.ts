@@ -2,6 +2,7 @@
 // every recall figure in pixsearch.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import {
+  checkGeometry,
   checkIds,
   checkK,
   checkVectors,
@@ -73,10 +74,7 @@ export class FaissFlatIndex implements VectorIndex {
   /** An empty index. `params` must be empty: a flat index has nothing to tune. */
   static create(options: { dimension: number; metric: Metric; params?: Record<string, number | string> }): FaissFlatIndex {
     const { dimension, metric } = options;
-    if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION) {
-      throw new InvalidArgumentError(`dimension must be an integer in 1..${MAX_DIMENSION}, got ${dimension}`);
-    }
-    if (metric !== 'cosine' && metric !== 'l2') throw new InvalidArgumentError(`metric must be "cosine" or "l2", got "${String(metric)}"`);
+    checkGeometry(dimension, metric, MAX_DIMENSION);
     const keys = Object.keys(options.params ?? {});
     if (keys.length > 0) throw new InvalidArgumentError(`faiss-flat takes no parameters, got ${keys.join(', ')}`);
     return new FaissFlatIndex(dimension, metric, newNative(dimension, metric), new IdMap());

@@ -8,6 +8,7 @@
 // with another nprobe costs one write + read of the index.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import {
+  checkGeometry,
   checkIds,
   checkK,
   checkVectors,
@@ -78,10 +79,7 @@ export class FaissIvfIndex implements VectorIndex {
   /** An empty, untrained index. Throws `InvalidArgumentError` for bad parameters. */
   static create(options: { dimension: number; metric: Metric; params?: Record<string, number | string> }): FaissIvfIndex {
     const { dimension, metric } = options;
-    if (!Number.isInteger(dimension) || dimension < 1 || dimension > MAX_DIMENSION) {
-      throw new InvalidArgumentError(`dimension must be an integer in 1..${MAX_DIMENSION}, got ${dimension}`);
-    }
-    if (metric !== 'cosine' && metric !== 'l2') throw new InvalidArgumentError(`metric must be "cosine" or "l2", got "${String(metric)}"`);
+    checkGeometry(dimension, metric, MAX_DIMENSION);
     const index = new FaissIvfIndex(dimension, metric, parseIvfParams(options.params), new IdMap());
     loadFaiss(); // fail now, not at training time, when the binding is missing
     index.buffer = new VectorBuffer(dimension);

@@ -1,6 +1,7 @@
 import type * as HnswlibNode from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import {
+  checkGeometry,
   checkIds,
   checkK,
   checkVectors,
@@ -350,12 +351,6 @@ export class HnswlibIndex implements VectorIndex {
   }
 }
 
-function checkGeometry(dimension: number, metric: Metric): void {
-  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 65536) {
-    throw new InvalidArgumentError(`dimension must be an integer in [1, 65536], got ${dimension}`);
-  }
-  if (metric !== 'cosine' && metric !== 'l2') throw new InvalidArgumentError(`metric must be "cosine" or "l2", got "${String(metric)}"`);
-}
 
 /** Registry entry for the `hnswlib` backend. */
 export const hnswlibBackend: BackendFactory = {

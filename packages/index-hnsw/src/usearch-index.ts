@@ -1,4 +1,5 @@
 import {
+  checkGeometry,
   checkIds,
   checkK,
   checkVectors,
@@ -335,12 +336,6 @@ export class UsearchIndex implements VectorIndex {
   }
 }
 
-function checkGeometry(dimension: number, metric: Metric): void {
-  if (!Number.isInteger(dimension) || dimension < 1 || dimension > 65536) {
-    throw new InvalidArgumentError(`dimension must be an integer in [1, 65536], got ${dimension}`);
-  }
-  if (metric !== 'cosine' && metric !== 'l2') throw new InvalidArgumentError(`metric must be "cosine" or "l2", got "${String(metric)}"`);
-}
 
 /** Registry entry for the `usearch` backend. */
 export const usearchBackend: BackendFactory = {
