@@ -4,20 +4,11 @@
 // Not a test: it prints a small table (and recall@10 against brute force on the same queries).
 import { HnswlibIndex, UsearchIndex } from '../src/index.js';
 import type { VectorIndex } from '@pixsearch/core';
+import { mulberry32 } from '@pixsearch/core/datasets';
 
 const [n = 100_000, d = 512, nq = 200] = process.argv.slice(2).map(Number);
 const out = (s: string) => process.stdout.write(s + '\n');
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 /** Unit vectors around `clusters` random centres (Gaussian spread), like CLIP embeddings. */
 function clustered(rows: number, clusters: number, seed: number): Float32Array {
   const r = mulberry32(seed);

@@ -4,17 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IndexManifest } from '@pixsearch/core';
 
-/** Seeded PRNG (mulberry32) in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32) in [0, 1), shared with core's datasets. */
+import { mulberry32 as rng } from '@pixsearch/core/datasets';
+
+export { rng };
 
 /** `n` random L2-normalised rows of width `d`. */
 export function unitVectors(n: number, d: number, seed = 1): Float32Array {
