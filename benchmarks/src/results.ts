@@ -122,6 +122,8 @@ export interface DatasetResult {
   loadAverage?: number[];
   /** The command that measured it (differs from the report's when merged with --resume). */
   command?: string;
+  /** Timing settings it was measured with. */
+  settings?: { queries: number; reps: number; budgetS: number };
   groundTruthMs: number;
   configs: ConfigResult[];
 }

@@ -240,9 +240,19 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
   for (const datasetDir of datasetDirs) {
     const name = path.basename(datasetDir);
     const done = previous?.datasets.find((d) => d.info.name === name);
-    if (done) {
+    const planned = planConfigs({ n: done?.info.n ?? 0, mode: opts.mode, ...(opts.backends ? { backends: opts.backends } : {}) }).map((c) => c.id);
+    // Configurations of this dataset already measured without failure (--resume).
+    const kept = (done?.configs ?? []).filter((c) => c.failures.length === 0);
+    if (done && previous && planned.every((id) => kept.some((c) => c.config.id === id))) {
       log(`== ${name}: already measured in ${opts.outDir} (--resume), kept`);
-      datasets.push(done);
+      // Older reports kept these only in the header: carry them into the dataset.
+      datasets.push({
+        ...done,
+        startedAt: done.startedAt ?? previous.date,
+        loadAverage: done.loadAverage ?? previous.machine.loadAverage,
+        command: done.command ?? previous.command,
+        settings: done.settings ?? { queries: previous.settings.queries, reps: previous.settings.reps, budgetS: previous.settings.budgetS },
+      });
       continue;
     }
     const startedAt = new Date().toISOString();
@@ -260,10 +270,25 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
     const budget: JobBudget = { reps: opts.reps, budgetS: opts.budgetS, queries: Math.min(opts.queries, prep.info.nq) };
     const configs: ConfigResult[] = [];
     for (const config of planConfigs({ n, mode: opts.mode, ...(opts.backends ? { backends: opts.backends } : {}) })) {
+      const previousConfig = kept.find((c) => c.config.id === config.id);
+      if (previousConfig) {
+        log(`- ${config.label}: already measured (--resume), kept`);
+        configs.push(previousConfig);
+        continue;
+      }
       configs.push(await runConfig(config, datasetDir, work, budget, overhead, log));
       if (!opts.keepIndexes) rmSync(path.join(work, config.id), { recursive: true, force: true });
     }
-    datasets.push({ info: prep.info, startedAt, loadAverage, command: opts.command, groundTruthMs: prep.groundTruthMs, configs });
+    for (const c of kept) if (!configs.some((x) => x.config.id === c.config.id)) configs.push(c);
+    datasets.push({
+      info: prep.info,
+      startedAt: done?.startedAt ?? startedAt,
+      loadAverage,
+      command: opts.command,
+      settings: { queries: budget.queries, reps: budget.reps, budgetS: budget.budgetS },
+      groundTruthMs: prep.groundTruthMs,
+      configs,
+    });
   }
   const engine: EngineQueryResult[] = [];
   const engineFailures: JobFailure[] = [];
@@ -314,7 +339,11 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
     versions: libraryVersions(),
     settings: { queries: opts.queries, reps: opts.reps, budgetS: opts.budgetS, overhead: opts.overhead !== 'off' },
     datasets,
-    ...(opts.engine ? { engine: { results: engine, failures: engineFailures } } : {}),
+    ...(opts.engine
+      ? { engine: { results: engine, failures: engineFailures } }
+      : previous?.engine
+        ? { engine: previous.engine }
+        : {}),
     targets: [],
     notes: [...STANDARD_NOTES, ...(opts.notes ?? [])],
   };

@@ -104,18 +104,31 @@ export function evaluateTargets(report: Pick<RunReport, 'datasets'>): TargetResu
     }
     out.push({ name, status: ok ? 'pass' : 'fail', detail: parts.join('; ') });
   }
-  // Overhead: on the largest dataset where it was measured, per configuration.
+  // Overhead: on the largest dataset where it was measured, per configuration. Search ratios come
+  // from interleaved runs in one process (robust on a busy machine); the build ratio compares two
+  // single builds in separate processes at different times (noisier), so it is its own line.
   const withOverhead = [...report.datasets].reverse().find((d) => d.configs.some((c) => c.overhead.length > 0));
   if (!withOverhead) {
     out.push({ name: 'adapter overhead ≤ 1.10', status: 'not measured', detail: 'run without --no-overhead' });
   } else {
     for (const c of withOverhead.configs) {
-      if (c.overhead.length === 0) continue;
-      const worst = Math.max(...c.overhead.filter((o) => o.mode !== 'build').map((o) => o.ratio));
+      const search = c.overhead.filter((o) => o.mode !== 'build');
+      if (search.length > 0) {
+        const worst = Math.max(...search.map((o) => o.ratio));
+        out.push({
+          name: `${withOverhead.info.name}: ${c.config.label} adapter search overhead ≤ 1.10`,
+          status: worst <= OVERHEAD_TARGET ? 'pass' : 'fail',
+          detail: search.map((o) => `${o.mode} ${o.point} ×${o.ratio.toFixed(3)}`).join(', '),
+        });
+      }
       const build = c.overhead.find((o) => o.mode === 'build');
-      const parts = c.overhead.map((o) => `${o.mode}${o.mode === 'build' ? '' : ` ${o.point}`} ×${o.ratio.toFixed(3)}`);
-      const ok = worst <= OVERHEAD_TARGET && (!build || build.ratio <= OVERHEAD_TARGET);
-      out.push({ name: `${withOverhead.info.name}: ${c.config.label} adapter overhead ≤ 1.10`, status: ok ? 'pass' : 'fail', detail: parts.join(', ') });
+      if (build) {
+        out.push({
+          name: `${withOverhead.info.name}: ${c.config.label} adapter build overhead ≤ 1.10`,
+          status: build.ratio <= OVERHEAD_TARGET ? 'pass' : 'fail',
+          detail: `adapter ${(build.adapterMs / 1000).toFixed(1)} s vs bare ${(build.bareMs / 1000).toFixed(1)} s: ×${build.ratio.toFixed(3)} (one build each, separate processes)`,
+        });
+      }
     }
   }
   return out;

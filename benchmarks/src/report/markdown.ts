@@ -44,7 +44,7 @@ export function headlineTable(ds: DatasetResult): string {
     const pts = singlePoints(c);
     const at95 = bestQpsAtRecall(pts, 0.95);
     const at99 = bestQpsAtRecall(pts, 0.99);
-    const ov = c.overhead.filter((o) => o.mode !== 'build').map((o) => `×${o.ratio.toFixed(2)}`);
+    const ov = (['single', 'batch'] as const).map((m) => c.overhead.find((o) => o.mode === m)).filter((o) => o !== undefined).map((o) => `×${o.ratio.toFixed(2)}`);
     return [
       c.config.label,
       paramsText(c),
@@ -229,7 +229,10 @@ export function renderMarkdown(report: RunReport, plots: Record<string, string[]
     out.push(`## ${ds.info.name}`);
     out.push('');
     out.push(`${ds.info.n.toLocaleString('en-US')} base × ${ds.info.dimension}-d, ${ds.info.nq.toLocaleString('en-US')} queries; ${ds.info.source}. Ground truth (faiss IndexFlatIP, k=100): ${ds.groundTruthMs ? secs(ds.groundTruthMs) : 'cached'}.`);
-    if (ds.startedAt) out.push(`Measured from ${ds.startedAt} (load average ${ds.loadAverage?.join(' ') ?? '?'})${ds.command && ds.command !== report.command ? ` by \`${ds.command}\`` : ''}.`);
+    if (ds.startedAt) {
+      const st = ds.settings ? `, best of ${ds.settings.reps}, ≤ ${ds.settings.budgetS} s per point` : '';
+      out.push(`Measured from ${ds.startedAt} (load average ${ds.loadAverage?.join(' ') ?? '?'}${st})${ds.command && ds.command !== report.command ? ` by \`${ds.command}\`` : ''}.`);
+    }
     out.push('');
     for (const p of plots[ds.info.name] ?? []) out.push(`![recall vs QPS](${p})`);
     out.push('');
