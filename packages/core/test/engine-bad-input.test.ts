@@ -98,7 +98,7 @@ test('every kind of bad file is a recorded skip with a reason; good files around
     'text.jpg': 'not-an-image',
     'truncated.jpg': 'truncated',
     // sharp reports a cut PNG as "end of stream": the embedder calls that corrupt.
-    'truncated.png': 'corrupt',
+    'truncated.png': 'truncated',
   };
   expect(reasons(summary.skippedFiles)).toEqual(expected);
   expect(summary.skipped).toBe(Object.keys(expected).length);

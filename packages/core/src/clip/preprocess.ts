@@ -2,6 +2,7 @@
 // converted to 8-bit RGB like PIL's Image.convert('RGB')), then the reference transform runs in JS:
 // resize the shortest side with PIL's bicubic (bit-exact port), center crop (torchvision's
 // rounding), scale to [0,1], normalise by mean/std, CHW float32.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import sharp from 'sharp';
 import { ImageDecodeError, ModelBundleError } from '../errors.js';
 import { PIL_RESAMPLE_CODES, resampleRgb, type ResampleFilter } from './resample.js';
@@ -116,7 +117,47 @@ function decodeError(input: string | Uint8Array, err: unknown): ImageDecodeError
     reason = 'unsupported-format';
     text = `HEIC/HEIF images cannot be decoded by sharp's prebuilt binaries (no HEVC decoder); convert them to JPEG first (${msg})`;
   }
+  if (reason === 'corrupt' && endMarkerMissing(input)) {
+    // libvips words the same truncation differently from run to run ("premature end", "read
+    // error", …); a JPEG without its EOI marker or a PNG without its IEND chunk is truncated.
+    reason = 'truncated';
+    text = `image data is truncated: ${msg}`;
+  }
   return new ImageDecodeError(source, reason, text, { cause: err });
+}
+
+/** True for a JPEG whose last bytes hold no EOI marker, or a PNG that does not end in IEND. */
+function endMarkerMissing(input: string | Uint8Array): boolean {
+  let head: Uint8Array;
+  let tail: Uint8Array;
+  try {
+    if (typeof input === 'string') {
+      const fd = openSync(input, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        head = new Uint8Array(8);
+        readSync(fd, head, 0, Math.min(8, size), 0);
+        tail = new Uint8Array(Math.min(32, size));
+        readSync(fd, tail, 0, tail.length, size - tail.length);
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      head = input.subarray(0, 8);
+      tail = input.subarray(Math.max(0, input.length - 32));
+    }
+  } catch {
+    return false;
+  }
+  if (head[0] === 0xff && head[1] === 0xd8) {
+    for (let i = 0; i + 1 < tail.length; i++) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return false;
+    return true;
+  }
+  if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) {
+    const n = tail.length;
+    return !(n >= 8 && tail[n - 8] === 0x49 && tail[n - 7] === 0x45 && tail[n - 6] === 0x4e && tail[n - 5] === 0x44);
+  }
+  return false;
 }
 
 /**
