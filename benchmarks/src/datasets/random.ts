@@ -1,4 +1,5 @@
 /** Seeded pseudo-random sources for the synthetic datasets (deterministic across platforms). */
+import { mulberry32 } from '@pixsearch/core/datasets';
 
 /** Mixes a seed and a stream number into a 32-bit seed (splitmix-style), so streams are independent. */
 export function deriveSeed(seed: number, stream: number): number {
@@ -8,17 +9,8 @@ export function deriveSeed(seed: number, stream: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-/** A seeded PRNG (mulberry32): uniform floats in [0, 1). */
-export function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32, shared with core's datasets): uniform floats in [0, 1). */
+export const uniform: (seed: number) => () => number = mulberry32;
 
 /** Standard normal samples (Box–Muller on {@link uniform}; both values of each pair are used). */
 export function normal(seed: number): () => number {
