@@ -351,7 +351,6 @@ export class HnswlibIndex implements VectorIndex {
   }
 }
 
-
 /** Registry entry for the `hnswlib` backend. */
 export const hnswlibBackend: BackendFactory = {
   name: 'hnswlib',

@@ -336,7 +336,6 @@ export class UsearchIndex implements VectorIndex {
   }
 }
 
-
 /** Registry entry for the `usearch` backend. */
 export const usearchBackend: BackendFactory = {
   name: 'usearch',
