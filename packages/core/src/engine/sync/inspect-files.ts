@@ -1,0 +1,62 @@
+import { inspectFile } from '../inspect.js';
+import { DECODABLE_FORMATS } from '../sniff.js';
+import type { Candidate, SyncContext } from './context.js';
+
+/** Files read concurrently while hashing. */
+const HASH_CONCURRENCY = 4;
+
+const UNSUPPORTED_MESSAGES: Record<string, string> = {
+  heic: 'HEIC/HEIF images cannot be decoded by the prebuilt sharp binaries; convert them to JPEG (e.g. heif-convert) to index them',
+  bmp: 'BMP images are not supported by sharp; convert them to PNG to index them',
+  jxl: 'JPEG XL images are not supported by the prebuilt sharp binaries; convert them to JPEG or PNG to index them',
+};
+
+/** A hashed and sniffed file, or why it is skipped (`reason`). */
+export interface Inspection {
+  c: Candidate;
+  reason?: string;
+  message: string;
+}
+
+/** Hashes and sniffs files (a few at a time); sets `hash`/`format`, or says why a file is skipped. */
+export async function inspectAll(files: readonly Candidate[], ctx: SyncContext): Promise<Inspection[]> {
+  return mapLimit(files, HASH_CONCURRENCY, async (c): Promise<Inspection> => {
+    if (c.file.size === 0) return { c, reason: 'empty', message: 'the file is empty (0 bytes)' };
+    if (c.file.size > ctx.maxFileBytes) {
+      return { c, reason: 'too-large', message: `the file has ${c.file.size} bytes, more than the limit of ${ctx.maxFileBytes}` };
+    }
+    try {
+      const info = await inspectFile(c.file.absPath);
+      c.hash = info.hash;
+      c.format = info.sniffed.format;
+      const { format, width, height } = info.sniffed;
+      if (format === 'unknown') return { c, reason: 'not-an-image', message: 'the content is not a recognised image format' };
+      if (!DECODABLE_FORMATS.has(format)) {
+        return { c, reason: 'unsupported-format', message: UNSUPPORTED_MESSAGES[format] ?? `${format} images are not supported` };
+      }
+      if (width !== undefined && height !== undefined) {
+        if (width === 0 || height === 0) return { c, reason: 'corrupt', message: `the header declares an empty ${width}×${height} image` };
+        if (width * height > ctx.maxPixels) {
+          return { c, reason: 'too-large', message: `${width}×${height} pixels exceeds the limit of ${ctx.maxPixels} (decompression bomb guard)` };
+        }
+      }
+      return { c, message: '' };
+    } catch (err) {
+      return { c, reason: 'unreadable', message: `cannot read the file: ${(err as Error).message}` };
+    }
+  });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
