@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** A static file of the page, held in memory. */
 export interface Asset {
@@ -9,25 +9,32 @@ export interface Asset {
   hash: string;
 }
 
-const FILES: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-  'icon.svg': 'image/svg+xml',
+const MIME: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
 };
+
+/** Names an asset may have: lower-case words, one known extension (no dots, slashes or dot-dot). */
+const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.(js|css|svg)$/;
 
 let cache: Map<string, Asset> | undefined;
 
 /**
- * The page's static files (`app.js`, `style.css`, `icon.svg`), read once from the `assets`
- * folder beside this module (copied into `dist/page/assets` by the build). Only these names
- * can ever be served: no path from a request reaches the file system.
+ * The page's static files (`app.js` and the modules it imports, `style.css`, `icon.svg`), read
+ * once from the `assets` folder beside this module (copied into `dist/page/assets` by the build).
+ * Only the names found there at start-up can ever be served: no path from a request reaches the
+ * file system.
  */
 export function pageAssets(): Map<string, Asset> {
   if (cache) return cache;
   const map = new Map<string, Asset>();
-  for (const [name, mime] of Object.entries(FILES)) {
-    const bytes = readFileSync(new URL(`./assets/${name}`, import.meta.url));
-    map.set(name, { bytes, mime, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 12) });
+  const dir = new URL('./assets/', import.meta.url);
+  for (const name of readdirSync(dir).sort()) {
+    const m = ASSET_NAME.exec(name);
+    if (!m) continue;
+    const bytes = readFileSync(new URL(name, dir));
+    map.set(name, { bytes, mime: MIME[m[1]!]!, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 12) });
   }
   cache = map;
   return map;
@@ -37,4 +44,9 @@ export function pageAssets(): Map<string, Asset> {
 export function assetUrl(name: string): string {
   const a = pageAssets().get(name);
   return a ? `/assets/${name}?v=${a.hash}` : `/assets/${name}`;
+}
+
+/** The page's script modules other than the entry `app.js` (preloaded so imports do not wait on each other). */
+export function moduleAssets(): string[] {
+  return [...pageAssets().keys()].filter((n) => n.endsWith('.js') && n !== 'app.js');
 }

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
-import { assetUrl } from './assets.js';
+import { assetUrl, moduleAssets } from './assets.js';
 
 /** The HTML shell shared by the search page and the sign-in page. */
 export function Layout(props: { title: string; children: Child; bodyAttrs?: Record<string, string>; script?: boolean }) {
@@ -14,6 +14,7 @@ export function Layout(props: { title: string; children: Child; bodyAttrs?: Reco
         <title>{props.title}</title>
         <link rel="icon" href={assetUrl('icon.svg')} type="image/svg+xml" />
         <link rel="stylesheet" href={assetUrl('style.css')} />
+        {props.script ? moduleAssets().map((name) => <link rel="modulepreload" href={`/assets/${name}`} />) : null}
         {props.script ? <script type="module" src={assetUrl('app.js')}></script> : null}
       </head>
       <body {...(props.bodyAttrs ?? {})}>{props.children}</body>

@@ -1,17 +1,10 @@
-// pixsearch search page: plain ES module, no dependencies, no build step.
+// pixsearch search page: plain ES modules, no dependencies, no build step.
 // Talks only to this server's JSON API; builds every node with textContent (never innerHTML).
-/* global document, window, fetch, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle */
+/* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle */
+import { $, api, el, fileName, toast } from './dom.js';
 
 const PAGE_SIZE = 48;
 const PHASES = { scan: 'Scanning folders', hash: 'Checking changes', embed: 'Embedding images', index: 'Updating the index', done: 'Finishing' };
-
-const $ = (id) => /** @type {any} */ (document.getElementById(id));
-const el = (tag, cls, text) => {
-  const n = document.createElement(tag);
-  if (cls) n.className = cls;
-  if (text !== undefined) n.textContent = text;
-  return n;
-};
 
 const ui = {
   form: $('search-form'),
@@ -64,39 +57,8 @@ const state = {
   indexed: Number(document.body.dataset.indexed || 0),
 };
 
-// ------------------------------------------------------------------ API
-
-class ApiError extends Error {
-  constructor(message, status, code) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function api(url, init) {
-  let res;
-  try {
-    res = await fetch(url, { credentials: 'same-origin', ...init });
-  } catch {
-    throw new ApiError('The server cannot be reached.', 0, 'NETWORK');
-  }
-  const type = res.headers.get('content-type') || '';
-  const body = type.includes('application/json') ? await res.json().catch(() => null) : null;
-  if (!res.ok) {
-    const err = body && body.error;
-    throw new ApiError(err ? err.message : `HTTP ${res.status}`, res.status, err ? err.code : 'HTTP');
-  }
-  return body;
-}
-
 function fmtScore(s) {
   return s.toFixed(3);
-}
-
-function fileName(path) {
-  const i = path.lastIndexOf('/');
-  return i >= 0 ? path.slice(i + 1) : path;
 }
 
 // ------------------------------------------------------------------ URL state
@@ -335,17 +297,6 @@ function showError(err) {
   b.addEventListener('click', () => run(state.mode, 'none'));
   box.append(b);
   ui.message.replaceChildren(box);
-}
-
-let toastTimer = 0;
-function toast(text, isError = false) {
-  ui.toast.textContent = text;
-  ui.toast.classList.toggle('error', isError);
-  ui.toast.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => {
-    ui.toast.hidden = true;
-  }, 5000);
 }
 
 function bindExamples() {
