@@ -1,5 +1,6 @@
 import { createColors } from 'picocolors';
 import { debugDetails, describeError, errorJson } from './errors.js';
+import { printable } from './terminal-text.js';
 
 type Colors = ReturnType<typeof createColors>;
 
@@ -62,8 +63,9 @@ export class Output {
     if (this.verbose) this.err(this.ce.dim(text));
   }
 
+  /** A warning (stderr); `text` is plain (no colours): its control characters are escaped. */
   warn(text: string): void {
-    this.err(`${this.ce.yellow('warning:')} ${text}`);
+    this.err(`${this.ce.yellow('warning:')} ${printable(text)}`);
   }
 
   /** Reports a failure: one line plus a hint; the stack only with `--debug`. */
@@ -72,8 +74,8 @@ export class Output {
     if (this.json) {
       this.err(JSON.stringify(errorJson(err)));
     } else {
-      this.err(`${this.ce.red(this.ce.bold('error:'))} ${message}`);
-      if (hint) this.err(`${this.ce.dim('hint:')} ${hint}`);
+      this.err(`${this.ce.red(this.ce.bold('error:'))} ${printable(message)}`);
+      if (hint) this.err(`${this.ce.dim('hint:')} ${printable(hint)}`);
       if (code === 'MODEL_DOWNLOAD') {
         const prog = process.env.PIXSEARCH_PROG || 'pixsearch';
         const rerun = this.argv.length > 0 && this.argv[0] !== 'model' ? `${prog} ${this.argv.map(shellQuote).join(' ')} --model ./models/tiny` : `${prog} serve ~/Pictures --model ./models/tiny`;

@@ -1,6 +1,7 @@
 import type { SyncProgress } from '@pixsearch/core/engine';
 import cliProgress from 'cli-progress';
 import type { Output } from './output.js';
+import { printable } from './terminal-text.js';
 
 /** One progress reading, whatever is being counted. */
 export interface ProgressState {
@@ -133,7 +134,7 @@ export class ProgressDisplay {
     // eslint-disable-next-line no-control-regex
     const visible = head.replace(/\x1b\[[0-9;]*m/g, '').length;
     const room = width - visible - 3;
-    return s.current && room > 8 ? `${head}  ${ce.dim(truncateLeft(s.current, room))}` : head;
+    return s.current && room > 8 ? `${head}  ${ce.dim(truncateLeft(printable(s.current), room))}` : head;
   }
 
   /** Removes the live bar from the screen (cli-progress clears its line on stop). */

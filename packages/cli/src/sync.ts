@@ -3,6 +3,7 @@ import type { SearchEngine, SyncSummary } from '@pixsearch/core/engine';
 import { abortOnInterrupt } from './interrupt.js';
 import type { Output } from './output.js';
 import { prog } from './paths.js';
+import { printable } from './terminal-text.js';
 import { ProgressDisplay, formatDuration, syncProgressHandler } from './progress.js';
 
 export interface SyncRun {
@@ -69,8 +70,9 @@ export function printSyncSummary(out: Output, run: SyncRun, roots: string[]): vo
       .join(', ');
     out.line(`  ${c.yellow('skipped:')} ${reasons}${out.verbose ? '' : c.dim(`  (--verbose lists them; ${prog()} status shows all)`)}`);
     if (out.verbose) {
-      const width = Math.min(48, Math.max(...s.skippedFiles.map((f) => f.path.length)));
-      for (const f of s.skippedFiles) out.line(`    ${f.path.padEnd(width)}  ${c.dim(`${f.reason}: ${f.message}`)}`);
+      const shown = s.skippedFiles.map((f) => printable(f.path));
+      const width = Math.min(48, Math.max(...shown.map((p) => p.length)));
+      s.skippedFiles.forEach((f, i) => out.line(`    ${shown[i]!.padEnd(width)}  ${c.dim(`${f.reason}: ${printable(f.message)}`)}`));
     }
   }
   if (!s.aborted && s.added + s.updated + s.moved + s.unchanged + s.skipped === 0) {

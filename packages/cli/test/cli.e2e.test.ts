@@ -359,3 +359,46 @@ describe('model', () => {
     expect(pull.stderr).toContain('--model <folder>');
   });
 });
+
+describe('hostile file names', () => {
+  // A name that clears the screen, retitles the window (OSC … BEL), splits the line and flips the text direction.
+  const EVIL = 'evil\x1b[2J\x1b]0;pwned\x07\nnext line\u202e.png';
+  const SHOWN = 'evil\\x1b[2J\\x1b]0;pwned\\x07\\nnext line\\u202e.png';
+  // Any control character but the line feeds between lines, or a bidi override, left raw.
+  // eslint-disable-next-line no-control-regex
+  const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u202e]/;
+  let evilLib: string;
+  let evilData: string;
+  const ex = (args: string[]) => px([...args, '--data-dir', evilData]);
+
+  beforeAll(async () => {
+    evilLib = join(tmp, 'evil-lib');
+    evilData = join(tmp, 'evil-data');
+    await makeImages(evilLib, ['plain.png', EVIL]);
+    writeFileSync(join(evilLib, 'bad\x1b[31m\nname.jpg'), 'not an image at all');
+    const r = await ex(['index', evilLib, '--model', model, '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    expect(r.stdout).toContain('bad\\x1b[31m\\nname.jpg');
+  });
+
+  it('search prints them escaped, one result per line; --json keeps them exact', async () => {
+    const r = await ex(['search', 'anything', '--threshold=-1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => l.endsWith(`  ${SHOWN}`))).toBe(true);
+    const j = json<{ results: Hit[] }>((await ex(['search', 'anything', '--threshold=-1', '--json'])).stdout);
+    expect(j.results.map((h) => h.path).sort()).toEqual([EVIL, 'plain.png'].sort());
+  });
+
+  it('status prints skipped names escaped; --json keeps them exact', async () => {
+    const r = await ex(['status']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    expect(r.stdout).toContain('  bad\\x1b[31m\\nname.jpg  ');
+    const st = json<{ skipped: { path: string }[] }>((await ex(['status', '--json'])).stdout);
+    expect(st.skipped.map((f) => f.path)).toEqual(['bad\x1b[31m\nname.jpg']);
+  });
+});

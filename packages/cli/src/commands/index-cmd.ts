@@ -5,6 +5,7 @@ import { checkFolders, openEngine, prefetchModel } from '../engine.js';
 import { EXIT, UsageError } from '../errors.js';
 import { expandPath, prog } from '../paths.js';
 import { printSyncSummary, runSync } from '../sync.js';
+import { printable } from '../terminal-text.js';
 
 export async function run({ out, args, flags }: CommandContext): Promise<number> {
   const { settings } = resolveSettings(flags);
@@ -19,7 +20,7 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
       throw new UsageError('no folder to index: none given and none indexed before', `pass one or more folders: ${prog()} index ~/Pictures`);
     }
     const effectiveRoots = roots ?? stats.roots;
-    out.info(out.ce.dim(`Indexing ${effectiveRoots.join(', ')} into ${settings.dataDir} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
+    out.info(out.ce.dim(`Indexing ${effectiveRoots.map(printable).join(', ')} into ${printable(settings.dataDir)} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
     await prefetchModel(out, settings, stats);
     const result = await runSync(out, engine, roots);
     if (out.json) out.result({ ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effectiveRoots });

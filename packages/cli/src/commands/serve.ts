@@ -9,6 +9,7 @@ import { untilInterrupted } from '../interrupt.js';
 import { openWithSystem } from '../open.js';
 import { defaultPicturesDir, expandPath, prog } from '../paths.js';
 import { plural, printSyncSummary, runSync } from '../sync.js';
+import { printable } from '../terminal-text.js';
 
 export async function run({ out, args, flags }: CommandContext): Promise<number> {
   const { settings } = resolveSettings(flags);
@@ -32,7 +33,7 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
 
     let sync: Awaited<ReturnType<typeof runSync>> | undefined;
     if (flags.sync !== false) {
-      out.info(out.ce.dim(`Indexing ${effectiveRoots.join(', ')} into ${settings.dataDir} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
+      out.info(out.ce.dim(`Indexing ${effectiveRoots.map(printable).join(', ')} into ${printable(settings.dataDir)} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
       await prefetchModel(out, settings, stats);
       sync = await runSync(out, engine, roots);
       if (!out.json) printSyncSummary(out, sync, effectiveRoots);

@@ -6,6 +6,7 @@ import { dataDirExists, openEngine } from '../engine.js';
 import { EXIT } from '../errors.js';
 import type { Output } from '../output.js';
 import { prog } from '../paths.js';
+import { printable } from '../terminal-text.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -37,8 +38,8 @@ function localTime(iso: string): string {
 function print(out: Output, st: EngineStats): void {
   const { c } = out;
   const row = (k: string, v: string): void => out.line(`${c.bold(k.padEnd(10))} ${v}`);
-  row('Data dir', `${st.dataDir}  ${c.dim(`(${formatBytes(st.dataDirBytes)})`)}`);
-  row('Folders', st.roots.length > 0 ? st.roots.join('\n           ') : c.dim('none'));
+  row('Data dir', `${printable(st.dataDir)}  ${c.dim(`(${formatBytes(st.dataDirBytes)})`)}`);
+  row('Folders', st.roots.length > 0 ? st.roots.map(printable).join('\n           ') : c.dim('none'));
   row('Model', `${st.model}  ${c.dim(`(${st.dimension}-d)`)}`);
   const params = Object.entries(st.backendParams)
     .map(([k, v]) => `${k}=${v}`)
@@ -53,7 +54,7 @@ function print(out: Output, st: EngineStats): void {
   if (st.skipped.length > 0) {
     const limit = out.verbose ? st.skipped.length : 10;
     row('Skipped', '');
-    for (const f of st.skipped.slice(0, limit)) out.line(`  ${f.path}  ${c.dim(`${f.reason}: ${f.message}`)}`);
+    for (const f of st.skipped.slice(0, limit)) out.line(`  ${printable(f.path)}  ${c.dim(`${f.reason}: ${printable(f.message)}`)}`);
     if (st.skipped.length > limit) out.line(c.dim(`  … and ${st.skipped.length - limit} more (--verbose lists all)`));
   }
 }
@@ -63,7 +64,7 @@ export async function run({ out, flags }: CommandContext): Promise<number> {
   if (!dataDirExists(settings.dataDir)) {
     if (out.json) out.result({ dataDir: settings.dataDir, exists: false });
     else {
-      out.line(`Nothing indexed yet in ${settings.dataDir}`);
+      out.line(`Nothing indexed yet in ${printable(settings.dataDir)}`);
       out.info(out.ce.dim(`hint: ${prog()} index ~/Pictures   (or pass the --data-dir you indexed into)`));
     }
     return EXIT.ok;
