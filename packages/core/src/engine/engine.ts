@@ -25,6 +25,7 @@ import { knn, normalizeOptions } from './search.js';
 import { DEFAULT_MAX_PIXELS } from './sniff.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
 import { runSync } from './sync.js';
+import { TextEmbeddingCache } from './text-embedding-cache.js';
 import type {
   EngineEvents,
   EngineOptions,
@@ -76,6 +77,8 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
   private readonly inflight = new Set<Promise<unknown>>();
   private openWarnings: string[] | undefined = [];
   private dataDirKey: string | undefined;
+  /** Recent query-text embeddings (search as you type sends every prefix). */
+  private readonly textEmbeddings = new TextEmbeddingCache();
 
   private constructor(dataDir: string, options: EngineOptions, catalog: SqliteCatalog, lock: WriterLock | undefined) {
     super();
@@ -401,7 +404,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
       const embedder = await this.embedder();
       if (embedder.dimension !== dim) throw new DimensionMismatchError(dim, embedder.dimension, 'model embedding');
       if (texts.length > 0) {
-        const v = await embedder.embedTexts(texts.map((t) => t.text));
+        const v = await this.textEmbeddings.embed(embedder, texts.map((t) => t.text));
         texts.forEach((t, i) => add(v, i * dim, t.weight ?? 1));
       }
       if (images.length > 0) {

@@ -1,9 +1,13 @@
 // pixsearch search page: plain ES modules, no dependencies, no build step.
 // Talks only to this server's JSON API; builds every node with textContent (never innerHTML).
-/* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle */
+/* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController */
 import { $, api, el, fileName, toast } from './dom.js';
 
 const PAGE_SIZE = 48;
+/** Tiles that fit a large first screen. */
+const FIRST_SCREEN = 24;
+/** Pause after a keystroke before searching, ms (search as you type). */
+const TYPING_DEBOUNCE_MS = 60;
 const PHASES = { scan: 'Scanning folders', hash: 'Checking changes', embed: 'Embedding images', index: 'Updating the index', done: 'Finishing' };
 
 const ui = {
@@ -52,6 +56,9 @@ const state = {
   /** @type {number | undefined} */ total: undefined,
   loading: false,
   gen: 0,
+  /** Aborts the request of the search on screen when a newer one starts. @type {AbortController | null} */ abort: null,
+  /** True while the grid still shows the previous search's results (search as you type, live refresh). */ stale: false,
+  /** The search was started by typing: a 400 (an unfinished query) keeps the previous results, silently. */ typed: false,
   minScore: 0.1,
   lbIndex: -1,
   indexed: Number(document.body.dataset.indexed || 0),
@@ -95,17 +102,28 @@ function setMinScore(v) {
 
 // ------------------------------------------------------------------ searching
 
-/** Starts a new search; `history`: 'push' | 'replace' | 'none'. */
-function run(mode, historyMode = 'push') {
+/**
+ * Starts a new search; `history`: 'push' | 'replace' | 'none'. With `keep` (search as you type,
+ * live refresh after a sync) the grid keeps the previous results until the new ones paint, and
+ * with `typed` an unreadable, still-being-typed query keeps them without an error.
+ */
+function run(mode, historyMode = 'push', { keep = false, typed = false } = {}) {
   if (state.mode && state.mode.kind === 'image' && (!mode || mode.kind !== 'image' || mode.preview !== state.mode.preview)) {
     URL.revokeObjectURL(state.mode.preview);
   }
+  if (state.abort) state.abort.abort();
+  state.abort = null;
+  const keepGrid = keep && !!mode && (state.results.length > 0 || state.stale);
   state.mode = mode;
   state.results = [];
   state.nextOffset = null;
   state.total = undefined;
+  state.loading = false;
+  state.typed = typed;
   state.gen++;
-  ui.grid.replaceChildren();
+  state.stale = keepGrid;
+  ui.grid.classList.toggle('pending', keepGrid);
+  if (!keepGrid) ui.grid.replaceChildren();
   if (historyMode !== 'none') {
     const url = urlForMode(mode && mode.kind !== 'image' ? mode : null);
     if (url !== location.pathname + location.search) history[historyMode === 'push' ? 'pushState' : 'replaceState'](null, '', url);
@@ -121,20 +139,28 @@ function run(mode, historyMode = 'push') {
     showWelcome();
     return;
   }
-  showSkeleton();
+  if (!keepGrid) showSkeleton();
   void loadPage();
 }
 
-function request(mode, offset) {
+/** Drops the previous search's tiles (kept on screen while the new search ran). */
+function clearStale() {
+  if (!state.stale) return;
+  state.stale = false;
+  ui.grid.classList.remove('pending');
+  ui.grid.replaceChildren();
+}
+
+function request(mode, offset, signal) {
   const p = new URLSearchParams({ k: String(PAGE_SIZE), offset: String(offset), threshold: state.minScore.toFixed(2) });
   if (mode.kind === 'text') {
     p.set('q', mode.q);
-    return api(`/api/search?${p}`);
+    return api(`/api/search?${p}`, { signal });
   }
-  if (mode.kind === 'similar') return api(`/api/images/${mode.id}/similar?${p}`);
+  if (mode.kind === 'similar') return api(`/api/images/${mode.id}/similar?${p}`, { signal });
   const body = new FormData();
   body.append('image', mode.file, mode.file.name || 'image');
-  return api(`/api/search/image?${p}`, { method: 'POST', body });
+  return api(`/api/search/image?${p}`, { method: 'POST', body, signal });
 }
 
 async function loadPage() {
@@ -145,21 +171,34 @@ async function loadPage() {
   if (offset === null) return;
   state.loading = true;
   ui.more.disabled = true;
+  const abort = new AbortController();
+  state.abort = abort;
   try {
-    const res = await request(mode, offset);
+    const res = await request(mode, offset, abort.signal);
     if (gen !== state.gen) return;
     const start = state.results.length;
     state.results.push(...res.results);
     state.nextOffset = res.nextOffset;
     state.total = res.total;
-    if (start === 0) ui.message.replaceChildren();
+    if (start === 0) {
+      clearStale();
+      ui.message.replaceChildren();
+    }
     appendTiles(res.results, start);
     if (state.results.length === 0) showNoResults();
+    if (start === 0) markPainted(mode);
   } catch (err) {
-    if (gen !== state.gen) return;
+    if (gen !== state.gen || abort.signal.aborted) return;
+    if (state.stale && state.typed && err.status === 400) {
+      // An unfinished query while typing ("beach" + …): keep what is on screen, no error flash.
+      state.loading = false;
+      return;
+    }
+    clearStale();
     if (state.results.length === 0) showError(err);
     else toast(err.message, true);
   } finally {
+    if (state.abort === abort) state.abort = null;
     if (gen === state.gen) {
       state.loading = false;
       ui.more.disabled = false;
@@ -171,6 +210,21 @@ async function loadPage() {
       });
     }
   }
+}
+
+/**
+ * Records when the first page of a search has painted (the frame after the DOM changed):
+ * `window.pixsearchPainted` = { q, at } (performance.now()), read by the end-to-end suite to
+ * measure keystroke → results painted.
+ */
+function markPainted(mode) {
+  const q = mode.kind === 'text' ? mode.q : null;
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      window.pixsearchPainted = { q, at: performance.now() };
+      document.body.dataset.painted = q === null ? '' : q;
+    }, 0),
+  );
 }
 
 function sentinelVisible() {
@@ -202,8 +256,11 @@ function appendTiles(results, start) {
     a.setAttribute('aria-label', `${r.path}, score ${fmtScore(r.score)}`);
     a.style.setProperty('--r', String(ratio));
     const img = el('img');
-    img.loading = 'lazy';
-    img.decoding = 'async';
+    // The first screen loads at once (and comes from the browser's image cache when the previous
+    // search showed the same image); the rest as they scroll into view.
+    img.loading = i < FIRST_SCREEN ? 'eager' : 'lazy';
+    if (i < FIRST_SCREEN) img.fetchPriority = 'high';
+    img.decoding = i < FIRST_SCREEN ? 'sync' : 'async';
     img.alt = r.path;
     img.src = thumbUrl(r, thumbSize(ratio));
     img.addEventListener('load', () => a.classList.add('loaded'), { once: true });
@@ -236,6 +293,7 @@ function renderToolbar() {
   });
   ui.chip.append(clear);
   const n = state.results.length;
+  if (state.stale) return; // the previous results (and their count) stay until the new ones paint
   ui.count.textContent = state.loading && n === 0 ? 'Searching…' : n === 0 ? '' : state.total !== undefined && state.total > n ? `${n} of ${state.total}` : `${n} ${n === 1 ? 'result' : 'results'}`;
 }
 
@@ -454,13 +512,19 @@ ui.form.addEventListener('submit', (e) => {
   if (!q) return;
   run({ kind: 'text', q }, state.mode && state.mode.kind === 'text' && state.mode.q === q ? 'none' : 'push');
 });
+/** True while a quoted term is still open (an odd number of quotes): the query is not finished. */
+function unfinishedQuote(q) {
+  return (q.match(/"/g) || []).length % 2 === 1;
+}
+
 ui.q.addEventListener('input', () => {
   clearTimeout(typingTimer);
   const q = ui.q.value.trim();
-  if (q.length < 2) return;
+  if (q.length < 2 || unfinishedQuote(q)) return;
   typingTimer = setTimeout(() => {
-    if (!state.mode || state.mode.kind !== 'text' || state.mode.q !== q) run({ kind: 'text', q }, state.mode && state.mode.kind === 'text' ? 'replace' : 'push');
-  }, 450);
+    if (state.mode && state.mode.kind === 'text' && state.mode.q === q) return;
+    run({ kind: 'text', q }, state.mode && state.mode.kind === 'text' ? 'replace' : 'push', { keep: true, typed: true });
+  }, TYPING_DEBOUNCE_MS);
 });
 ui.q.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && !ui.q.value) ui.q.blur();
@@ -476,8 +540,8 @@ ui.minScore.addEventListener('input', () => {
   setMinScore(Number(ui.minScore.value));
   clearTimeout(minTimer);
   minTimer = setTimeout(() => {
-    if (state.mode) run(state.mode, 'replace');
-  }, 250);
+    if (state.mode) run(state.mode, 'replace', { keep: true });
+  }, 150);
 });
 
 // ------------------------------------------------------------------ search by image
@@ -601,6 +665,12 @@ function summaryText(s) {
   return parts.length ? `Sync done: ${parts.join(', ')}.` : 'Sync done: everything was up to date.';
 }
 
+/** Reruns the search on screen after the library changed, keeping its tiles until the new ones paint. */
+function refreshResults() {
+  if (!state.mode || ui.lb.open) return;
+  run(state.mode, 'none', { keep: true });
+}
+
 function connectEvents() {
   const es = new EventSource('/api/sync/events');
   es.addEventListener('state', (e) => {
@@ -613,9 +683,13 @@ function connectEvents() {
     if (p.phase === 'done') void refreshStatus();
   });
   es.addEventListener('done', (e) => {
+    const summary = JSON.parse(e.data);
     showSync(false, null);
-    toast(summaryText(JSON.parse(e.data)));
+    const changed = summary.added + summary.updated + summary.moved + summary.removed > 0;
+    // Syncs started by the folder watcher report only when they changed something.
+    if (changed || summary.trigger !== 'watch') toast(summaryText(summary));
     void refreshStatus();
+    if (changed) refreshResults();
   });
   es.addEventListener('error', (e) => {
     // Server-sent `error` events carry data; connection errors do not (EventSource retries).

@@ -28,6 +28,7 @@ export async function api(url, init) {
   try {
     res = await fetch(url, { credentials: 'same-origin', ...init });
   } catch {
+    if (init && init.signal && init.signal.aborted) throw new ApiError('cancelled', 0, 'ABORTED');
     throw new ApiError('The server cannot be reached.', 0, 'NETWORK');
   }
   const type = res.headers.get('content-type') || '';
