@@ -36,7 +36,7 @@ export function tokenMatches(given: string | undefined, expected: string): boole
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function deny(c: Context, status: 401 | 403, code: string, message: string): Response {
+function deny(c: Context, status: 400 | 401 | 403, code: string, message: string): Response {
   const body: ErrorBody = { error: { code, message } };
   if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="pixsearch"');
   return c.json(body, status);
@@ -51,16 +51,40 @@ function isPublicAsset(path: string): boolean {
   return path.startsWith('/assets/') || path === '/favicon.ico';
 }
 
+/** The host name of a `Host` header value (`name[:port]`, `[v6]:port`), lower case, without brackets; undefined when malformed. */
+function hostName(value: string): string | undefined {
+  const v = value.trim();
+  if (v === '' || /[\s/?#@\\]/.test(v)) return undefined;
+  try {
+    return new URL(`http://${v}`).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Rejects requests whose `Host` is not in `allowed` (names compared without the port), which
  * defeats DNS-rebinding attacks on a server that has no token. `allowed === true` allows any.
+ *
+ * Both the `Host` header and the host of the request target must be allowed: an absolute-form
+ * request (`GET http://127.0.0.1/api/status` with `Host: evil.com`) is judged by both, and a
+ * request with several `Host` headers (joined with commas by the fetch Headers) is refused.
  */
 export function hostCheck(allowed: readonly string[] | true): MiddlewareHandler {
   const names = allowed === true ? undefined : new Set(allowed.map((h) => h.toLowerCase().replace(/^\[(.*)\]$/, '$1')));
   return async (c, next) => {
     if (names) {
-      const host = new URL(c.req.url).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-      if (!names.has(host)) return deny(c, 403, 'HOST_NOT_ALLOWED', `host "${host}" is not allowed; open the server by its loopback address`);
+      const header = c.req.header('host');
+      if (header !== undefined && header.includes(',')) return deny(c, 400, 'BAD_HOST', 'the request has several Host headers');
+      const claimed = [new URL(c.req.url).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1')];
+      if (header !== undefined) {
+        const name = hostName(header);
+        if (name === undefined) return deny(c, 400, 'BAD_HOST', 'the Host header is malformed');
+        claimed.push(name);
+      }
+      for (const host of claimed) {
+        if (!names.has(host)) return deny(c, 403, 'HOST_NOT_ALLOWED', `host "${host}" is not allowed; open the server by its loopback address`);
+      }
     }
     await next();
   };

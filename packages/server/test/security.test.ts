@@ -162,8 +162,12 @@ describe('bearer token', () => {
     }
   });
 
-  it('refuses tokens that are too short', () => {
+  it('refuses tokens that break the token rule (too short, blank, with spaces)', () => {
     expect(() => createApp(lib.engine, { token: 'short' })).toThrow(RangeError);
+    expect(() => createApp(lib.engine, { token: ' '.repeat(16) })).toThrow(/all whitespace/);
+    expect(() => createApp(lib.engine, { token: 'sixteen chars ok' })).toThrow(/whitespace/);
+    expect(() => createApp(lib.engine, { token: '' })).toThrow(/empty/);
+    expect(() => createApp(lib.engine, { token: 'a'.repeat(16) })).not.toThrow();
   });
 
   it('knows which addresses are loopback', () => {
@@ -184,6 +188,23 @@ describe('host, origin and CORS', () => {
     const app = createApp(lib.engine, { allowedHosts: ['photos.lan'] });
     expect((await app.request('http://photos.lan/api/status')).status).toBe(200);
     expect((await app.request('http://localhost/api/status')).status).toBe(403);
+  });
+
+  it('judges an absolute-form request by its Host header too, and refuses several Host headers', async () => {
+    const port = server.port;
+    const absolute = await rawRequest(port, `GET http://127.0.0.1:${port}/api/status HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n`);
+    expect(absolute.status).toBe(403);
+    expect(absolute.body).toContain('HOST_NOT_ALLOWED');
+    const absoluteEvil = await rawRequest(port, `GET http://evil.com/api/status HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(absoluteEvil.status).toBe(403);
+    const absoluteOk = await rawRequest(port, `GET http://127.0.0.1:${port}/api/status HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(absoluteOk.status).toBe(200);
+    for (const hosts of [['127.0.0.1', 'evil.com'], ['evil.com', '127.0.0.1'], ['localhost', 'localhost']]) {
+      const dup = await rawRequest(port, `GET /api/status HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}Connection: close\r\n\r\n`);
+      expect(dup.status, hosts.join(' + ')).toBeGreaterThanOrEqual(400);
+      expect(dup.status, hosts.join(' + ')).toBeLessThan(500);
+      expect(dup.body).not.toContain('"indexed"');
+    }
   });
 
   it('refuses state-changing requests from other origins', async () => {
