@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BACKENDS, type BackendName } from '@pixsearch/core';
+import { TOKEN_RULE, tokenProblem } from '@pixsearch/server/token-rule';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { defaultDataDir, expandPath } from './paths.js';
@@ -50,6 +51,8 @@ interface Field {
   parse: (s: string) => unknown;
   /** Value is a filesystem path: `~` expanded, relative paths resolved (against the config file's folder for the file). */
   kind?: 'path' | 'paths' | 'model';
+  /** A secret: error messages say what is wrong with it (this phrase), never its value. */
+  secret?: (s: string) => string | undefined;
 }
 
 const num = (s: string): unknown => {
@@ -95,7 +98,16 @@ const FIELDS = {
   threshold: { flag: '--threshold', key: 'threshold', env: 'PIXSEARCH_THRESHOLD', expect: 'a number from -1 to 1', schema: z.number().min(-1).max(1), parse: num },
   port: { flag: '--port', key: 'port', env: 'PIXSEARCH_PORT', expect: 'a port number from 0 to 65535', schema: int(0, 65535), parse: num },
   host: { flag: '--host', key: 'host', env: 'PIXSEARCH_HOST', expect: 'a host name or IP address', schema: z.string().min(1), parse: str },
-  token: { flag: '--token', key: 'token', env: 'PIXSEARCH_TOKEN', expect: 'a string of at least 8 characters', schema: z.string().min(8), parse: str },
+  // The server's own rule (one rule, checked here before any sync and again by the server).
+  token: {
+    flag: '--token',
+    key: 'token',
+    env: 'PIXSEARCH_TOKEN',
+    expect: TOKEN_RULE,
+    schema: z.string().refine((s) => tokenProblem(s) === undefined),
+    parse: str,
+    secret: tokenProblem,
+  },
 } satisfies Record<keyof Settings, Field>;
 
 type Key = keyof typeof FIELDS;
@@ -112,11 +124,11 @@ export function lastValue(v: unknown): unknown {
 }
 
 /** Returns the string value of a value-taking flag, or throws a usage error when it was given without a value. */
-export function flagString(flags: RawFlags, key: string, flag: string): string | undefined {
+export function flagString(flags: RawFlags, key: string, flag: string, allowEmpty = false): string | undefined {
   const raw = flags[key];
   if (raw === undefined) return undefined;
   const v = lastValue(raw);
-  if (v === true || v === false || v === '' || v === undefined) {
+  if (v === true || v === false || (v === '' && !allowEmpty) || v === undefined) {
     throw new UsageError(`option ${flag} needs a value`, flag === '--threshold' ? 'e.g. --threshold 0.2 (a negative value: --threshold=-0.2)' : `write ${flag} <value>`);
   }
   return String(v);
@@ -128,6 +140,10 @@ function describe(v: unknown): string {
 
 function validate(name: Key, value: unknown, where: string): unknown {
   const f: Field = FIELDS[name];
+  if (f.secret) {
+    const problem = typeof value === 'string' ? f.secret(value) : `it is a ${value === null ? 'null' : typeof value}, not a string`;
+    if (problem) throw new UsageError(`${where}: ${problem}; expected ${f.expect}`);
+  }
   const r = f.schema.safeParse(value);
   if (!r.success) throw new UsageError(`${where}: expected ${f.expect}, got ${describe(value)}`);
   return r.data;
@@ -244,7 +260,7 @@ export function resolveSettings(flags: RawFlags, env: NodeJS.ProcessEnv = proces
         const raw = flags[f.key];
         value = parseParams((Array.isArray(raw) ? raw : [raw]).map(String));
       } else {
-        const s = flagString(flags, f.key, f.flag!)!;
+        const s = flagString(flags, f.key, f.flag!, f.secret !== undefined)!;
         value = resolveKind(f, validate(name, f.parse(s), f.flag!), cwd);
       }
       source = 'flag';

@@ -5,7 +5,7 @@ import { cac, type CAC, type Command } from 'cac';
 import { EXIT, UsageError, exitCodeFor } from './errors.js';
 import type { CommandContext } from './context.js';
 import { Output } from './output.js';
-import { MINUS_MARK } from './argv.js';
+import { markArgv, unmark } from './argv.js';
 
 
 function version(): string {
@@ -19,7 +19,7 @@ function version(): string {
 
 // Value options arrive as strings (repeated ones as several); validation happens in config.ts.
 // (cac applies this transform to absent options too, hence the undefined check.)
-const S = { type: [(v: unknown): unknown => (v === undefined || typeof v === 'boolean' ? v : String(v))] };
+const S = { type: [(v: unknown): unknown => (v === undefined || typeof v === 'boolean' ? v : unmark(String(v)))] };
 
 function dataOptions(cmd: Command): Command {
   return cmd
@@ -151,7 +151,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 const KNOWN = Object.keys(COMMANDS);
 
 function preprocess(argv: string[]): string[] {
-  return argv.map((a) => (a === '-' ? MINUS_MARK : a));
+  return markArgv(argv, KNOWN);
 }
 
 /**
@@ -162,9 +162,9 @@ function cleanFlags(flags: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) {
     if (Array.isArray(v) && k !== '--') {
-      const kept = v.filter((x) => x !== undefined);
+      const kept = v.filter((x) => x !== undefined).map(unmark);
       if (kept.length > 0) out[k] = kept;
-    } else if (v !== undefined) out[k] = v;
+    } else if (v !== undefined) out[k] = unmark(v);
   }
   return out;
 }
@@ -196,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (name: string, args: unknown[], flags: Record<string, unknown>): Promise<void> => {
     out = new Output(flags.json === true, flags.debug === true, flags.verbose === true);
     out.argv = argv;
-    const ctx: CommandContext = { out, args, flags: cleanFlags(flags) };
+    const ctx: CommandContext = { out, args: args.map(unmark), flags: cleanFlags(flags) };
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`unknown command "${name}"`);
     code = await (await load()).run(ctx);
@@ -209,7 +209,7 @@ export async function main(argv: string[]): Promise<number> {
     const opts = cli.options as Record<string, unknown>;
     if (!cli.matchedCommand) {
       if (opts.help || opts.version) return EXIT.ok; // cac printed it
-      const [first] = cli.args;
+      const first = unmark(cli.args[0]);
       if (first !== undefined) {
         const near = KNOWN.find((k) => k.startsWith(String(first).slice(0, 2)));
         throw new UsageError(`unknown command "${String(first)}"${near ? ` (did you mean "${near}"?)` : ''}`, 'run pixsearch --help to list the commands');

@@ -330,6 +330,30 @@ describe('serve', () => {
     expect(printed.token).toBeUndefined(); // loopback: no token
   });
 
+  it('refuses a token that breaks the server rule with exit 2, before syncing', async () => {
+    for (const [token, why] of [
+      ['abcdefgh', 'it has only 8 characters'],
+      ['', 'it is empty'],
+      [' '.repeat(16), 'it is all whitespace'],
+    ] as const) {
+      const r = await px(['serve', lib, '--model', model, '--host', '0.0.0.0', '--port', '0', '--token', token]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`error: --token: ${why}; expected 16 to 512 visible ASCII characters`);
+      expect(r.stderr).not.toMatch(/Indexing|Embedding|got "0"/);
+    }
+  });
+
+  it('uses a numeric-looking --token exactly as given', async () => {
+    const token = '00001234567890123456789';
+    const child = spawnCli(['serve', '--host', '0.0.0.0', '--port', '0', '--no-sync', '--token', token], { env });
+    const done = collect(child);
+    await waitForStderr(child, /Press Ctrl-C to stop/);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`token: ${token} `);
+  });
+
   it('prints the token when bound beyond loopback', async () => {
     const child = spawnCli(['serve', '--host', '0.0.0.0', '--port', '0', '--no-sync'], { env });
     const done = collect(child);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../src/config.js';
 import { UsageError } from '../src/errors.js';
+import { TOKEN_RULE } from '@pixsearch/server/token-rule';
 
 let dir: string;
 beforeEach(() => {
@@ -114,6 +115,29 @@ describe('resolveSettings', () => {
     expect(usageMessage(() => resolveSettings({ port: ['70000'] }, {}, dir))).toMatch(/^--port: expected a port number/);
     expect(usageMessage(() => resolveSettings({ threshold: [true] }, {}, dir))).toBe('option --threshold needs a value');
     expect(usageMessage(() => resolveSettings({ param: ['M'] }, {}, dir))).toContain('--param: expected key=value');
+  });
+
+  it('applies the server token rule to --token, PIXSEARCH_TOKEN and the config file, never echoing the token', () => {
+    const env = { HOME: dir };
+    const bad: [string, RegExp][] = [
+      ['', /it is empty/],
+      [' '.repeat(16), /it is all whitespace/],
+      ['abcdefgh', /it has only 8 characters/],
+      ['abcdefgh ijklmnopq', /it contains whitespace/],
+      ['abcdefghijklmnop\u00e9', /it contains control or non-ASCII/],
+    ];
+    for (const [token, why] of bad) {
+      const fromFlag = usageMessage(() => resolveSettings({ token: [token] }, env, dir));
+      expect(fromFlag).toMatch(why);
+      expect(fromFlag).toContain(`--token: `);
+      expect(fromFlag).toContain(TOKEN_RULE);
+      if (token.trim() !== '') expect(fromFlag).not.toContain(token);
+      if (token !== '') expect(usageMessage(() => resolveSettings({}, { ...env, PIXSEARCH_TOKEN: token }, dir))).toMatch(new RegExp(`PIXSEARCH_TOKEN: ${why.source}`));
+      writeConfig({ token });
+      expect(usageMessage(() => resolveSettings({}, env, dir))).toMatch(why);
+      rmSync(join(dir, 'pixsearch.config.json'));
+    }
+    expect(resolveSettings({ token: ['0000123456789012'] }, env, dir).settings.token).toBe('0000123456789012');
   });
 
   it('parses backend parameters and a model folder that exists locally', () => {

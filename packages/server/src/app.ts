@@ -15,6 +15,7 @@ import { searchRoutes } from './routes/search.js';
 import { syncRoutes } from './routes/sync.js';
 import { LIMITS } from './schemas.js';
 import { hostCheck, originCheck, tokenAuth } from './security.js';
+import { TOKEN_RULE, tokenProblem } from './token-rule.js';
 import { StatsCache } from './stats-cache.js';
 import { SyncController } from './sync-controller.js';
 import { ThumbnailCache } from './thumbnails.js';
@@ -141,7 +142,8 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
   }
   app.use(originCheck(corsOrigins));
   if (options.token !== undefined) {
-    if (options.token.length < 16) throw new RangeError('token must be at least 16 characters');
+    const problem = tokenProblem(options.token);
+    if (problem) throw new RangeError(`token: ${problem}; a token must be ${TOKEN_RULE}`);
     app.use(tokenAuth(options.token));
   }
 

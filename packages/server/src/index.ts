@@ -3,6 +3,7 @@ export { createApp, type AppOptions, type PixsearchApp } from './app.js';
 export { startServer, DEFAULT_HOST, DEFAULT_PORT, type RunningServer, type StartServerOptions } from './server.js';
 export type { EngineLike } from './engine-like.js';
 export { generateToken, isLoopbackHost } from './security.js';
+export { TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH, TOKEN_RULE, tokenProblem } from './token-rule.js';
 export { LIMITS } from './schemas.js';
 export { sniffImageType, type SniffedType } from './sniff.js';
 export { Limiter, OverloadedError } from './limiter.js';
