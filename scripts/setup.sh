@@ -2,7 +2,7 @@
 # Sets up pixsearch on a fresh machine (Debian 12 / Ubuntu with Node.js 20+):
 #   system packages (apt-get when root, otherwise a message naming them), pnpm, dependencies
 #   (including the FAISS binding, see scripts/build-faiss-node.mjs) and the build.
-# Usage: scripts/setup.sh [--test]   (--test also installs what the test suite needs: Chromium)
+# Usage: scripts/setup.sh [--test]   (--test also installs what the test suite needs: Chromium, PostgreSQL 15)
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,8 @@ fi
 # --- System packages (Debian/Ubuntu) -----------------------------------------------------------
 # The FAISS binding is built against the system libfaiss when no prebuilt binary can be fetched.
 pkgs=(cmake g++ make python3 libfaiss-dev libopenblas-dev patchelf)
-[ "$want_test" = 1 ] && pkgs+=(chromium fonts-dejavu-core)
+# Tests start throwaway PostgreSQL clusters (catalog and job queue of a scaled-out library).
+[ "$want_test" = 1 ] && pkgs+=(chromium fonts-dejavu-core postgresql-15)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for p in "${pkgs[@]}"; do

@@ -1,0 +1,3 @@
+// @pixsearch/index-pgvector/testing — throwaway servers for tests and benchmarks.
+export { findPgBin, freePort, startPgCluster, type PgCluster } from './pg-cluster.js';
+export { startPgliteServer, type PgliteServer } from './pglite-server.js';
