@@ -13,6 +13,7 @@ import { imageRoutes } from './routes/images.js';
 import { pageRoutes } from './routes/page.js';
 import { searchRoutes } from './routes/search.js';
 import { syncRoutes } from './routes/sync.js';
+import { zipRoutes } from './routes/zip.js';
 import { LIMITS } from './schemas.js';
 import { hostCheck, originCheck, tokenAuth } from './security.js';
 import { TOKEN_RULE, tokenProblem } from './token-rule.js';
@@ -51,7 +52,7 @@ export interface AppOptions {
   onError?: (err: unknown) => void;
 }
 
-/** The Hono app plus `shutdown()`, which aborts a server-started sync and ends SSE streams. */
+/** The Hono app plus `shutdown()`, which aborts a server-started sync, ends SSE streams and waits for thumbnails being made. */
 export type PixsearchApp = Hono & {
   /** Aborts a sync started through the API (committed work is kept), ends event streams. Does not close the engine. */
   shutdown(): Promise<void>;
@@ -152,7 +153,13 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
   searchRoutes(app, ctx);
   imageRoutes(app, ctx);
   syncRoutes(app, ctx);
+  zipRoutes(app, ctx);
   pageRoutes(app, ctx);
 
-  return Object.assign(app, { shutdown: () => ctx.sync.shutdown() });
+  return Object.assign(app, {
+    shutdown: async () => {
+      await ctx.sync.shutdown();
+      await ctx.thumbnails.close();
+    },
+  });
 }

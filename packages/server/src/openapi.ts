@@ -6,7 +6,9 @@ import { z } from 'zod';
 import {
   ErrorSchema,
   IdParamSchema,
+  ImageInfoSchema,
   LIMITS,
+  OriginalQuerySchema,
   SearchParamsSchema,
   SearchResponseSchema,
   StatusSchema,
@@ -14,6 +16,7 @@ import {
   TextSearchQuerySchema,
   ThumbnailQuerySchema,
   UploadFormSchema,
+  ZipQuerySchema,
 } from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -109,7 +112,7 @@ export function buildOpenApi(version: string): JsonSchema {
         get: {
           summary: 'The original image file',
           operationId: 'getImage',
-          parameters: parameters(IdParamSchema, 'path'),
+          parameters: [...parameters(IdParamSchema, 'path'), ...parameters(OriginalQuerySchema, 'query')],
           responses: {
             '200': { description: 'The file, with its content type, ETag and Last-Modified.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
             '304': { description: 'Not modified (If-None-Match matched the ETag).' },
@@ -131,6 +134,44 @@ export function buildOpenApi(version: string): JsonSchema {
             ...commonErrors,
             '404': err('No such image.'),
             '422': err('The image could not be decoded.'),
+          },
+        },
+      },
+      '/api/images/{id}/display': {
+        get: {
+          summary: `A WebP rendition of at most ${LIMITS.displaySize} px for viewing (any indexed format, EXIF orientation applied; cached on disk)`,
+          operationId: 'getDisplayImage',
+          parameters: parameters(IdParamSchema, 'path'),
+          responses: {
+            '200': { description: 'The rendition.', content: { 'image/webp': { schema: { type: 'string', format: 'binary' } } } },
+            '304': { description: 'Not modified.' },
+            '400': err('Bad id.'),
+            ...commonErrors,
+            '404': err('No such image.'),
+            '422': err('The image could not be decoded.'),
+          },
+        },
+      },
+      '/api/images/{id}/info': {
+        get: {
+          summary: 'Catalog row of one image: full path, folder, size, dimensions, format, dates and camera metadata when known',
+          operationId: 'getImageInfo',
+          parameters: parameters(IdParamSchema, 'path'),
+          responses: { '200': json(ImageInfoSchema, 'The image.'), '400': err('Bad id.'), ...commonErrors, '404': err('No such image.') },
+        },
+      },
+      '/api/zip': {
+        get: {
+          summary: `The originals of up to ${LIMITS.maxZipFiles} images as one zip (streamed, stored uncompressed)`,
+          operationId: 'downloadZip',
+          description: `At most ${LIMITS.maxZipFiles} images and ${LIMITS.maxZipBytes} bytes. Files gone from disk since the last sync are listed in MISSING.txt inside the archive.`,
+          parameters: parameters(ZipQuerySchema, 'query'),
+          responses: {
+            '200': { description: 'The zip, as an attachment, with its Content-Length.', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } },
+            '400': err('Bad or too many ids.'),
+            ...commonErrors,
+            '404': err('An id is unknown, or no selected file is on disk.'),
+            '413': err('The images hold more bytes than a zip may.'),
           },
         },
       },

@@ -22,6 +22,12 @@ export const LIMITS = {
   thumbnailSizes: [128, 256, 512] as const,
   /** Default thumbnail size. */
   defaultThumbnailSize: 256,
+  /** Longest side of the viewer's display rendition (`/api/images/:id/display`), pixels. */
+  displaySize: 2048,
+  /** Most images in one zip download. */
+  maxZipFiles: 1000,
+  /** Most bytes (sum of the originals) in one zip download: 4 GiB. */
+  maxZipBytes: 4 * 1024 ** 3,
 } as const;
 
 function intParam(min: number, max: number, description: string) {
@@ -93,6 +99,25 @@ export const ThumbnailQuerySchema = z.object({
     .meta({ description: `Longest side in pixels, one of ${LIMITS.thumbnailSizes.join(', ')} (default ${LIMITS.defaultThumbnailSize}).` }),
 });
 
+/** `GET /api/images/:id` */
+export const OriginalQuerySchema = z.object({
+  download: z
+    .enum(['1', '0', 'true', 'false'])
+    .optional()
+    .meta({ description: 'With 1 (or true) the file is sent as an attachment (Content-Disposition: attachment), for saving instead of showing.' }),
+});
+
+/** `GET /api/zip` */
+export const ZipQuerySchema = z.object({
+  ids: z
+    .string()
+    .max(LIMITS.maxZipFiles * 17, `at most ${LIMITS.maxZipFiles} images per zip`)
+    .regex(/^(0|[1-9]\d{0,15})(,(0|[1-9]\d{0,15}))*$/, 'expected comma-separated image ids')
+    .transform((s) => [...new Set(s.split(',').map(Number))])
+    .pipe(z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).min(1).max(LIMITS.maxZipFiles, `at most ${LIMITS.maxZipFiles} images per zip`))
+    .meta({ type: 'string', description: `Comma-separated catalog ids of the images to put in the zip (1–${LIMITS.maxZipFiles}).` }),
+});
+
 /** `POST /api/search/image` multipart form. */
 export const UploadFormSchema = z.object({
   image: z
@@ -141,6 +166,27 @@ export const SearchResponseSchema = z
     timings: z.object({ embed: z.number(), search: z.number(), catalog: z.number(), total: z.number() }).meta({ description: 'Engine time per stage, milliseconds.' }),
   })
   .meta({ id: 'SearchResponse' });
+
+/** `GET /api/images/:id/info` */
+export const ImageInfoSchema = z
+  .object({
+    id: z.number().int(),
+    root: z.string().meta({ description: 'Absolute path of the root folder holding the image.' }),
+    path: z.string().meta({ description: 'Path relative to its root, `/`-separated.' }),
+    absPath: z.string().meta({ description: 'Absolute path of the file.' }),
+    folder: z.string().meta({ description: 'Root-relative folder of the file (`` at the top); usable as the `path` filter.' }),
+    size: z.number().int().meta({ description: 'File size, bytes.' }),
+    mtime: z.string().meta({ description: 'Modification time of the file (ISO 8601).' }),
+    width: z.number().int(),
+    height: z.number().int(),
+    format: z.string(),
+    hash: z.string().meta({ description: 'Content hash.' }),
+    imageUrl: z.string(),
+    displayUrl: z.string().meta({ description: `WebP rendition at most ${LIMITS.displaySize} px, for showing any format (TIFF, HEIC, RAW) in a browser.` }),
+    downloadUrl: z.string(),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'ImageInfo', description: 'Catalog row of one image; metadata fields (date taken, camera, lens, location) are included when the catalog has them.' });
 
 const SkippedFileSchema = z.object({ root: z.string(), path: z.string(), reason: z.string(), message: z.string() });
 

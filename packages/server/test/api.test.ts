@@ -370,8 +370,8 @@ describe('GET /api/images/:id/thumbnail', () => {
       const after = await stat(cached);
       expect(after.mtimeMs).toBe(before.mtimeMs);
       expect(after.ino).toBe(before.ino);
-      // A size not cached yet cannot be made without the original.
-      expect((await app.request(`/api/images/${id}/thumbnail?size=512`)).status).toBe(404);
+      // A rendition not cached yet cannot be made without the original.
+      expect((await app.request(`/api/images/${id}/display`)).status).toBe(404);
     } finally {
       await writeFile(file, original);
     }
@@ -451,7 +451,7 @@ describe('description and page', () => {
     expect(body.openapi).toBe('3.1.0');
     const paths = body.paths as Record<string, Record<string, { parameters?: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[] }>>;
     expect(Object.keys(paths).sort()).toEqual(
-      ['/api/images/{id}', '/api/images/{id}/similar', '/api/images/{id}/thumbnail', '/api/openapi.json', '/api/search', '/api/search/image', '/api/status', '/api/sync', '/api/sync/events'].sort(),
+      ['/api/images/{id}', '/api/images/{id}/display', '/api/images/{id}/info', '/api/images/{id}/similar', '/api/images/{id}/thumbnail', '/api/zip', '/api/openapi.json', '/api/search', '/api/search/image', '/api/status', '/api/sync', '/api/sync/events'].sort(),
     );
     const params = paths['/api/search']!.get!.parameters!;
     expect(params.map((p) => p.name).sort()).toEqual(['k', 'offset', 'path', 'q', 'relative', 'threshold']);

@@ -4,7 +4,7 @@ import type { Context, Hono } from 'hono';
 import type { ImageRecord } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http-errors.js';
-import { IdParamSchema, LIMITS, ThumbnailQuerySchema } from '../schemas.js';
+import { IdParamSchema, LIMITS, OriginalQuerySchema, ThumbnailQuerySchema } from '../schemas.js';
 import { mimeForFormat, SNIFF_BYTES, sniffImageType } from '../sniff.js';
 import { contentVersion } from '../thumbnails.js';
 import { validate } from '../validation.js';
@@ -28,13 +28,14 @@ function indexedImage(ctx: ServerContext, id: number): ImageRecord {
   return rec;
 }
 
-function contentDisposition(relPath: string): string {
+/** A `Content-Disposition` value naming the last segment of `relPath` (ASCII fallback + RFC 5987 UTF-8 name). */
+export function contentDisposition(relPath: string, kind: 'inline' | 'attachment' = 'inline'): string {
   const name = relPath.split('/').pop() || 'image';
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-async function sendOriginal(c: Context, rec: ImageRecord): Promise<Response> {
+async function sendOriginal(c: Context, rec: ImageRecord, download = false): Promise<Response> {
   let fh: FileHandle;
   try {
     // The path comes from the catalog (written by sync), never from the request.
@@ -66,7 +67,7 @@ async function sendOriginal(c: Context, rec: ImageRecord): Promise<Response> {
     Object.assign(headers, {
       'Content-Type': sniffed?.mime ?? catalogMime ?? 'application/octet-stream',
       'Content-Length': String(st.size),
-      'Content-Disposition': contentDisposition(rec.path),
+      'Content-Disposition': contentDisposition(rec.path, download ? 'attachment' : 'inline'),
       // An SVG opened directly must not run scripts on this origin.
       'Content-Security-Policy': "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",
     });
@@ -79,10 +80,44 @@ async function sendOriginal(c: Context, rec: ImageRecord): Promise<Response> {
   }
 }
 
-/** `GET /api/images/:id` (the original) and `GET /api/images/:id/thumbnail`. */
+/** The catalog row of an image as `/api/images/:id/info` returns it (extra metadata fields pass through). */
+export function imageInfo(rec: ImageRecord): Record<string, unknown> {
+  const { status: _status, reason: _reason, mtimeMs, ...rest } = rec;
+  const slash = rec.path.lastIndexOf('/');
+  return {
+    ...rest,
+    folder: slash >= 0 ? rec.path.slice(0, slash) : '',
+    mtime: new Date(mtimeMs).toISOString(),
+    imageUrl: `/api/images/${rec.id}`,
+    displayUrl: `/api/images/${rec.id}/display`,
+    downloadUrl: `/api/images/${rec.id}?download=1`,
+  };
+}
+
+/**
+ * `GET /api/images/:id` (the original; `?download=1` as an attachment), `/thumbnail`, `/display`
+ * (a WebP rendition ≤ {@link LIMITS.displaySize} px, cached like thumbnails, so TIFF, HEIC and RAW
+ * show in any browser) and `/info` (the catalog row).
+ */
 export function imageRoutes(app: Hono, ctx: ServerContext): void {
-  app.get('/api/images/:id', validate('param', IdParamSchema), async (c) => {
-    return sendOriginal(c, indexedImage(ctx, c.req.valid('param').id));
+  app.get('/api/images/:id', validate('param', IdParamSchema), validate('query', OriginalQuerySchema), async (c) => {
+    const d = c.req.valid('query').download;
+    return sendOriginal(c, indexedImage(ctx, c.req.valid('param').id), d === '1' || d === 'true');
+  });
+
+  app.get('/api/images/:id/info', validate('param', IdParamSchema), (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json(imageInfo(indexedImage(ctx, c.req.valid('param').id)));
+  });
+
+  app.get('/api/images/:id/display', validate('param', IdParamSchema), async (c) => {
+    const rec = indexedImage(ctx, c.req.valid('param').id);
+    const size = LIMITS.displaySize;
+    const etag = `"t${size}-${contentVersion(rec)}"`;
+    const headers = { ETag: etag, 'Cache-Control': CACHE_CONTROL };
+    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+    const img = await ctx.thumbnails.get(rec, size, { quality: 82 });
+    return c.body(new Uint8Array(img.bytes), 200, { ...headers, 'Content-Type': img.mime, 'Content-Length': String(img.bytes.length) });
   });
 
   app.get('/api/images/:id/thumbnail', validate('param', IdParamSchema), validate('query', ThumbnailQuerySchema), async (c) => {

@@ -36,6 +36,8 @@ function searchOptions(p: SearchParams): Required<Pick<SearchOptions, 'k' | 'off
 async function respond(c: Context, ctx: ServerContext, params: SearchParams, run: (opts: SearchOptions) => Promise<SearchResponse>, started: number) {
   const opts = searchOptions(params);
   const res = await ctx.searchLimiter.run(() => run(opts));
+  // Make this page's thumbnails now, in parallel (bounded), rather than one by one as the browser asks.
+  ctx.thumbnails.warm(res.results.flatMap((h) => ctx.engine.getImage(h.id) ?? []));
   const results = res.results.map(toApiResult);
   const more = results.length === opts.k && (res.total === undefined || res.total > opts.offset + opts.k) && opts.offset + opts.k <= LIMITS.maxOffset;
   c.header('Cache-Control', 'no-store');
