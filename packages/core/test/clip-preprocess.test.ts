@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ImageDecodeError } from '../src/errors.js';
-import { CLIP_PREPROCESS, decodeImage, parsePreprocessorConfig, preprocessImage, transformRgb, type PreprocessConfig } from '../src/clip/preprocess.js';
+import { CLIP_PREPROCESS, decodeImage, decodeScaled, jpegDraftScale, parsePreprocessorConfig, preprocessImage, transformRgb, type PreprocessConfig } from '../src/clip/preprocess.js';
 import { resampleRgb } from '../src/clip/resample.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,7 +36,7 @@ describe('preprocessing matches the PIL/torchvision CLIP transform', () => {
   for (const c of index.cases) {
     it(`${c.image} (${c.mode}) at ${c.size} px is within 1/255 mean abs diff per channel`, async () => {
       const cfg = config(c.size);
-      const out = await preprocessImage(path.join(IMAGES, c.image), cfg);
+      const out = await preprocessImage(path.join(IMAGES, c.image), cfg, { preprocess: 'exact' });
       expect(out.width).toBe(c.crop);
       expect(out.height).toBe(c.crop);
       expect(out.data).toHaveLength(3 * c.crop * c.crop);
@@ -48,7 +49,7 @@ describe('preprocessing matches the PIL/torchvision CLIP transform', () => {
 
   it('is bit-exact with PIL on 8-bit sources (same decoded pixels, same resampling arithmetic)', async () => {
     const cfg = config(224);
-    const out = await preprocessImage(path.join(IMAGES, 'photo.jpg'), cfg);
+    const out = await preprocessImage(path.join(IMAGES, 'photo.jpg'), cfg, { preprocess: 'exact' });
     const ref = new Uint8Array(readFileSync(path.join(REFS, 'photo.jpg.224.rgb')));
     const n = 224 * 224;
     let maxLevels = 0;
@@ -190,5 +191,83 @@ describe('resampleRgb', () => {
     expect(resampleRgb(src, 10, 8, 10, 8)).toBe(src);
     expect(Array.from(new Set(resampleRgb(src, 10, 8, 3, 5)))).toEqual([77]);
     expect(Array.from(new Set(resampleRgb(src, 10, 8, 31, 17)))).toEqual([77]);
+  });
+});
+
+describe('scaled decoding (the default): no more pixels than the target needs', () => {
+  // Camera-size JPEGs made from the fixture photo, upscaled with detail added back.
+  const camera = async (width: number, height: number, orientation?: number): Promise<string> => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixsearch-scaled-'));
+    const file = path.join(dir, `camera-${width}x${height}${orientation ? `-o${orientation}` : ''}.jpg`);
+    let img = sharp(path.join(IMAGES, 'photo.jpg')).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).sharpen({ sigma: 1.2 });
+    if (orientation) img = img.withMetadata({ orientation });
+    await img.jpeg({ quality: 92 }).toFile(file);
+    return file;
+  };
+  /** Mean absolute difference per channel between two tensors, in levels of 0..255. */
+  const levels = (a: Float32Array, b: Float32Array): number[] => {
+    const n = a.length / 3;
+    return [0, 1, 2].map((c) => {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += Math.abs(a[c * n + i]! - b[c * n + i]!) * CLIP_PREPROCESS.std![c]! * 255;
+      return sum / n;
+    });
+  };
+
+  it('picks the DCT scale like PIL draft(): the largest of 8, 4, 2 keeping the short side ≥ the target', () => {
+    expect(jpegDraftScale(4000, 3000, { shortestEdge: 224 })).toBe(8);
+    expect(jpegDraftScale(1600, 1200, { shortestEdge: 224 })).toBe(4);
+    expect(jpegDraftScale(640, 480, { shortestEdge: 224 })).toBe(2);
+    expect(jpegDraftScale(400, 300, { shortestEdge: 224 })).toBe(1);
+    expect(jpegDraftScale(4000, 3000, null)).toBe(1);
+  });
+
+  it('decodes a 12-MP JPEG at 1/8 scale and stays within 1 level of the exact path', async () => {
+    const file = await camera(4000, 3000);
+    const decoded = await decodeScaled(file, CLIP_PREPROCESS);
+    expect(decoded.scale).toBe(8);
+    expect([decoded.width, decoded.height]).toEqual([500, 375]);
+    expect([decoded.fullWidth, decoded.fullHeight]).toEqual([4000, 3000]);
+    const scaled = await preprocessImage(file, CLIP_PREPROCESS);
+    const exact = await preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'exact' });
+    expect(scaled.source).toEqual({ width: 4000, height: 3000, format: 'jpeg' });
+    for (const d of levels(scaled.data, exact.data)) {
+      expect(d).toBeLessThanOrEqual(1.0);
+      expect(d).toBeGreaterThan(0); // the scaled path did run
+    }
+  });
+
+  it('honours EXIF orientation when decoding scaled (sides swapped, same pixels as exact within 1 level)', async () => {
+    const file = await camera(2000, 1500, 6);
+    const decoded = await decodeScaled(file, CLIP_PREPROCESS);
+    expect(decoded.scale).toBe(4);
+    expect([decoded.fullWidth, decoded.fullHeight]).toEqual([1500, 2000]);
+    expect([decoded.width, decoded.height]).toEqual([375, 500]);
+    const scaled = await preprocessImage(file, CLIP_PREPROCESS);
+    const exact = await preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'exact' });
+    expect(scaled.source).toEqual({ width: 1500, height: 2000, format: 'jpeg' });
+    for (const d of levels(scaled.data, exact.data)) expect(d).toBeLessThanOrEqual(1.0);
+  });
+
+  it('reads file names with brackets, bytes and CMYK JPEGs through the full-size path', async () => {
+    const file = await camera(1600, 1200);
+    const bracketed = path.join(path.dirname(file), 'a[1] (copy).jpg');
+    copyFileSync(file, bracketed);
+    const viaName = await preprocessImage(bracketed, CLIP_PREPROCESS);
+    const viaBytes = await preprocessImage(readFileSync(file), CLIP_PREPROCESS);
+    const exact = await preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'exact' });
+    for (const d of levels(viaName.data, exact.data)) expect(d).toBeLessThanOrEqual(1.0);
+    for (const d of levels(viaBytes.data, exact.data)) expect(d).toBeLessThanOrEqual(1.0);
+    const cmyk = await preprocessImage(path.join(IMAGES, 'cmyk.jpg'), config(64));
+    const cmykExact = await preprocessImage(path.join(IMAGES, 'cmyk.jpg'), config(64), { preprocess: 'exact' });
+    for (const d of levels(cmyk.data, cmykExact.data)) expect(d).toBeLessThanOrEqual(1.0);
+  });
+
+  it('refuses a JPEG over the pixel limit from its header, and keeps the typed errors', async () => {
+    const file = await camera(1600, 1200);
+    await expect(preprocessImage(file, CLIP_PREPROCESS, { limitInputPixels: 1600 * 1200 - 1 })).rejects.toMatchObject({ reason: 'too-large' });
+    await expect(preprocessImage(path.join(IMAGES, 'truncated.jpg'), CLIP_PREPROCESS)).rejects.toMatchObject({ reason: 'truncated' });
+    await expect(preprocessImage(path.join(IMAGES, 'does-not-exist.jpg'), CLIP_PREPROCESS)).rejects.toMatchObject({ reason: 'not-found' });
+    await expect(preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'bogus' as 'exact' })).rejects.toThrow(/preprocess must be one of/);
   });
 });

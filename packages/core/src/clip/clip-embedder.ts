@@ -6,7 +6,7 @@ import { AbortedError, ClosedError, DependencyMissingError, ImageDecodeError, In
 import { readBundleInfo, readBundleJson, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
 import { DEFAULT_MODEL, DEFAULT_VARIANTS, isHubId, resolveModel, type DownloadProgress } from './model-cache.js';
 import { ImagePool } from './image-pool.js';
-import { describeInput, outputSize, type PreprocessConfig } from './preprocess.js';
+import { describeInput, outputSize, PREPROCESS_MODES, type PreprocessConfig, type PreprocessMode } from './preprocess.js';
 import { availableExecutionProviders, SessionWorker, type ValueMeta, type WireTensor } from './session-worker.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
 import { ClipTokenizer } from './tokenizer.js';
@@ -29,8 +29,15 @@ export interface ClipEmbedderOptions {
   onDownloadProgress?: (p: DownloadProgress) => void;
   /** Decompression-bomb guard: images with more pixels are rejected per item (reason `too-large`). Default 0x3FFF² (268 M). */
   limitInputPixels?: number;
-  /** Images being decoded at once (default 4). */
+  /** Images being decoded at once (default: sized to the cores and the vision variant, see {@link defaultDecodeSizing}). */
   decodeConcurrency?: number;
+  /**
+   * How images are decoded and resized (default `scaled`: JPEG files decode DCT-scaled to the
+   * smallest size ≥ the model input, like PIL's draft(), then the exact bicubic; `exact`: full
+   * decode and PIL's full convolution, bit-exact with the Python reference, several times slower
+   * on camera-size photos). Not part of the model id: both paths give vectors within a fraction of a level of each other.
+   */
+  preprocess?: PreprocessMode;
   /**
    * Worker threads that decode and resize images (default 1; 0 = on the calling thread). With
    * workers the caller's event loop stays free while a folder is being embedded.
@@ -149,6 +156,9 @@ export class ClipEmbedder implements Embedder {
     }
     if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0 || options.threads > 256)) {
       throw new InvalidArgumentError(`threads must be an integer in 0..256, got ${options.threads}`);
+    }
+    if (options.preprocess !== undefined && !PREPROCESS_MODES.includes(options.preprocess)) {
+      throw new InvalidArgumentError(`preprocess must be one of ${PREPROCESS_MODES.join(', ')}, got ${String(options.preprocess)}`);
     }
     const device = options.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new InvalidArgumentError(`device must be cpu or cuda, got ${String(device)}`);
@@ -291,7 +301,7 @@ export class ClipEmbedder implements Embedder {
           const i = next++;
           const input = inputs[i]!;
           try {
-            const t = await this.pool.preprocess(input, this.preprocess, limitInputPixels);
+            const t = await this.pool.preprocess(input, this.preprocess, limitInputPixels, this.options.preprocess);
             if (t.data.length !== per) throw new ImageDecodeError(describeInput(input), 'corrupt', `preprocessed to ${t.width}×${t.height}, expected ${crop.width}×${crop.height}`);
             data.set(t.data, (i - start) * per);
             sizes[i] = t.source;

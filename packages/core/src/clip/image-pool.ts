@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ImageDecodeError, PixsearchError } from '../errors.js';
 import { runImageJob, type ImageJob, type ImageJobResult } from './image-worker.js';
-import type { PreprocessConfig } from './preprocess.js';
+import type { PreprocessConfig, PreprocessMode } from './preprocess.js';
 
 export interface PreprocessedTensor {
   data: Float32Array;
@@ -74,8 +74,8 @@ export class ImagePool {
   }
 
   /** Decodes and transforms one image; throws ImageDecodeError for a bad image. */
-  async preprocess(input: string | Uint8Array, config: PreprocessConfig, limitInputPixels: number | undefined, reducingGap?: number | null): Promise<PreprocessedTensor> {
-    const job: ImageJob = { id: this.nextId++, input, config, limitInputPixels, reducingGap };
+  async preprocess(input: string | Uint8Array, config: PreprocessConfig, limitInputPixels: number | undefined, preprocess?: PreprocessMode, reducingGap?: number | null): Promise<PreprocessedTensor> {
+    const job: ImageJob = { id: this.nextId++, input, config, limitInputPixels, reducingGap, preprocess };
     const slot = this.closed ? undefined : this.slot();
     const res = slot
       ? await new Promise<ImageJobResult>((resolve, reject) => {

@@ -1,7 +1,7 @@
 // Worker-thread side of the image pool: decodes and transforms images off the main thread.
 import { parentPort } from 'node:worker_threads';
 import { ImageDecodeError } from '../errors.js';
-import { decodeImage, describeInput, transformRgb, type PreprocessConfig } from './preprocess.js';
+import { describeInput, preprocessImage, type PreprocessConfig, type PreprocessMode } from './preprocess.js';
 
 export interface ImageJob {
   id: number;
@@ -9,6 +9,7 @@ export interface ImageJob {
   config: PreprocessConfig;
   limitInputPixels: number | undefined;
   reducingGap: number | null | undefined;
+  preprocess: PreprocessMode | undefined;
 }
 
 export type ImageJobResult =
@@ -18,9 +19,12 @@ export type ImageJobResult =
 /** Runs one job (also used in-thread when workers are off). */
 export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
   try {
-    const img = await decodeImage(job.input, job.limitInputPixels === undefined ? {} : { limitInputPixels: job.limitInputPixels });
-    const t = transformRgb(img, job.config, undefined, 0, job.reducingGap === undefined ? {} : { reducingGap: job.reducingGap });
-    return { id: job.id, ok: true, data: t.data, width: t.width, height: t.height, source: { width: img.width, height: img.height, format: img.format } };
+    const t = await preprocessImage(job.input, job.config, {
+      ...(job.limitInputPixels === undefined ? {} : { limitInputPixels: job.limitInputPixels }),
+      ...(job.reducingGap === undefined ? {} : { reducingGap: job.reducingGap }),
+      ...(job.preprocess === undefined ? {} : { preprocess: job.preprocess }),
+    });
+    return { id: job.id, ok: true, data: t.data, width: t.width, height: t.height, source: t.source };
   } catch (err) {
     const source = describeInput(job.input);
     if (err instanceof ImageDecodeError) return { id: job.id, ok: false, source, reason: err.reason, message: err.message.startsWith(`${source}: `) ? err.message.slice(source.length + 2) : err.message };

@@ -4,7 +4,8 @@
 // rounding), scale to [0,1], normalise by mean/std, CHW float32.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import sharp from 'sharp';
-import { ImageDecodeError, ModelBundleError } from '../errors.js';
+import { sniffImage, type Sniffed } from '../engine/sniff.js';
+import { ImageDecodeError, InvalidArgumentError, ModelBundleError } from '../errors.js';
 import { PIL_RESAMPLE_CODES, resampleRgb, type ResampleFilter } from './resample.js';
 
 /** Preprocessing parameters (from a bundle's preprocessor_config.json). */
@@ -160,21 +161,148 @@ function endMarkerMissing(input: string | Uint8Array): boolean {
   return false;
 }
 
+/** How images are decoded and resized for the model. */
+export type PreprocessMode = 'scaled' | 'exact';
+/** `scaled` (default): decode no more pixels than the target needs (JPEG DCT scaling, PIL's `draft()`), then the exact bicubic; `exact`: full decode and PIL's full convolution, bit-exact with the reference. */
+export const PREPROCESS_MODES: readonly PreprocessMode[] = ['scaled', 'exact'];
+
+/** Bytes read from the start of a file to find its format, size and JPEG frame header. */
+const HEAD_BYTES = 64 * 1024;
+const LONG_HEAD_BYTES = 1024 * 1024;
+
+function readHead(file: string, bytes: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = new Uint8Array(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the header of an image declares (never decodes). */
+export interface Probed extends Sniffed {
+  /** JPEG only: colour components of the frame (1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK). */
+  components?: number;
+}
+
+/** Format, size and JPEG components declared by the header of a file or buffer (never decodes). */
+export function probeImage(input: string | Uint8Array): Probed {
+  let head = typeof input === 'string' ? readHead(input, HEAD_BYTES) : input.subarray(0, LONG_HEAD_BYTES);
+  let sniffed = sniffImage(head);
+  if (sniffed.format !== 'jpeg') return sniffed;
+  // A JPEG whose frame header sits behind large APP segments (EXIF thumbnails, MPF previews).
+  if (sniffed.width === undefined && typeof input === 'string' && head.length === HEAD_BYTES) {
+    head = readHead(input, LONG_HEAD_BYTES);
+    sniffed = sniffImage(head);
+  }
+  const components = jpegComponents(head);
+  return components === undefined ? sniffed : { ...sniffed, components };
+}
+
+/** Number of components in a JPEG's frame header (SOFn), or undefined when not in `b`. */
+function jpegComponents(b: Uint8Array): number | undefined {
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return undefined;
+    const marker = b[i + 1]!;
+    if (marker === 0xff || marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return b[i + 9];
+    i += 2 + ((b[i + 2]! << 8) | b[i + 3]!);
+  }
+  return undefined;
+}
+
+/**
+ * PIL's `draft()` choice of the JPEG DCT scale: the largest of 8, 4, 2, 1 that keeps both sides
+ * of the decoded image at least as large as the target needs (the short side ≥ the resize target).
+ */
+export function jpegDraftScale(width: number, height: number, resize: PreprocessConfig['resize']): number {
+  if (!resize) return 1;
+  const need = 'shortestEdge' in resize ? resize.shortestEdge : Math.max(resize.width, resize.height);
+  const room = Math.floor(Math.min(width, height) / need);
+  return room >= 8 ? 8 : room >= 4 ? 4 : room >= 2 ? 2 : 1;
+}
+
+/** A decoded image and, when it was decoded reduced, the full size it stands for. */
+export interface ScaledImage extends DecodedImage {
+  /** Size of the full image after EXIF orientation. */
+  fullWidth: number;
+  fullHeight: number;
+  /** DCT scale denominator used on load (1 = full size). */
+  scale: number;
+}
+
+const pixelLimitError = (input: string | Uint8Array, width: number, height: number, limit: number) =>
+  new ImageDecodeError(describeInput(input), 'too-large', `image is larger than the pixel limit (decompression-bomb guard): ${width}×${height} exceeds ${limit} pixels`);
+
+/**
+ * Decodes an image for a model input of the given preprocessing config, with no more pixels than
+ * it needs: a JPEG file is decoded with libjpeg's DCT scaling (1/2, 1/4, 1/8, chosen like PIL's
+ * `draft()`) in one libvips load, other formats at full size. The header is read first (a few
+ * KiB from the page cache) to pick the scale; libvips then opens the file once.
+ * Throws {@link ImageDecodeError}.
+ */
+export async function decodeScaled(input: string | Uint8Array, config: PreprocessConfig, options: DecodeOptions = {}): Promise<ScaledImage> {
+  if (typeof input !== 'string' && input.byteLength === 0) throw new ImageDecodeError(describeInput(input), 'empty', 'empty input');
+  const limit = options.limitInputPixels ?? 0x3fff * 0x3fff;
+  let sniffed: Probed;
+  try {
+    sniffed = probeImage(input);
+  } catch (err) {
+    throw decodeError(input, err);
+  }
+  const { format, width, height, components } = sniffed;
+  if (width !== undefined && height !== undefined && width * height > limit) throw pixelLimitError(input, width, height, limit);
+  // libvips reads `name[shrink=N]` as load options; a name with brackets is read through a buffer instead.
+  const plainName = typeof input === 'string' && !input.includes('[') && !input.includes(']');
+  if (format === 'jpeg' && width !== undefined && height !== undefined && components !== undefined && components !== 4 && plainName) {
+    const scale = jpegDraftScale(width, height, config.resize);
+    try {
+      const src = scale > 1 ? `${input}[shrink=${scale}]` : input;
+      const img = sharp(src, { limitInputPixels: limit, pages: 1, page: 0, ignoreIcc: true }).autoOrient();
+      const { data, info } = await img.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`unexpected decode with ${info.channels} channels`);
+      // EXIF orientation 5..8 swaps the sides (libjpeg's scaled size is ceil(side / scale)).
+      const swapped = !(info.width === Math.ceil(width / scale) && info.height === Math.ceil(height / scale));
+      return {
+        rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+        format,
+        fullWidth: swapped ? height : width,
+        fullHeight: swapped ? width : height,
+        scale,
+      };
+    } catch (err) {
+      throw decodeError(input, err);
+    }
+  }
+  const img = await decodeImage(input, options, sniffed);
+  return { ...img, fullWidth: img.width, fullHeight: img.height, scale: 1 };
+}
+
 /**
  * Decodes an image to 8-bit RGB with sharp: EXIF orientation applied, first page/frame only,
  * alpha dropped keeping the colour underneath (like `PIL.Image.convert('RGB')`: transparent
  * pixels keep their stored RGB, usually black or white), grayscale replicated, 16-bit reduced
  * to 8-bit, embedded ICC profiles ignored (as PIL does), CMYK converted with PIL's formula (R = (255 - C)(255 - K)/255, no colour profile).
- * Throws {@link ImageDecodeError}.
+ * `sniffed` (the header's format, when already known) spares the metadata read for formats that
+ * cannot be CMYK. Throws {@link ImageDecodeError}.
  */
-export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}, sniffed?: Sniffed): Promise<DecodedImage> {
   if (typeof input !== 'string' && input.byteLength === 0) throw new ImageDecodeError(describeInput(input), 'empty', 'empty input');
   try {
     const limit = options.limitInputPixels ?? 0x3fff * 0x3fff;
     const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     // ignoreIcc: PIL (the reference) does not colour-manage; the stored values are what CLIP saw.
     const base = () => sharp(src, { limitInputPixels: limit, pages: 1, page: 0, ignoreIcc: true }).autoOrient();
-    const meta = await sharp(src, { limitInputPixels: limit, pages: 1, page: 0 }).metadata();
+    const known = sniffed && NEVER_CMYK.has(sniffed.format) ? sniffed.format : undefined;
+    const meta = known ? { format: known, space: 'srgb' } : await sharp(src, { limitInputPixels: limit, pages: 1, page: 0 }).metadata();
     const format = meta.format ?? 'unknown';
     if (meta.space === 'cmyk') {
       const { data, info } = await base().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
@@ -203,6 +331,9 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   }
 }
 
+/** Formats whose decoded pixels are never CMYK (no metadata read needed to tell). */
+const NEVER_CMYK = new Set(['png', 'gif', 'webp', 'avif']);
+
 /**
  * Default reducing gap: images more than 6× larger than the resize target are first box-reduced
  * by an integer factor (keeping ≥ 3× the target) before the bicubic resize, like PIL's
@@ -230,20 +361,33 @@ export function resizedSize(width: number, height: number, resize: PreprocessCon
  * into `out` at `offset` (allocated when omitted). Returns the tensor and its size.
  */
 export function transformRgb(
-  image: Pick<DecodedImage, 'rgb' | 'width' | 'height'>,
+  image: Pick<DecodedImage, 'rgb' | 'width' | 'height'> & Partial<Pick<ScaledImage, 'fullWidth' | 'fullHeight' | 'scale'>>,
   config: PreprocessConfig,
   out?: Float32Array,
   offset = 0,
   options: TransformOptions = {},
 ): { data: Float32Array; width: number; height: number } {
-  const rs = resizedSize(image.width, image.height, config.resize);
+  // A reduced decode (DCT-scaled JPEG) stands for the full image: the resize target follows the
+  // full size, and the reduced pixels cover `full / scale` of them (the last block partly).
+  const scale = image.scale ?? 1;
+  const fullW = image.fullWidth ?? image.width;
+  const fullH = image.fullHeight ?? image.height;
+  const rs = resizedSize(fullW, fullH, config.resize);
   const gap = options.reducingGap === undefined ? DEFAULT_REDUCING_GAP : (options.reducingGap ?? undefined);
-  const resized = resampleRgb(image.rgb, image.width, image.height, rs.width, rs.height, config.filter, gap);
+  const box = scale > 1 ? { width: fullW / scale, height: fullH / scale } : undefined;
   const cw = config.crop?.width ?? rs.width;
   const chh = config.crop?.height ?? rs.height;
   // torchvision center_crop: top = int(round((h - ch) / 2)) (round half to even), pads when smaller.
   const top = rs.height >= chh ? pyRound((rs.height - chh) / 2) : -Math.floor((chh - rs.height) / 2);
   const left = rs.width >= cw ? pyRound((rs.width - cw) / 2) : -Math.floor((cw - rs.width) / 2);
+  // Only the pixels inside the crop are resampled (same values as resizing everything).
+  const x0 = Math.max(0, left);
+  const y0 = Math.max(0, top);
+  const winW = Math.min(rs.width, left + cw) - x0;
+  const winH = Math.min(rs.height, top + chh) - y0;
+  const resized = config.resize
+    ? resampleRgb(image.rgb, image.width, image.height, rs.width, rs.height, config.filter, gap, box, { left: x0, top: y0, width: winW, height: winH })
+    : cropWindow(image.rgb, image.width, x0, y0, winW, winH);
   const plane = cw * chh;
   const data = out ?? new Float32Array(3 * plane);
   const mean = config.mean ?? [0, 0, 0];
@@ -257,20 +401,27 @@ export function transformRgb(
     const bc = b[c]!;
     const base = offset + c * plane;
     for (let y = 0; y < chh; y++) {
-      const sy = y + top;
+      const sy = y + top - y0;
       const rowOut = base + y * cw;
-      if (sy < 0 || sy >= rs.height) {
+      if (sy < 0 || sy >= winH) {
         data.fill(bc, rowOut, rowOut + cw);
         continue;
       }
-      const rowIn = sy * rs.width;
+      const rowIn = sy * winW;
       for (let x = 0; x < cw; x++) {
-        const sx = x + left;
-        data[rowOut + x] = sx < 0 || sx >= rs.width ? bc : resized[(rowIn + sx) * 3 + c]! * ac + bc;
+        const sx = x + left - x0;
+        data[rowOut + x] = sx < 0 || sx >= winW ? bc : resized[(rowIn + sx) * 3 + c]! * ac + bc;
       }
     }
   }
   return { data, width: cw, height: chh };
+}
+
+function cropWindow(rgb: Uint8Array, w: number, x0: number, y0: number, cw: number, ch: number): Uint8Array {
+  if (x0 === 0 && cw === w) return rgb.subarray(y0 * w * 3, (y0 + ch) * w * 3);
+  const out = new Uint8Array(cw * ch * 3);
+  for (let y = 0; y < ch; y++) out.set(rgb.subarray(((y0 + y) * w + x0) * 3, ((y0 + y) * w + x0 + cw) * 3), y * cw * 3);
+  return out;
 }
 
 /** Python's round() for .5 cases (half to even), as torchvision's int(round(x)). */
@@ -289,12 +440,29 @@ export interface PreprocessedImage {
   source: { width: number; height: number; format: string };
 }
 
+/** Options of {@link preprocessImage}. */
+export interface PreprocessOptions extends DecodeOptions, TransformOptions {
+  /** `scaled` (default) or `exact` (full decode, PIL's full convolution; bit-exact with the reference). See {@link PreprocessMode}. */
+  preprocess?: PreprocessMode;
+}
+
 /**
  * Decodes and transforms one image (file path or encoded bytes) into CLIP's input tensor.
+ * Default (`scaled`): JPEG files decode DCT-scaled to the smallest size ≥ the target, then the
+ * exact bicubic runs on the reduced pixels (within a fraction of a level of `exact` on average).
+ * `exact`: full-size decode and PIL's full convolution (no reducing gap unless one is given).
  * Throws {@link ImageDecodeError} for undecodable or too-large images.
  */
-export async function preprocessImage(input: string | Uint8Array, config: PreprocessConfig = CLIP_PREPROCESS, options: DecodeOptions & TransformOptions = {}): Promise<PreprocessedImage> {
-  const decoded = await decodeImage(input, options);
+export async function preprocessImage(input: string | Uint8Array, config: PreprocessConfig = CLIP_PREPROCESS, options: PreprocessOptions = {}): Promise<PreprocessedImage> {
+  if (options.preprocess !== undefined && !PREPROCESS_MODES.includes(options.preprocess)) {
+    throw new InvalidArgumentError(`preprocess must be one of ${PREPROCESS_MODES.join(', ')}, got ${String(options.preprocess)}`);
+  }
+  if (options.preprocess === 'exact') {
+    const decoded = await decodeImage(input, options);
+    const t = transformRgb(decoded, config, undefined, 0, { reducingGap: options.reducingGap ?? null });
+    return { ...t, source: { width: decoded.width, height: decoded.height, format: decoded.format } };
+  }
+  const decoded = await decodeScaled(input, config, options);
   const t = transformRgb(decoded, config, undefined, 0, options);
-  return { ...t, source: { width: decoded.width, height: decoded.height, format: decoded.format } };
+  return { ...t, source: { width: decoded.fullWidth, height: decoded.fullHeight, format: decoded.format } };
 }

@@ -91,27 +91,28 @@ function clip8(v: number): number {
   return r < 0 ? 0 : r > 255 ? 255 : r;
 }
 
-function horizontal(src: Uint8Array, srcW: number, rowOffset: number, rows: number, outW: number, c: Coeffs): Uint8Array {
+// The sums below stay in int32 (|0, Math.imul): weights are ≤ ~1.2 × 2^22 in total and pixels
+// ≤ 255, so no partial sum reaches 2^31, and V8 keeps the loops in integer registers.
+function horizontal(src: Uint8Array, srcW: number, rowOffset: number, rows: number, x0: number, x1: number, c: Coeffs): Uint8Array {
+  const outW = x1 - x0;
   const out = new Uint8Array(outW * rows * 3);
   const { ksize, bounds, kk } = c;
   for (let y = 0; y < rows; y++) {
     const rowBase = (y + rowOffset) * srcW * 3;
-    const outBase = y * outW * 3;
-    for (let xx = 0; xx < outW; xx++) {
-      const xmin = bounds[xx * 2]!;
-      const n = bounds[xx * 2 + 1]!;
-      const kb = xx * ksize;
+    let o = y * outW * 3;
+    for (let xx = x0; xx < x1; xx++, o += 3) {
+      const n = bounds[xx * 2 + 1]! | 0;
+      let k = (xx * ksize) | 0;
+      let p = (rowBase + bounds[xx * 2]! * 3) | 0;
       let s0 = HALF;
       let s1 = HALF;
       let s2 = HALF;
-      let p = rowBase + xmin * 3;
-      for (let x = 0; x < n; x++, p += 3) {
-        const w = kk[kb + x]!;
-        s0 += src[p]! * w;
-        s1 += src[p + 1]! * w;
-        s2 += src[p + 2]! * w;
+      for (let x = 0; x < n; x++, p += 3, k++) {
+        const w = kk[k]!;
+        s0 = (s0 + Math.imul(src[p]!, w)) | 0;
+        s1 = (s1 + Math.imul(src[p + 1]!, w)) | 0;
+        s2 = (s2 + Math.imul(src[p + 2]!, w)) | 0;
       }
-      const o = outBase + xx * 3;
       out[o] = clip8(s0);
       out[o + 1] = clip8(s1);
       out[o + 2] = clip8(s2);
@@ -120,21 +121,24 @@ function horizontal(src: Uint8Array, srcW: number, rowOffset: number, rows: numb
   return out;
 }
 
-function vertical(src: Uint8Array, width: number, outH: number, c: Coeffs, shift: number): Uint8Array {
-  const out = new Uint8Array(width * outH * 3);
+function vertical(src: Uint8Array, width: number, y0: number, y1: number, c: Coeffs, shift: number): Uint8Array {
+  const out = new Uint8Array(width * (y1 - y0) * 3);
   const { ksize, bounds, kk } = c;
   const stride = width * 3;
-  for (let yy = 0; yy < outH; yy++) {
+  const acc = new Int32Array(stride);
+  for (let yy = y0; yy < y1; yy++) {
     const ymin = bounds[yy * 2]! - shift;
     const n = bounds[yy * 2 + 1]!;
     const kb = yy * ksize;
-    const outBase = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let s = HALF;
-      let p = ymin * stride + i;
-      for (let y = 0; y < n; y++, p += stride) s += src[p]! * kk[kb + y]!;
-      out[outBase + i] = clip8(s);
+    acc.fill(HALF);
+    // Row by row: sequential reads of each source row, one weight per row.
+    for (let y = 0; y < n; y++) {
+      const w = kk[kb + y]!;
+      const row = (ymin + y) * stride;
+      for (let i = 0; i < stride; i++) acc[i] = (acc[i]! + Math.imul(src[row + i]!, w)) | 0;
     }
+    const outBase = (yy - y0) * stride;
+    for (let i = 0; i < stride; i++) out[outBase + i] = clip8(acc[i]!);
   }
   return out;
 }
@@ -208,40 +212,75 @@ export function reduceRgb(src: Uint8Array, w: number, h: number, fx: number, fy:
  * at least `reducingGap` times the output size, then resampled. Much faster for large photos;
  * with a gap of 3 the result differs from the exact resize by well under one level on average.
  */
-export function resampleRgb(src: Uint8Array, w: number, h: number, outW: number, outH: number, filter: ResampleFilter = 'bicubic', reducingGap?: number): Uint8Array {
-  if (outW === w && outH === h) return src;
-  if (filter === 'nearest') return nearest(src, w, h, outW, outH);
+export function resampleRgb(
+  src: Uint8Array,
+  w: number,
+  h: number,
+  outW: number,
+  outH: number,
+  filter: ResampleFilter = 'bicubic',
+  reducingGap?: number,
+  box?: { width: number; height: number },
+  window?: Window,
+): Uint8Array {
+  // `box`: the extent of the source area in `src` pixels (PIL's `box`), when `src` is an already
+  // reduced image whose last row/column covers only part of a block (e.g. a DCT-scaled JPEG).
+  // `window`: only this part of the output is computed and returned (a center crop's pixels).
+  let in1W = box?.width ?? w;
+  let in1H = box?.height ?? h;
+  const win = window ?? { left: 0, top: 0, width: outW, height: outH };
+  const x0 = Math.max(0, win.left);
+  const x1 = Math.min(outW, win.left + win.width);
+  const y0 = Math.max(0, win.top);
+  const y1 = Math.min(outH, win.top + win.height);
+  const full = x0 === 0 && y0 === 0 && x1 === outW && y1 === outH;
+  if (outW === w && outH === h && in1W === w && in1H === h) return full ? src : cropRgb(src, w, x0, y0, x1, y1);
+  if (filter === 'nearest') {
+    const out = nearest(src, w, h, outW, outH);
+    return full ? out : cropRgb(out, outW, x0, y0, x1, y1);
+  }
   const f = FILTERS[filter];
-  let in1W = w;
-  let in1H = h;
   if (reducingGap !== undefined && reducingGap >= 1) {
-    const fx = Math.max(1, Math.trunc(w / outW / reducingGap));
-    const fy = Math.max(1, Math.trunc(h / outH / reducingGap));
+    const fx = Math.max(1, Math.trunc(in1W / outW / reducingGap));
+    const fy = Math.max(1, Math.trunc(in1H / outH / reducingGap));
     if (fx > 1 || fy > 1) {
       const reduced = reduceRgb(src, w, h, fx, fy);
       src = reduced.rgb;
-      in1W = w / fx;
-      in1H = h / fy;
+      in1W /= fx;
+      in1H /= fy;
       w = reduced.width;
       h = reduced.height;
     }
   }
   const needH = outW !== w || in1W !== w;
   const needV = outH !== h || in1H !== h;
-  const cv = precompute(h, outH, f, in1H);
-  let img = src;
-  let shift = 0;
-  if (needH) {
-    const ch = precompute(w, outW, f, in1W);
-    const first = cv.bounds[0]!;
-    const last = cv.bounds[outH * 2 - 2]! + cv.bounds[outH * 2 - 1]!;
-    if (needV) {
-      img = horizontal(src, w, first, last - first, outW, ch);
-      shift = first;
-    } else {
-      img = horizontal(src, w, 0, h, outW, ch);
-    }
+  if (!needH) {
+    // Same width: the vertical pass alone, on the window's columns.
+    if (!full) src = cropRgb(src, w, x0, 0, x1, h);
+    const cv = precompute(h, outH, f, in1H);
+    return vertical(src, x1 - x0, y0, y1, cv, 0);
   }
-  if (needV) img = vertical(img, needH ? outW : w, outH, cv, shift);
-  return img;
+  const ch = precompute(w, outW, f, in1W);
+  if (!needV) return horizontal(src, w, y0, y1 - y0, x0, x1, ch);
+  const cv = precompute(h, outH, f, in1H);
+  // Source rows the window's output rows read.
+  const first = cv.bounds[y0 * 2]!;
+  const last = cv.bounds[(y1 - 1) * 2]! + cv.bounds[(y1 - 1) * 2 + 1]!;
+  const img = horizontal(src, w, first, last - first, x0, x1, ch);
+  return vertical(img, x1 - x0, y0, y1, cv, first);
+}
+
+/** A rectangle of an image, in pixels. */
+export interface Window {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+function cropRgb(src: Uint8Array, w: number, x0: number, y0: number, x1: number, y1: number): Uint8Array {
+  const cw = x1 - x0;
+  const out = new Uint8Array(cw * (y1 - y0) * 3);
+  for (let y = y0; y < y1; y++) out.set(src.subarray((y * w + x0) * 3, (y * w + x1) * 3), (y - y0) * cw * 3);
+  return out;
 }
