@@ -6,6 +6,10 @@ import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { defaultDataDir, expandPath } from './paths.js';
 
+/** Tower precisions, as Transformers.js v3 names them (`q8` and `quantized` are the same file). */
+const DTYPES = ['fp32', 'fp16', 'int8', 'uint8', 'q8', 'quantized'] as const;
+type DtypeName = (typeof DTYPES)[number];
+
 /** Name of the config file looked up in the current directory. */
 export const CONFIG_FILE = 'pixsearch.config.json';
 
@@ -20,6 +24,11 @@ export interface Settings {
   batchSize: number | undefined;
   threads: number | undefined;
   device: 'cpu' | 'cuda' | undefined;
+  /** Tower precisions (Transformers.js v3 dtype names); undefined = the library's, else the default. */
+  visionDtype: DtypeName | undefined;
+  textDtype: DtypeName | undefined;
+  /** Image preprocessing; undefined = scaled. */
+  preprocess: 'scaled' | 'exact' | undefined;
   /** Model download cache (absolute); undefined = the embedder's default. */
   cacheDir: string | undefined;
   /** Image folders (absolute) from the config file or `PIXSEARCH_FOLDERS`. */
@@ -91,6 +100,9 @@ const FIELDS = {
   batchSize: { flag: '--batch-size', key: 'batchSize', env: 'PIXSEARCH_BATCH_SIZE', expect: 'an integer from 1 to 1024', schema: int(1, 1024), parse: num },
   threads: { flag: '--threads', key: 'threads', env: 'PIXSEARCH_THREADS', expect: 'an integer from 1 to 256', schema: int(1, 256), parse: num },
   device: { flag: '--device', key: 'device', env: 'PIXSEARCH_DEVICE', expect: 'cpu or cuda', schema: z.enum(['cpu', 'cuda']), parse: str },
+  visionDtype: { flag: '--vision-dtype', key: 'visionDtype', env: 'PIXSEARCH_VISION_DTYPE', expect: `one of ${DTYPES.join(', ')}`, schema: z.enum(DTYPES), parse: str },
+  textDtype: { flag: '--text-dtype', key: 'textDtype', env: 'PIXSEARCH_TEXT_DTYPE', expect: `one of ${DTYPES.join(', ')}`, schema: z.enum(DTYPES), parse: str },
+  preprocess: { flag: '--preprocess', key: 'preprocess', env: 'PIXSEARCH_PREPROCESS', expect: 'scaled or exact', schema: z.enum(['scaled', 'exact']), parse: str },
   cacheDir: { flag: '--cache-dir', key: 'cacheDir', env: 'PIXSEARCH_CACHE', expect: 'a folder path', schema: z.string().min(1), parse: str, kind: 'path' },
   folders: { env: 'PIXSEARCH_FOLDERS', expect: 'a list of folder paths', schema: z.array(z.string().min(1)), parse: list, kind: 'paths' },
   ignore: { flag: '--ignore', key: 'ignore', expect: 'a list of glob patterns', schema: z.array(z.string().min(1)), parse: (s) => [s] },

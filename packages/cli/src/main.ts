@@ -31,6 +31,8 @@ function runtimeOptions(cmd: Command): Command {
   return cmd
     .option('--threads <n>', 'Model threads (default: all cores)', S)
     .option('--device <cpu|cuda>', 'Where the model runs (default: cpu)', S)
+    .option('--vision-dtype <dtype>', 'Image tower precision: fp32, fp16, int8, uint8, q8 (default: the library\'s, else fp32)', S)
+    .option('--text-dtype <dtype>', 'Text tower precision: fp32, fp16, int8, uint8, q8 (default: the library\'s, else q8)', S)
     .option('--cache-dir <dir>', 'Model download cache (default: $PIXSEARCH_CACHE or ~/.cache/pixsearch)', S);
 }
 
@@ -39,6 +41,7 @@ function indexOptions(cmd: Command): Command {
     .option('--backend <name>', 'Vector index: faiss-flat, faiss-ivf, hnswlib, usearch (default: faiss-flat)', S)
     .option('--param <key=value>', 'Backend parameter, repeatable (e.g. --param M=32)', S)
     .option('--batch-size <n>', 'Images per model batch (default: 16)', S)
+    .option('--preprocess <mode>', 'scaled (default: JPEGs decoded at the size the model needs) or exact (full decode, bit-exact with PIL)', S)
     .option('--ignore <glob>', 'Skip matching files or folders, repeatable (e.g. --ignore "**/raw/**")', S);
 }
 
@@ -114,6 +117,7 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .option('--preset <name>', 'generate: tiny (a few MB, for tests) or vit-b-32 (ViT-B/32 dimensions, ~600 MB)', S)
     .option('--out <dir>', 'generate: folder to write the bundle into', S)
     .option('--seed <n>', 'generate: random seed (default: the preset seed)', S)
+    .option('--dtypes <list>', 'generate: tower precisions to write, e.g. fp32,q8,int8 (default: fp32,q8; q8 and int8 have signed int8 weights)', S)
     .example('  $ pixsearch model pull                          # the default model, into the cache')
     .example('  $ pixsearch model pull Xenova/clip-vit-base-patch32')
     .example('  $ pixsearch model list')

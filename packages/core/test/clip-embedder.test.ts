@@ -122,6 +122,33 @@ describe('ClipEmbedder on the generated tiny bundle', () => {
     expect(fp32.modelId).toBe('pixsearch/generated-tiny#vision=fp32,text=fp32');
   });
 
+  it('picks tower dtypes by their Transformers.js names: int8/uint8/q8 files, signed int8 weights, close to fp32', async () => {
+    const folder = await generateBundle({ preset: 'tiny', out: path.join(tmp, 'dtypes'), variants: ['fp32', 'quantized', 'int8', 'uint8'] });
+    const info = await readBundleInfo(folder);
+    expect(Object.keys(info.vision).sort()).toEqual(['fp32', 'int8', 'quantized', 'uint8']);
+    // The quantized and int8 towers hold signed int8 weights (ONNX type 3), the uint8 tower unsigned ones (2).
+    const { modelProtoType } = await import('../src/model-generator/index.js');
+    const weightTypes = async (file: string): Promise<number[]> => {
+      const model = modelProtoType().decode(await readFile(path.join(folder, 'onnx', file))) as unknown as { graph: { initializer: { name: string; dataType?: number; data_type?: number }[] } };
+      const types = model.graph.initializer.filter((t) => t.name.endsWith('.weight_quantized')).map((t) => t.dataType ?? t.data_type ?? 0);
+      return [...new Set(types)];
+    };
+    expect(await weightTypes('vision_model_quantized.onnx')).toEqual([3]);
+    expect(await weightTypes('vision_model_int8.onnx')).toEqual([3]);
+    expect(await weightTypes('vision_model_uint8.onnx')).toEqual([2]);
+    const fp32 = await embedder({ model: folder });
+    const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+    const ref = await fp32.embedImages([IMG('photo.jpg')]);
+    for (const dtype of ['int8', 'uint8', 'q8', 'quantized'] as const) {
+      const e = await embedder({ model: folder, variant: { vision: dtype } });
+      expect(e.variants.vision).toBe(dtype === 'q8' ? 'quantized' : dtype);
+      expect(e.modelId).toBe(`pixsearch/generated-tiny#vision=${dtype === 'q8' ? 'quantized' : dtype},text=quantized`);
+      expect(cos((await e.embedImages([IMG('photo.jpg')])).vectors, ref.vectors)).toBeGreaterThan(0.98);
+    }
+    await expect(embedder({ model: folder, variant: { vision: 'fp16' } })).rejects.toThrow(/vision_model_fp16\.onnx/);
+    await expect(embedder({ model: folder, variant: { vision: 'int4' as 'int8' } })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   it('runs fp16 towers (float16 inputs and outputs) close to fp32', async () => {
     const folder = await generateBundle({ preset: 'tiny', out: path.join(tmp, 'fp16'), variants: ['fp32', 'fp16'] });
     const half = await embedder({ model: folder, variant: { vision: 'fp16', text: 'fp16' } });

@@ -267,6 +267,29 @@ describe('models, backends and rebuilds', () => {
     await other.close();
   });
 
+  test('the image tower dtype is remembered with the library; another one is a model change', async () => {
+    const folder = path.join(dir, 'tiny-dtypes');
+    const { generateBundle } = await import('@pixsearch/core/model-generator');
+    await generateBundle({ preset: 'tiny', out: folder, variants: ['fp32', 'quantized', 'int8'] });
+    const libD = path.join(dir, 'lib-d');
+    await writeImages(libD, 3);
+    const dataD = path.join(dir, 'data-d');
+    const first = await SearchEngine.open({ dataDir: dataD, roots: [libD], model: folder, visionDtype: 'int8' });
+    expect((await first.sync()).added).toBe(3);
+    expect((await first.stats()).model).toBe('pixsearch/generated-tiny#vision=int8,text=quantized');
+    await first.close();
+    // Reopened without a dtype: the library's int8 tower again (no mismatch, nothing re-embedded).
+    const again = await SearchEngine.open({ dataDir: dataD, model: folder });
+    expect((await again.search('x', { threshold: -1 })).results).toHaveLength(3);
+    expect((await again.sync()).embedded).toBe(0);
+    await again.close();
+    await expect(SearchEngine.open({ dataDir: dataD, model: folder, visionDtype: 'fp32' })).rejects.toBeInstanceOf(ModelMismatchError);
+    const switched = await SearchEngine.open({ dataDir: dataD, model: folder, visionDtype: 'fp32', reembed: true });
+    expect((await switched.sync()).updated).toBe(3);
+    expect((await switched.stats()).model).toBe('pixsearch/generated-tiny');
+    await switched.close();
+  });
+
   test('switching backend or parameters rebuilds from stored embeddings without running the model', async () => {
     const before = await engine.search('harbour', { k: 10, threshold: -1 });
     await engine.close();

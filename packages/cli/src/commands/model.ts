@@ -91,7 +91,11 @@ async function generate({ out, flags }: CommandContext): Promise<number> {
   if (outFlag === undefined) throw new UsageError('model generate needs --out <dir>', `pixsearch model generate --preset ${preset} --out ./models/${preset}`);
   const seed = numberFlag(flags, 'seed', '--seed', { min: 0, max: 2 ** 31 - 1, integer: true });
   const dir = expandPath(outFlag);
-  const { generateBundle } = await import('@pixsearch/core/model-generator');
+  const { generateBundle, WEIGHT_VARIANTS } = await import('@pixsearch/core/model-generator');
+  const dtypesFlag = flagString(flags, 'dtypes', '--dtypes');
+  const dtypes = dtypesFlag === undefined ? undefined : dtypesFlag.split(',').map((d) => (d.trim() === 'q8' ? 'quantized' : d.trim()));
+  const bad = dtypes?.find((d) => !(WEIGHT_VARIANTS as readonly string[]).includes(d));
+  if (bad !== undefined || dtypes?.length === 0) throw new UsageError(`--dtypes: expected a comma-separated list of ${WEIGHT_VARIANTS.join(', ')}, q8; got ${JSON.stringify(dtypesFlag)}`);
   const display = new ProgressDisplay(out);
   const t0 = Date.now();
   try {
@@ -99,6 +103,7 @@ async function generate({ out, flags }: CommandContext): Promise<number> {
       preset,
       out: dir,
       ...(seed !== undefined ? { seed } : {}),
+      ...(dtypes !== undefined ? { variants: dtypes as (typeof WEIGHT_VARIANTS)[number][] } : {}),
       onProgress: (p) => {
         const secs = (Date.now() - t0) / 1000;
         display.update({ label: 'Writing', noun: 'files', done: p.done, total: p.total, rate: secs > 0 ? p.done / secs : 0, etaSeconds: undefined, current: p.file });

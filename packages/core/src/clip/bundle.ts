@@ -7,12 +7,30 @@ import { ModelBundleError } from '../errors.js';
 import { parsePreprocessorConfig, type PreprocessConfig } from './preprocess.js';
 import { DEFAULT_CONTEXT_LENGTH } from './tokenizer.js';
 
-/** Weight precision variant of a tower file. */
-export type ModelVariant = 'fp32' | 'quantized' | 'fp16';
+/**
+ * Weight precision of a tower file, named as Transformers.js v3 names its `dtype`s, with the file
+ * each maps to in the Hugging Face layout: `fp32` → `onnx/{tower}_model.onnx`, `fp16` →
+ * `_fp16.onnx`, `int8` → `_int8.onnx`, `uint8` → `_uint8.onnx`, `q8` (alias `quantized`) →
+ * `_quantized.onnx`.
+ */
+export type ModelVariant = 'fp32' | 'fp16' | 'int8' | 'uint8' | 'q8' | 'quantized';
 export type Tower = 'vision' | 'text';
-export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16'];
+/** Every accepted variant name (`q8` and `quantized` name the same file). */
+export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'fp16', 'int8', 'uint8', 'q8', 'quantized'];
+/** One name per file: the names a bundle's present variants are reported under. */
+export const CANONICAL_VARIANTS: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16', 'int8', 'uint8'];
 
-const SUFFIX: Record<ModelVariant, string> = { fp32: '', quantized: '_quantized', fp16: '_fp16' };
+const SUFFIX: Record<ModelVariant, string> = { fp32: '', fp16: '_fp16', int8: '_int8', uint8: '_uint8', q8: '_quantized', quantized: '_quantized' };
+
+/** True for a known variant name. */
+export function isModelVariant(v: unknown): v is ModelVariant {
+  return typeof v === 'string' && (MODEL_VARIANTS as readonly string[]).includes(v);
+}
+
+/** The name a variant is stored under (`q8` → `quantized`, the others unchanged). */
+export function canonicalVariant(v: ModelVariant): ModelVariant {
+  return v === 'q8' ? 'quantized' : v;
+}
 
 /** Bundle-relative path of a tower file, e.g. `onnx/text_model_quantized.onnx`. */
 export function towerFile(tower: Tower, variant: ModelVariant): string {
@@ -91,7 +109,7 @@ export async function readBundleInfo(folder: string): Promise<BundleInfo> {
   const onnxFiles = new Set(await readdir(path.join(abs, 'onnx')).catch(() => [] as string[]));
   const vision: BundleInfo['vision'] = {};
   const text: BundleInfo['text'] = {};
-  for (const v of MODEL_VARIANTS) {
+  for (const v of CANONICAL_VARIANTS) {
     if (onnxFiles.has(path.basename(towerFile('vision', v)))) vision[v] = path.join(abs, towerFile('vision', v));
     if (onnxFiles.has(path.basename(towerFile('text', v)))) text[v] = path.join(abs, towerFile('text', v));
   }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { EmbedOptions, Embedder, ImageEmbeddings, ImageInput } from '../embedder.js';
 import { AbortedError, ClosedError, DependencyMissingError, ImageDecodeError, InvalidArgumentError, ModelBundleError } from '../errors.js';
-import { readBundleInfo, readBundleJson, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
+import { canonicalVariant, isModelVariant, MODEL_VARIANTS, readBundleInfo, readBundleJson, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
 import { DEFAULT_MODEL, DEFAULT_VARIANTS, isHubId, resolveModel, type DownloadProgress } from './model-cache.js';
 import { ImagePool } from './image-pool.js';
 import { describeInput, outputSize, PREPROCESS_MODES, type PreprocessConfig, type PreprocessMode } from './preprocess.js';
@@ -24,7 +24,11 @@ export interface ClipEmbedderOptions {
   batchSize?: number;
   /** Texts per inference batch, 1..1024 (default 64). */
   textBatchSize?: number;
-  /** Tower variants (default: vision fp32, text quantized; falls back to another variant present in a local folder). */
+  /**
+   * Tower precisions, named as Transformers.js v3 dtypes: `fp32`, `fp16`, `int8`, `uint8`, `q8`
+   * (alias `quantized`). Default: vision fp32, text q8; without a choice, a local folder lacking
+   * the default file falls back to another variant present. Part of the model id when not default.
+   */
   variant?: { vision?: ModelVariant; text?: ModelVariant };
   onDownloadProgress?: (p: DownloadProgress) => void;
   /** Decompression-bomb guard: images with more pixels are rejected per item (reason `too-large`). Default 0x3FFF² (268 M). */
@@ -60,7 +64,7 @@ interface TowerState {
   fixedLength: number | undefined;
 }
 
-const FALLBACK_ORDER: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16'];
+const FALLBACK_ORDER: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16', 'int8', 'uint8'];
 
 function pickVariant(info: BundleInfo, tower: Tower, wanted: ModelVariant | undefined, preferred: ModelVariant): ModelVariant {
   const present = info[tower];
@@ -170,8 +174,16 @@ export class ClipEmbedder implements Embedder {
         });
       }
     }
+    for (const tower of ['vision', 'text'] as const) {
+      const v = options.variant?.[tower];
+      if (v !== undefined && !isModelVariant(v)) throw new InvalidArgumentError(`${tower} dtype must be one of ${MODEL_VARIANTS.join(', ')}, got ${String(v)}`);
+    }
+    const chosen = {
+      vision: options.variant?.vision === undefined ? undefined : canonicalVariant(options.variant.vision),
+      text: options.variant?.text === undefined ? undefined : canonicalVariant(options.variant.text),
+    };
     const model = options.model ?? DEFAULT_MODEL;
-    const wanted = { vision: options.variant?.vision ?? DEFAULT_VARIANTS.vision, text: options.variant?.text ?? DEFAULT_VARIANTS.text };
+    const wanted = { vision: chosen.vision ?? DEFAULT_VARIANTS.vision, text: chosen.text ?? DEFAULT_VARIANTS.text };
     const folder = await resolveModel(model, {
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
       files: requiredFiles(wanted),
@@ -181,8 +193,8 @@ export class ClipEmbedder implements Embedder {
     });
     const bundle = await readBundleInfo(folder);
     const variants = {
-      vision: pickVariant(bundle, 'vision', options.variant?.vision, DEFAULT_VARIANTS.vision),
-      text: pickVariant(bundle, 'text', options.variant?.text, DEFAULT_VARIANTS.text),
+      vision: pickVariant(bundle, 'vision', chosen.vision, DEFAULT_VARIANTS.vision),
+      text: pickVariant(bundle, 'text', chosen.text, DEFAULT_VARIANTS.text),
     };
     if (!bundle.hasConfig) throw new ModelBundleError(`model bundle ${folder} has no config.json`, { hint: `put config.json into ${folder}` });
     if (!bundle.projectionDim) throw new ModelBundleError(`${folder}/config.json does not declare projection_dim`);

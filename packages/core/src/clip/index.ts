@@ -1,6 +1,6 @@
 // @pixsearch/core/clip — CLIP embedder on onnxruntime-node + sharp (loads native modules).
 export { ClipEmbedder, type ClipEmbedderOptions } from './clip-embedder.js';
-export { MODEL_VARIANTS, readBundleInfo, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
+export { CANONICAL_VARIANTS, canonicalVariant, isModelVariant, MODEL_VARIANTS, readBundleInfo, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
 export {
   cachedModelDir,
   DEFAULT_HUB_URL,

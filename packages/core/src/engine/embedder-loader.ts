@@ -1,4 +1,5 @@
 import type { Embedder } from '../embedder.js';
+import type { ModelVariant } from '../clip/bundle.js';
 import type { EngineOptions } from './types.js';
 
 /** Model used when neither the options nor the catalog name one. */
@@ -14,6 +15,8 @@ interface ClipModule {
       batchSize?: number;
       onDownloadProgress?: EngineOptions['onDownloadProgress'];
       limitInputPixels?: number;
+      variant?: { vision?: ModelVariant; text?: ModelVariant };
+      preprocess?: 'scaled' | 'exact';
     }): Promise<Embedder>;
   };
   DEFAULT_MODEL?: string;
@@ -29,9 +32,23 @@ export async function defaultModel(): Promise<string> {
   return (await clipModule()).DEFAULT_MODEL ?? FALLBACK_DEFAULT_MODEL;
 }
 
-/** Creates the CLIP embedder for `model`. The caller owns it and must `close()` it. */
-export async function loadClipEmbedder(model: string, options: EngineOptions): Promise<Embedder> {
+/** The tower dtypes a model id names (`…#vision=int8,text=quantized`), if any. */
+export function dtypesOfModelId(modelId: string | null | undefined): { vision?: ModelVariant; text?: ModelVariant } {
+  const m = /#vision=([a-z0-9]+),text=([a-z0-9]+)$/.exec(modelId ?? '');
+  return m ? { vision: m[1] as ModelVariant, text: m[2] as ModelVariant } : {};
+}
+
+/**
+ * Creates the CLIP embedder for `model`. Tower dtypes not set in `options` are those of
+ * `storedModelId` (the library's), so that a library embedded with int8 stays int8. The caller
+ * owns the embedder and must `close()` it.
+ */
+export async function loadClipEmbedder(model: string, options: EngineOptions, storedModelId?: string | null): Promise<Embedder> {
   const { ClipEmbedder } = await clipModule();
+  const stored = dtypesOfModelId(storedModelId);
+  const vision = options.visionDtype ?? stored.vision;
+  const text = options.textDtype ?? stored.text;
+  const variant = { ...(vision !== undefined ? { vision } : {}), ...(text !== undefined ? { text } : {}) };
   return ClipEmbedder.create({
     model,
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
@@ -40,5 +57,7 @@ export async function loadClipEmbedder(model: string, options: EngineOptions): P
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.onDownloadProgress !== undefined ? { onDownloadProgress: options.onDownloadProgress } : {}),
     ...(options.maxImagePixels !== undefined ? { limitInputPixels: options.maxImagePixels } : {}),
+    ...(vision !== undefined || text !== undefined ? { variant } : {}),
+    ...(options.preprocess !== undefined ? { preprocess: options.preprocess } : {}),
   });
 }

@@ -149,7 +149,8 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     // Check the model before touching the index when it may differ: fails fast, and a re-embed resets the catalog first.
     const modelMayDiffer =
       this.options.embedder !== undefined ||
-      (this.options.model !== undefined && settings.modelId !== null && modelSource(this.options.model) !== settings.modelSource);
+      (this.options.model !== undefined && settings.modelId !== null && modelSource(this.options.model) !== settings.modelSource) ||
+      (settings.modelId !== null && (this.options.visionDtype !== undefined || this.options.textDtype !== undefined));
     if (modelMayDiffer) await this.embedder();
     this.store = await IndexStore.open(
       {
@@ -202,7 +203,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     const settings = this.catalog.settings();
     const injected = this.options.embedder;
     const source = modelSource(this.options.model ?? settings.modelSource ?? (injected ? injected.modelId : await defaultModel()));
-    const e = injected ?? (await loadClipEmbedder(source, this.options));
+    const e = injected ?? (await loadClipEmbedder(source, this.options, settings.modelId));
     try {
       if (!Number.isInteger(e.dimension) || e.dimension < 1) throw new InvalidArgumentError(`the embedder reports dimension ${e.dimension}`);
       if (settings.modelId === null) {

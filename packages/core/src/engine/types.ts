@@ -1,5 +1,6 @@
 import type { BackendName } from '../vector-index.js';
 import type { Embedder, ImageInput } from '../embedder.js';
+import type { ModelVariant } from '../clip/bundle.js';
 
 /** Options for {@link SearchEngine.open}. */
 export interface EngineOptions {
@@ -23,6 +24,16 @@ export interface EngineOptions {
   threads?: number;
   /** Execution device for the model (default `cpu`). */
   device?: 'cpu' | 'cuda';
+  /**
+   * Image-tower precision, a Transformers.js v3 dtype: `fp32` (default), `fp16`, `int8`, `uint8`,
+   * `q8`/`quantized`. Default: the one the library was embedded with, else fp32. Another one than
+   * the library's is a model change (`ModelMismatchError`, or re-embedding with `reembed`).
+   */
+  visionDtype?: ModelVariant;
+  /** Text-tower precision (default: the library's, else `q8`). Part of the model id like `visionDtype`. */
+  textDtype?: ModelVariant;
+  /** Image preprocessing: `scaled` (default: JPEG DCT scaling, then the exact bicubic) or `exact` (full decode, bit-exact with PIL). */
+  preprocess?: 'scaled' | 'exact';
   /** Extra ignore globs (picomatch, matched against root-relative paths). */
   ignore?: string[];
   /** Model cache folder for hub downloads (default `PIXSEARCH_CACHE` or the XDG cache dir). */

@@ -37,7 +37,13 @@ export class SeededRandom {
 }
 
 /** Weight precision of the linear layers. */
-export type WeightVariant = 'fp32' | 'quantized' | 'fp16';
+/**
+ * Weight variants the generator writes: `fp32`; `fp16` (float16 weights and I/O); `quantized` and
+ * `int8` (dynamic quantization with signed int8 weights: onnxruntime's U8S8 kernels, VNNI where
+ * the CPU has it); `uint8` (unsigned weights, onnxruntime's older default, slower on x86).
+ */
+export type WeightVariant = 'fp32' | 'quantized' | 'fp16' | 'int8' | 'uint8';
+export const WEIGHT_VARIANTS: readonly WeightVariant[] = ['fp32', 'quantized', 'fp16', 'int8', 'uint8'];
 
 
 const NEG_INF_MASK = -1e9;
@@ -55,6 +61,26 @@ function quantizeUint8(w: Float32Array): { q: Uint8Array; scale: number; zp: num
   const q = new Uint8Array(w.length);
   for (let i = 0; i < w.length; i++) q[i] = Math.min(255, Math.max(0, Math.round(w[i]! / scale) + zp));
   return { q, scale, zp };
+}
+
+/** Per-tensor symmetric int8 quantization (zero point 0, range ±127), as onnxruntime's quantizer does for signed weights. */
+function quantizeInt8(w: Float32Array): { q: Int8Array; scale: number } {
+  let max = 0;
+  for (const v of w) if (Math.abs(v) > max) max = Math.abs(v);
+  const scale = max / 127 || 1;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) q[i] = Math.min(127, Math.max(-127, Math.round(w[i]! / scale)));
+  return { q, scale };
+}
+
+/** Quantized weights and their zero point in the variant's integer type. */
+function quantize(w: Float32Array, signed: boolean): { q: Int8Array | Uint8Array; scale: number; zp: Int8Array | Uint8Array } {
+  if (signed) {
+    const { q, scale } = quantizeInt8(w);
+    return { q, scale, zp: Int8Array.of(0) };
+  }
+  const { q, scale, zp } = quantizeUint8(w);
+  return { q, scale, zp: Uint8Array.of(zp) };
 }
 
 class TowerBuilder {
@@ -75,25 +101,33 @@ class TowerBuilder {
     return this.g.op('Cast', [half], { to: attr.int(DataType.FLOAT) }, name);
   }
 
-  /** Embedding lookup; the quantized variant stores the table as uint8 and dequantizes the gathered rows. */
-  embedding(name: string, rows: number, width: number, ids: string): string {
-    const table = this.rng.floats(rows * width, 0.5);
-    if (this.variant !== 'quantized') return this.g.op('Gather', [this.floatInit(name, [rows, width], table), ids], { axis: attr.int(0) });
-    const { q, scale, zp } = quantizeUint8(table);
-    const gathered = this.g.op('Gather', [this.g.init(`${name}_quantized`, [rows, width], q), ids], { axis: attr.int(0) });
-    return this.g.op('DequantizeLinear', [gathered, this.g.init(`${name}_scale`, [], Float32Array.of(scale)), this.g.init(`${name}_zero_point`, [], Uint8Array.of(zp))]);
+  private get quantized(): boolean {
+    return this.variant === 'quantized' || this.variant === 'int8' || this.variant === 'uint8';
   }
 
-  /** x[..., in] · W[in, out] (+ b): MatMul, or dynamic uint8 quantization like onnxruntime's quantize_dynamic. */
+  private get signed(): boolean {
+    return this.variant !== 'uint8';
+  }
+
+  /** Embedding lookup; quantized variants store the table as 8-bit integers and dequantize the gathered rows. */
+  embedding(name: string, rows: number, width: number, ids: string): string {
+    const table = this.rng.floats(rows * width, 0.5);
+    if (!this.quantized) return this.g.op('Gather', [this.floatInit(name, [rows, width], table), ids], { axis: attr.int(0) });
+    const { q, scale, zp } = quantize(table, this.signed);
+    const gathered = this.g.op('Gather', [this.g.init(`${name}_quantized`, [rows, width], q), ids], { axis: attr.int(0) });
+    return this.g.op('DequantizeLinear', [gathered, this.g.init(`${name}_scale`, [], Float32Array.of(scale)), this.g.init(`${name}_zero_point`, [], zp)]);
+  }
+
+  /** x[..., in] · W[in, out] (+ b): MatMul, or dynamic quantization (uint8 activations × int8/uint8 weights) like onnxruntime's quantize_dynamic. */
   linear(x: string, name: string, inDim: number, outDim: number, bias: boolean): string {
     const w = this.rng.floats(inDim * outDim, 0.5 / Math.sqrt(inDim));
     let y: string;
-    if (this.variant !== 'quantized') {
+    if (!this.quantized) {
       y = this.g.op('MatMul', [x, this.floatInit(`${name}.weight`, [inDim, outDim], w)]);
     } else {
-      const { q, scale, zp } = quantizeUint8(w);
+      const { q, scale, zp } = quantize(w, this.signed);
       const wq = this.g.init(`${name}.weight_quantized`, [inDim, outDim], q);
-      const wzp = this.g.init(`${name}.weight_zero_point`, [], Uint8Array.of(zp));
+      const wzp = this.g.init(`${name}.weight_zero_point`, [], zp);
       const ws = this.g.init(`${name}.weight_scale`, [], Float32Array.of(scale));
       const [xq, xs, xzp] = this.g.opN('DynamicQuantizeLinear', [x], 3);
       const acc = this.g.op('MatMulInteger', [xq!, wq, xzp!, wzp]);

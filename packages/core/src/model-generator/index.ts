@@ -4,14 +4,15 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { InvalidArgumentError } from '../errors.js';
-import { buildTextTower, buildVisionTower, SeededRandom, type ClipSpec, type TowerGraph, type WeightVariant } from './clip-graphs.js';
+import { buildTextTower, buildVisionTower, SeededRandom, WEIGHT_VARIANTS, type ClipSpec, type TowerGraph, type WeightVariant } from './clip-graphs.js';
 import { modelProtoType } from './onnx-schema.js';
 import { END_ID, SMALL_VOCAB_SIZE, smallTokenizerJson, START_ID } from './small-vocab.js';
 
 export type { ClipSpec, WeightVariant } from './clip-graphs.js';
+export { WEIGHT_VARIANTS } from './clip-graphs.js';
 
 /** Bumped whenever generated bundles change (test caches key on it). */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 export { modelProtoType } from './onnx-schema.js';
 
 /** Model presets: `tiny` for tests (a few MB, generated in about a second), `vit-b-32` with ViT-B/32's exact dimensions (~600 MB fp32). */
@@ -38,8 +39,9 @@ export interface GenerateBundleOptions {
   seed?: number;
   /**
    * Which weight variants to write (default fp32 and quantized): `fp32` → `*_model.onnx`,
-   * `quantized` → `*_model_quantized.onnx` (dynamic uint8 MatMuls, like the hub's), `fp16` →
-   * `*_model_fp16.onnx` (float16 weights and float16 pixel_values / embeddings).
+   * `quantized` → `*_model_quantized.onnx` and `int8` → `*_model_int8.onnx` (dynamically
+   * quantized MatMuls with signed int8 weights), `uint8` → `*_model_uint8.onnx` (unsigned
+   * weights), `fp16` → `*_model_fp16.onnx` (float16 weights and float16 pixel_values / embeddings).
    */
   variants?: WeightVariant[];
   /** Override preset dimensions (tests: mismatched towers, attention-mask input). */
@@ -145,8 +147,8 @@ export async function generateBundle(options: GenerateBundleOptions): Promise<st
   const spec = resolveSpec(options.preset, options.overrides);
   const seed = options.seed ?? 0;
   const variants = options.variants ?? ['fp32', 'quantized'];
-  if (variants.length === 0 || variants.some((v) => v !== 'fp32' && v !== 'quantized' && v !== 'fp16')) {
-    throw new InvalidArgumentError(`variants must be a non-empty list of fp32/quantized/fp16, got ${JSON.stringify(variants)}`);
+  if (variants.length === 0 || variants.some((v) => !WEIGHT_VARIANTS.includes(v))) {
+    throw new InvalidArgumentError(`variants must be a non-empty list of ${WEIGHT_VARIANTS.join('/')}, got ${JSON.stringify(variants)}`);
   }
   const out = path.resolve(options.out);
   await mkdir(path.join(out, 'onnx'), { recursive: true });
