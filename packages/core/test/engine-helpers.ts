@@ -74,6 +74,11 @@ export class SpyEmbedder implements Embedder {
   imagesEmbedded = 0;
   textCalls = 0;
   inputs: ImageInput[] = [];
+  /**
+   * Called after each `embedImages` call has its answer, before the caller gets it (`call` counts
+   * from 1): a test stops a sync at an exact batch boundary this way, never by timing.
+   */
+  afterImageCall: ((call: number) => void) | undefined;
 
   constructor(readonly inner: Embedder) {}
 
@@ -89,7 +94,10 @@ export class SpyEmbedder implements Embedder {
     this.imageCalls++;
     this.imagesEmbedded += inputs.length;
     this.inputs.push(...inputs);
-    return this.inner.embedImages(inputs, options);
+    const call = this.imageCalls;
+    const result = await this.inner.embedImages(inputs, options);
+    this.afterImageCall?.(call);
+    return result;
   }
 
   async embedTexts(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array> {
@@ -102,6 +110,7 @@ export class SpyEmbedder implements Embedder {
     this.imagesEmbedded = 0;
     this.textCalls = 0;
     this.inputs = [];
+    this.afterImageCall = undefined;
   }
 
   close(): Promise<void> {

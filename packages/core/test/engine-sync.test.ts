@@ -246,20 +246,20 @@ describe('incremental sync', () => {
     await writeImages(lib, 40);
     const engine = await openEngine('data5', [lib]);
     const controller = new AbortController();
-    engine.on('progress', (p) => {
-      if (p.phase === 'embed' && p.done > 0) controller.abort();
-    });
     spy.reset();
+    // Abort right after the first batch is embedded (batchSize 4 → chunks of 16): it is committed, the rest is not started.
+    spy.afterImageCall = (call) => {
+      if (call === 1) controller.abort();
+    };
     const running = engine.sync({ signal: controller.signal });
     expect(engine.isSyncing).toBe(true);
     await expect(engine.sync()).rejects.toBeInstanceOf(SyncInProgressError);
     const first = await running;
     expect(engine.isSyncing).toBe(false);
     expect(first.aborted).toBe(true);
-    expect(first.added).toBeGreaterThan(0);
-    expect(first.added).toBeLessThan(40);
+    expect(first.added).toBe(16);
+    expect(spy.imageCalls).toBe(1);
     expect((await engine.stats()).lastSync).toBeNull();
-    engine.removeAllListeners('progress');
     const committed = first.added;
     spy.reset();
     const second = await engine.sync();
@@ -268,11 +268,14 @@ describe('incremental sync', () => {
     expect(spy.imagesEmbedded).toBe(40 - committed);
 
     await writeImages(lib, 20, { seedBase: 1000, sub: 'more' });
-    engine.on('progress', (p) => {
-      if (p.phase === 'embed' && p.done > 0) void engine.close();
-    });
+    spy.reset();
+    // close() lands right after the first of two batches (16 + 4 new images).
+    spy.afterImageCall = (call) => {
+      if (call === 1) void engine.close();
+    };
     const third = await engine.sync();
     expect(third.aborted).toBe(true);
+    expect(third.added).toBe(16);
     await expect(engine.sync()).rejects.toBeInstanceOf(ClosedError);
     // The closed engine saved what it committed: a reopened one continues from there.
     const reopened = await openEngine('data5', [lib]);
