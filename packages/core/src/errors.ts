@@ -193,3 +193,14 @@ export class QuerySyntaxError extends PixsearchError {
     });
   }
 }
+
+/** A path that should hold a file holds something else (a FIFO, a device, a socket, a folder). */
+export class NotAFileError extends PixsearchError {
+  constructor(
+    readonly path: string,
+    /** What it is instead: `FIFO`, `character device`, `block device`, `socket`, `directory`, or `not a regular file`. */
+    readonly kind: string,
+  ) {
+    super('NOT_A_FILE', `${path} is not a regular file (${kind})`);
+  }
+}

@@ -8,3 +8,4 @@ export { BACKENDS, BACKEND_PACKAGES, createIndex, getBackend, isBackendName, loa
 export { MANIFEST_FILE, indexDataFile, readIndexManifest, saveIndexDir, sha256File, type DataFileWriter } from './index-files.js';
 export { checkGeometry, checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
 export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';
+export { assertRegularFile, openRegularFile, openRegularFileSync } from './regular-file.js';

@@ -1,12 +1,14 @@
 // Bad input never aborts a sync: each case becomes a recorded skip (or failure) with a reason,
 // visible in the summary and in stats(). Real files, the real tiny CLIP model, real sharp.
 import { execFileSync } from 'node:child_process';
+import { truncateSync, unlinkSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Embedder } from '@pixsearch/core';
+import { NotAFileError, openRegularFile, type Embedder } from '@pixsearch/core';
+import { decodeImage } from '@pixsearch/core/clip';
 import { SearchEngine, type SkippedFile, type SyncSummary } from '@pixsearch/core/engine';
 import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle, writeImage } from './engine-helpers.js';
 
@@ -167,4 +169,46 @@ test('an unreadable file is a failed entry retried by every sync (as an unprivil
   expect(summary.updated).toBe(1);
   expect((await engine.stats()).images).toEqual({ indexed: 2, skipped: 0, failed: 0 });
   await engine.close();
+});
+
+test('a file swapped for a FIFO, or emptied, after the scan saw it is skipped as not-a-file / empty, never a hang', async () => {
+  const lib = path.join(dir, 'swap-lib');
+  for (const name of ['changed-fifo.jpg', 'changed-empty.jpg', 'kept.jpg']) await writeImage(path.join(lib, name), name.length);
+  const engine = await SearchEngine.open({ dataDir: path.join(dir, 'swap-data'), roots: [lib], embedder: spy });
+  expect((await engine.sync()).added).toBe(3);
+  // Changed files (hashed in the hash phase) and new files (hashed right before embedding).
+  await writeImage(path.join(lib, 'changed-fifo.jpg'), 101, { width: 50, height: 40 });
+  await writeImage(path.join(lib, 'changed-empty.jpg'), 102, { width: 50, height: 40 });
+  await writeImage(path.join(lib, 'new-fifo.jpg'), 103);
+  await writeImage(path.join(lib, 'new-empty.jpg'), 104);
+  let swapped = false;
+  // The hash phase starts after the scan has stat()ed every file: swap them now (synchronously).
+  engine.on('progress', (p: { phase: string }) => {
+    if (p.phase !== 'hash' || swapped) return;
+    swapped = true;
+    for (const name of ['changed-fifo.jpg', 'new-fifo.jpg']) {
+      unlinkSync(path.join(lib, name));
+      execFileSync('mkfifo', [path.join(lib, name)]);
+    }
+    for (const name of ['changed-empty.jpg', 'new-empty.jpg']) truncateSync(path.join(lib, name), 0);
+  });
+  const summary = await engine.sync();
+  expect(swapped).toBe(true);
+  expect(reasons(summary.skippedFiles)).toEqual({
+    'changed-empty.jpg': 'empty',
+    'changed-fifo.jpg': 'not-a-file',
+    'new-empty.jpg': 'empty',
+    'new-fifo.jpg': 'not-a-file',
+  });
+  expect(summary.skippedFiles.find((f) => f.path === 'new-fifo.jpg')!.message).toMatch(/FIFO/);
+  expect(summary.skippedFiles.find((f) => f.path === 'new-empty.jpg')!.message).toMatch(/empty/);
+  await engine.close();
+
+  // The building blocks refuse a FIFO at once, without a writer on the other end.
+  const fifo = path.join(lib, 'new-fifo.jpg');
+  await expect(openRegularFile(fifo)).rejects.toBeInstanceOf(NotAFileError);
+  await expect(decodeImage(fifo)).rejects.toMatchObject({ reason: 'not-a-file' });
+  const res = await clip.embedImages([fifo, path.join(lib, 'kept.jpg')]);
+  expect(res.errors[0]).toMatchObject({ reason: 'not-a-file' });
+  expect(res.errors[1]).toBeUndefined();
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ImageDecodeError, NotFoundError, writeFileAtomic } from '@pixsearch/core';
+import { ImageDecodeError, NotFoundError, openRegularFile, writeFileAtomic } from '@pixsearch/core';
 import type { ImageRecord } from '@pixsearch/core/engine';
 import { Limiter } from './limiter.js';
 import type Sharp from 'sharp';
@@ -190,20 +190,30 @@ export class ThumbnailCache {
       // generate below
     }
     const sharp = await this.#loadSharp();
+    // Read through a checked handle: sharp(path) on a FIFO or device swapped in for the image
+    // would block a thread of libuv's pool for good.
+    let input: Buffer;
+    try {
+      const fh = await openRegularFile(record.absPath);
+      try {
+        input = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      throw new NotFoundError(`the file of image ${record.id} (it changed on disk; run a sync)`);
+    }
     let bytes: Buffer;
     try {
-      bytes = await sharp(record.absPath, { failOn: 'none', limitInputPixels: 268_402_689 })
+      bytes = await sharp(input, { failOn: 'none', limitInputPixels: 268_402_689 })
         .rotate()
         .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
         .webp({ quality, effort: 2 })
         .toBuffer();
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const message = err instanceof Error ? err.message : String(err);
-      if (code === 'ENOENT' || /no such file|Input file is missing/i.test(message)) {
-        throw new NotFoundError(`the file of image ${record.id} (it changed on disk; run a sync)`);
-      }
-      throw new ImageDecodeError(`image ${record.id}`, 'undecodable', `cannot make a thumbnail: ${message}`, { cause: err });
+      // libvips' text is not passed on: its error buffer is shared by every decode in the process
+      // (it can name another file) and means little to a user. The cause keeps it for logs.
+      throw new ImageDecodeError(`image ${record.id}`, 'undecodable', 'cannot make a thumbnail: the image data cannot be decoded (damaged, or changed on disk; run a sync)', { cause: err });
     }
     this.generated++;
     return bytes;

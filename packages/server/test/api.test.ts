@@ -1,5 +1,6 @@
 // The JSON API against a real engine (SQLite catalog, FAISS, the generated tiny CLIP model)
 // over a real image folder, through app.request() (no socket).
+import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -311,6 +312,38 @@ describe('GET /api/images/:id', () => {
       expect(gone.body.error?.code).toBe('NOT_FOUND');
     } finally {
       await writeFile(file, bytes);
+    }
+  });
+});
+
+describe('files swapped for a FIFO since the sync', () => {
+  it('answer 404 at once (originals and thumbnails), and everything else keeps being served', async () => {
+    // More FIFOs than libuv has pool threads (4): one blocking open each would stall the server.
+    const swapped = lib.images.slice(0, 6);
+    const saved = await Promise.all(swapped.map((img) => readFile(path.join(lib.root, img.rel))));
+    for (const img of swapped) {
+      await rm(path.join(lib.root, img.rel));
+      execFileSync('mkfifo', [path.join(lib.root, img.rel)]);
+    }
+    try {
+      const ids = swapped.map((img) => idOf(img.rel));
+      const originals = await Promise.all(ids.map((id) => getJson(`/api/images/${id}`)));
+      const thumbs = await Promise.all(ids.map((id) => getJson(`/api/images/${id}/thumbnail?size=512`)));
+      for (const r of [...originals, ...thumbs]) {
+        expect(r.status).toBe(404);
+        expect(r.body.error?.code).toBe('NOT_FOUND');
+      }
+      expect((await app.request('/api/status')).status).toBe(200);
+      const other = lib.images[swapped.length]!;
+      const ok = await app.request(`/api/images/${idOf(other.rel)}`);
+      expect(ok.status).toBe(200);
+      expect((await ok.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      expect((await app.request(`/api/images/${idOf(other.rel)}/thumbnail?size=512`)).status).toBe(200);
+    } finally {
+      for (const [i, img] of swapped.entries()) {
+        await rm(path.join(lib.root, img.rel));
+        await writeFile(path.join(lib.root, img.rel), saved[i]!);
+      }
     }
   });
 });

@@ -2,10 +2,11 @@
 // converted to 8-bit RGB like PIL's Image.convert('RGB')), then the reference transform runs in JS:
 // resize the shortest side with PIL's bicubic (bit-exact port), center crop (torchvision's
 // rounding), scale to [0,1], normalise by mean/std, CHW float32.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import sharp from 'sharp';
 import { sniffImage, type Sniffed } from '../engine/sniff.js';
-import { ImageDecodeError, InvalidArgumentError, ModelBundleError } from '../errors.js';
+import { ImageDecodeError, InvalidArgumentError, ModelBundleError, NotAFileError } from '../errors.js';
+import { assertRegularFile, openRegularFileSync } from '../regular-file.js';
 import { PIL_RESAMPLE_CODES, resampleRgb, type ResampleFilter } from './resample.js';
 
 /** Preprocessing parameters (from a bundle's preprocessor_config.json). */
@@ -98,6 +99,7 @@ export function describeInput(input: string | Uint8Array): string {
 
 function decodeError(input: string | Uint8Array, err: unknown): ImageDecodeError {
   const source = describeInput(input);
+  if (err instanceof NotAFileError) return new ImageDecodeError(source, 'not-a-file', `not a regular file (${err.kind})`, { cause: err });
   const msg = err instanceof Error ? err.message : String(err);
   const m = msg.toLowerCase();
   let reason = 'corrupt';
@@ -133,7 +135,7 @@ function endMarkerMissing(input: string | Uint8Array): boolean {
   let tail: Uint8Array;
   try {
     if (typeof input === 'string') {
-      const fd = openSync(input, 'r');
+      const fd = openRegularFileSync(input);
       try {
         const size = fstatSync(fd).size;
         head = new Uint8Array(8);
@@ -171,7 +173,8 @@ const HEAD_BYTES = 64 * 1024;
 const LONG_HEAD_BYTES = 1024 * 1024;
 
 function readHead(file: string, bytes: number): Uint8Array {
-  const fd = openSync(file, 'r');
+  // Never a blocking open: a FIFO swapped in for an image would hang this thread for good.
+  const fd = openRegularFileSync(file);
   try {
     const buf = new Uint8Array(bytes);
     const n = readSync(fd, buf, 0, bytes, 0);
@@ -296,6 +299,15 @@ export async function decodeScaled(input: string | Uint8Array, config: Preproces
  */
 export async function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}, sniffed?: Sniffed): Promise<DecodedImage> {
   if (typeof input !== 'string' && input.byteLength === 0) throw new ImageDecodeError(describeInput(input), 'empty', 'empty input');
+  if (typeof input === 'string') {
+    // A FIFO or device given to sharp would block a thread of libuv's pool for good.
+    try {
+      await assertRegularFile(input);
+    } catch (err) {
+      if (err instanceof NotAFileError) throw new ImageDecodeError(input, 'not-a-file', `not a regular file (${err.kind})`, { cause: err });
+      // Missing or unreadable: sharp reports it below, in its own words.
+    }
+  }
   try {
     const limit = options.limitInputPixels ?? 0x3fff * 0x3fff;
     const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { openRegularFile } from '../regular-file.js';
 import { sniffImage, type Sniffed } from './sniff.js';
 
 /** Bytes kept from the start of a file for format sniffing. */
@@ -15,10 +15,11 @@ export interface Inspected {
 
 /**
  * Reads a file once: SHA-256 of the whole content and the format/dimensions declared by its
- * first bytes. Rejects with the file system error (EACCES, EISDIR, EIO…) when it cannot be read.
+ * first bytes. Rejects with the file system error (EACCES, EIO…) when it cannot be read, and with
+ * NotAFileError (at once, never blocking) when the path holds a FIFO, a device or a folder.
  */
 export async function inspectFile(file: string | Buffer): Promise<Inspected> {
-  const fh = await open(file, 'r');
+  const fh = await openRegularFile(file);
   try {
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);

@@ -1,6 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
+import { openRegularFile } from '@pixsearch/core';
 import type { ImageRecord } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http-errors.js';
@@ -38,15 +39,15 @@ export function contentDisposition(relPath: string, kind: 'inline' | 'attachment
 async function sendOriginal(c: Context, rec: ImageRecord, download = false): Promise<Response> {
   let fh: FileHandle;
   try {
-    // The path comes from the catalog (written by sync), never from the request.
-    fh = await open(rec.absPath, 'r');
+    // The path comes from the catalog (written by sync), never from the request. A FIFO or device
+    // swapped in for the image is refused at once (a plain open would wait for a writer forever).
+    fh = await openRegularFile(rec.absPath);
   } catch {
     throw new HttpError(404, 'NOT_FOUND', `the file of image ${rec.id} is gone (run a sync)`);
   }
   let handedOver = false;
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new HttpError(404, 'NOT_FOUND', `the file of image ${rec.id} is gone (run a sync)`);
     const etag = `"${rec.id.toString(36)}-${st.size.toString(36)}-${Math.trunc(st.mtimeMs).toString(36)}"`;
     const headers: Record<string, string> = {
       ETag: etag,

@@ -1,3 +1,4 @@
+import { NotAFileError } from '../../errors.js';
 import { inspectFile } from '../inspect.js';
 import { DECODABLE_FORMATS } from '../sniff.js';
 import type { Candidate, SyncContext } from './context.js';
@@ -30,6 +31,8 @@ export async function inspectAll(files: readonly Candidate[], ctx: SyncContext):
       c.hash = info.hash;
       c.format = info.sniffed.format;
       const { format, width, height } = info.sniffed;
+      // Emptied since the scan saw it.
+      if (info.bytes === 0) return { c, reason: 'empty', message: 'the file is empty (0 bytes)' };
       if (format === 'unknown') return { c, reason: 'not-an-image', message: 'the content is not a recognised image format' };
       if (!DECODABLE_FORMATS.has(format)) {
         return { c, reason: 'unsupported-format', message: UNSUPPORTED_MESSAGES[format] ?? `${format} images are not supported` };
@@ -42,6 +45,8 @@ export async function inspectAll(files: readonly Candidate[], ctx: SyncContext):
       }
       return { c, message: '' };
     } catch (err) {
+      // Swapped for a FIFO, device or folder since the scan saw it.
+      if (err instanceof NotAFileError) return { c, reason: 'not-a-file', message: `not a regular file (${err.kind})` };
       return { c, reason: 'unreadable', message: `cannot read the file: ${(err as Error).message}` };
     }
   });
