@@ -325,21 +325,28 @@ describe('files swapped for a FIFO since the sync', () => {
       await rm(path.join(lib.root, img.rel));
       execFileSync('mkfifo', [path.join(lib.root, img.rel)]);
     }
+    // An empty thumbnail cache: every thumbnail must be made from the (swapped) original.
+    const fresh = createApp(lib.engine, { thumbnailDir: path.join(lib.dir, 'fifo-thumbnails') });
+    const req = async (url: string) => {
+      const res = await fresh.request(url);
+      return { status: res.status, body: (await res.json()) as Json };
+    };
     try {
       const ids = swapped.map((img) => idOf(img.rel));
-      const originals = await Promise.all(ids.map((id) => getJson(`/api/images/${id}`)));
-      const thumbs = await Promise.all(ids.map((id) => getJson(`/api/images/${id}/thumbnail?size=512`)));
+      const originals = await Promise.all(ids.map((id) => req(`/api/images/${id}`)));
+      const thumbs = await Promise.all(ids.map((id) => req(`/api/images/${id}/thumbnail?size=256`)));
       for (const r of [...originals, ...thumbs]) {
         expect(r.status).toBe(404);
         expect(r.body.error?.code).toBe('NOT_FOUND');
       }
-      expect((await app.request('/api/status')).status).toBe(200);
+      expect((await fresh.request('/api/status')).status).toBe(200);
       const other = lib.images[swapped.length]!;
-      const ok = await app.request(`/api/images/${idOf(other.rel)}`);
+      const ok = await fresh.request(`/api/images/${idOf(other.rel)}`);
       expect(ok.status).toBe(200);
       expect((await ok.arrayBuffer()).byteLength).toBeGreaterThan(0);
-      expect((await app.request(`/api/images/${idOf(other.rel)}/thumbnail?size=512`)).status).toBe(200);
+      expect((await fresh.request(`/api/images/${idOf(other.rel)}/thumbnail?size=256`)).status).toBe(200);
     } finally {
+      await fresh.shutdown();
       for (const [i, img] of swapped.entries()) {
         await rm(path.join(lib.root, img.rel));
         await writeFile(path.join(lib.root, img.rel), saved[i]!);
