@@ -6,7 +6,7 @@ import { z } from 'zod';
 import {
   ErrorSchema,
   IdParamSchema,
-  ImageInfoSchema,
+  ImageDetailsSchema,
   LIMITS,
   OriginalQuerySchema,
   SearchParamsSchema,
@@ -157,7 +157,7 @@ export function buildOpenApi(version: string): JsonSchema {
           summary: 'Catalog row of one image: full path, folder, size, dimensions, format, dates and camera metadata when known',
           operationId: 'getImageInfo',
           parameters: parameters(IdParamSchema, 'path'),
-          responses: { '200': json(ImageInfoSchema, 'The image.'), '400': err('Bad id.'), ...commonErrors, '404': err('No such image.') },
+          responses: { '200': json(ImageDetailsSchema, 'The image.'), '400': err('Bad id.'), ...commonErrors, '404': err('No such image.') },
         },
       },
       '/api/zip': {

@@ -168,7 +168,7 @@ export const SearchResponseSchema = z
   .meta({ id: 'SearchResponse' });
 
 /** `GET /api/images/:id/info` */
-export const ImageInfoSchema = z
+export const ImageDetailsSchema = z
   .object({
     id: z.number().int(),
     root: z.string().meta({ description: 'Absolute path of the root folder holding the image.' }),
@@ -186,7 +186,7 @@ export const ImageInfoSchema = z
     downloadUrl: z.string(),
   })
   .catchall(z.unknown())
-  .meta({ id: 'ImageInfo', description: 'Catalog row of one image; metadata fields (date taken, camera, lens, location) are included when the catalog has them.' });
+  .meta({ id: 'ImageDetails', description: 'Catalog row of one image; metadata fields (date taken, camera, lens, location) are included when the catalog has them.' });
 
 const SkippedFileSchema = z.object({ root: z.string(), path: z.string(), reason: z.string(), message: z.string() });
 

@@ -1,36 +1,28 @@
 // End to end in a real headless Chromium (Debian's /usr/bin/chromium through playwright-core):
 // the page used as a new user would, over a real server, engine and image folder.
 // Screenshots go to <repo>/artifacts/screenshots/ (kept by CI).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/index.js';
+import { launchBrowser, shot, waitForTiles, type OpenOptions, type TestBrowser } from './support/browser.js';
 import { drawImage } from './support/images.js';
 import { SCREENSHOT_DIR, openLibrary, type TestLibrary } from './support/library.js';
 
 let lib: TestLibrary;
 let server: RunningServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-/** Page errors, CSP violations and failed scripts seen by the current test. */
-let problems: string[] = [];
+let browser: TestBrowser;
 
 beforeAll(async () => {
-  await mkdir(SCREENSHOT_DIR, { recursive: true });
   lib = await openLibrary({ count: 52 });
   server = await startServer({ engine: lib.engine, port: 0 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchBrowser(() => server.url);
 });
 
 afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close();
-  const seen = problems;
-  problems = [];
-  expect(seen).toEqual([]);
+  // Page errors, CSP violations and failed scripts seen by the test.
+  expect(await browser.reset()).toEqual([]);
 });
 
 afterAll(async () => {
@@ -39,28 +31,7 @@ afterAll(async () => {
   await lib?.close();
 });
 
-async function open(url = '/', options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number; base?: string } = {}): Promise<Page> {
-  const context = await browser.newContext({
-    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
-    colorScheme: options.colorScheme ?? 'light',
-    deviceScaleFactor: 1,
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(`csp: ${m.text()}`);
-  });
-  await page.goto(`${options.base ?? server.url}${url}`);
-  return page;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, name) });
-
-/** Waits until the grid shows `n` tiles whose thumbnails have loaded. */
-async function waitForTiles(page: Page, n: number): Promise<void> {
-  await page.waitForFunction((count) => document.querySelectorAll('#grid .tile.loaded').length >= count, n, { timeout: 30_000 });
-}
+const open = (url = '/', options: OpenOptions = {}): Promise<Page> => browser.open(url, options);
 
 describe('the search page in Chromium', () => {
   it('shows a welcome state, then fills the grid when a query is typed', async () => {
@@ -107,21 +78,21 @@ describe('the search page in Chromium', () => {
     const dialog = page.locator('#lightbox');
     await page.waitForFunction(() => (document.getElementById('lightbox') as HTMLDialogElement).open);
     // The original replaces the placeholder thumbnail once loaded.
-    await page.waitForFunction(() => document.getElementById('lb-img')!.getAttribute('src')!.match(/^\/api\/images\/\d+$/) !== null);
+    await page.waitForFunction(() => document.getElementById('lb-img')!.getAttribute('src')!.match(/^\/api\/images\/\d+(\/display)?$/) !== null);
     await page.waitForFunction(() => (document.getElementById('lb-img') as HTMLImageElement).complete);
-    const path0 = await page.locator('#lb-path').textContent();
+    const path0 = (await page.locator('#lb-img').getAttribute('alt'))!;
     const natural = await page.$eval('#lb-img', (i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]);
     const fixture = lib.images.find((i) => i.rel === path0)!;
     expect(natural).toEqual([fixture.width, fixture.height]);
-    expect(await page.locator('#lb-meta').textContent()).toContain(`1 of 48`);
+    expect(await page.locator('#lb-counter').textContent()).toBe('1 of 48+');
     expect(await page.locator('#lb-open').getAttribute('href')).toMatch(/^\/api\/images\/\d+$/);
     await shot(page, 'lightbox.png');
 
     await page.keyboard.press('ArrowRight');
-    expect(await page.locator('#lb-meta').textContent()).toContain('2 of 48');
-    expect(await page.locator('#lb-path').textContent()).not.toBe(path0);
+    expect(await page.locator('#lb-counter').textContent()).toBe('2 of 48+');
+    expect(await page.locator('#lb-img').getAttribute('alt')).not.toBe(path0);
     await page.keyboard.press('ArrowLeft');
-    expect(await page.locator('#lb-path').textContent()).toBe(path0);
+    expect(await page.locator('#lb-img').getAttribute('alt')).toBe(path0);
     await page.keyboard.press('Escape');
     await page.waitForFunction(() => !(document.getElementById('lightbox') as HTMLDialogElement).open);
     expect(await dialog.isVisible()).toBe(false);
@@ -135,7 +106,7 @@ describe('the search page in Chromium', () => {
     expect(below).toBeGreaterThan(2);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => (document.getElementById('lightbox') as HTMLDialogElement).open);
-    expect(await page.locator('#lb-meta').textContent()).toContain(`${below + 1} of 48`);
+    expect(await page.locator('#lb-counter').textContent()).toBe(`${below + 1} of 48+`);
 
     const id = Number((await page.locator('#lb-open').getAttribute('href'))!.split('/').pop());
     await page.locator('#lb-similar').click();

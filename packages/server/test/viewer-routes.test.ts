@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type PixsearchApp } from '../src/index.js';
-import { ImageInfoSchema } from '../src/schemas.js';
+import { ImageDetailsSchema } from '../src/schemas.js';
 import { ThumbnailCache } from '../src/thumbnails.js';
 import { zipNames } from '../src/routes/zip.js';
 import { drawImage } from './support/images.js';
@@ -69,7 +69,7 @@ describe('GET /api/images/:id/info', () => {
   it('returns the full path, folder, size, dates and URLs of an image', async () => {
     const res = await app.request(`/api/images/${bigTiff}/info`);
     expect(res.status).toBe(200);
-    const info = ImageInfoSchema.parse(await res.json());
+    const info = ImageDetailsSchema.parse(await res.json());
     expect(info).toMatchObject({
       id: bigTiff,
       root: lib.root,

@@ -71,6 +71,46 @@ export const Icon = {
       <path d="M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5" />
     </svg>
   ),
+  download: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M12 4v12M7 11l5 5 5-5" />
+      <path d="M4 18v1a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-1" />
+    </svg>
+  ),
+  copy: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <rect x="8" y="8" width="12" height="12" rx="2" />
+      <path d="M16 8V6a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h2" />
+    </svg>
+  ),
+  info: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <circle cx="12" cy="12" r="9" />
+      <path d="M12 11v6M12 7.5v.5" />
+    </svg>
+  ),
+  zoomIn: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <circle cx="11" cy="11" r="7" />
+      <path d="M20 20l-3.5-3.5M8 11h6M11 8v6" />
+    </svg>
+  ),
+  zoomOut: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <circle cx="11" cy="11" r="7" />
+      <path d="M20 20l-3.5-3.5M8 11h6" />
+    </svg>
+  ),
+  fit: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M4 9V5a1 1 0 0 1 1-1h4M15 4h4a1 1 0 0 1 1 1v4M20 15v4a1 1 0 0 1-1 1h-4M9 20H5a1 1 0 0 1-1-1v-4" />
+    </svg>
+  ),
+  check: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M5 12.5l4.5 4.5L19 7.5" />
+    </svg>
+  ),
   upload: () => (
     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
       <path d="M12 16V4M7 9l5-5 5 5" />

@@ -74,6 +74,7 @@ export function renderSearchPage(info: PageInfo): string {
         </div>
         <div class="toolbar" id="toolbar" hidden>
           <div class="query-chip" id="query-chip"></div>
+          <div class="filter-chips" id="filter-chips"></div>
           <span class="result-count" id="result-count"></span>
           <label class="minscore">
             <span>Min score</span>
@@ -122,34 +123,72 @@ export function renderSearchPage(info: PageInfo): string {
           </div>
         </main>
         <dialog class="lightbox" id="lightbox" aria-label="Image viewer">
-          <div class="lb-stage">
-            <button type="button" class="lb-nav lb-prev icon-btn" id="lb-prev" aria-label="Previous image">
-              <Icon.left />
-            </button>
-            <img id="lb-img" alt="" />
-            <button type="button" class="lb-nav lb-next icon-btn" id="lb-next" aria-label="Next image">
-              <Icon.right />
-            </button>
-          </div>
-          <div class="lb-bar">
-            <div class="lb-info">
-              <div class="lb-path" id="lb-path"></div>
-              <div class="lb-meta" id="lb-meta"></div>
+          <div class="lb-main">
+            <div class="lb-top">
+              <div class="lb-title">
+                <div class="lb-path" id="lb-path"></div>
+                <div class="lb-meta">
+                  <span id="lb-counter"></span> · <span id="lb-meta"></span>
+                </div>
+              </div>
+              <div class="lb-zoom" role="group" aria-label="Zoom">
+                <button type="button" class="icon-btn" id="lb-zoom-out" aria-label="Zoom out" title="Zoom out (-)">
+                  <Icon.zoomOut />
+                </button>
+                <output id="lb-zoom-level" aria-live="polite">
+                  100%
+                </output>
+                <button type="button" class="icon-btn" id="lb-zoom-in" aria-label="Zoom in" title="Zoom in (+)">
+                  <Icon.zoomIn />
+                </button>
+                <button type="button" class="icon-btn" id="lb-zoom-fit" aria-label="Fit to screen" title="Fit (0)">
+                  <Icon.fit />
+                </button>
+              </div>
+              <div class="lb-actions">
+                <button type="button" class="btn btn-primary" id="lb-similar" title="More like this">
+                  <Icon.similar />
+                  <span>More like this</span>
+                </button>
+                <a class="btn" id="lb-download" href="#" download title="Download the original">
+                  <Icon.download />
+                  <span>Download</span>
+                </a>
+                <button type="button" class="icon-btn" id="lb-copy" aria-label="Copy path" title="Copy the full path">
+                  <Icon.copy />
+                </button>
+                <a class="icon-btn" id="lb-open" href="#" target="_blank" rel="noopener" aria-label="Open the original in a new tab" title="Open the original in a new tab">
+                  <Icon.open />
+                </a>
+                <button type="button" class="icon-btn" id="lb-info-toggle" aria-label="Details" aria-pressed="false" aria-controls="lb-info" title="Details (i)">
+                  <Icon.info />
+                </button>
+                <button type="button" class="icon-btn" id="lb-close" aria-label="Close" title="Close (Esc)">
+                  <Icon.close />
+                </button>
+              </div>
             </div>
-            <div class="lb-actions">
-              <button type="button" class="btn btn-primary" id="lb-similar">
-                <Icon.similar />
-                <span>More like this</span>
+            <div class="lb-stage" id="lb-stage">
+              <img id="lb-img" alt="" draggable={false} />
+              <button type="button" class="lb-nav lb-prev icon-btn" id="lb-prev" aria-label="Previous image" title="Previous (←)">
+                <Icon.left />
               </button>
-              <a class="btn" id="lb-open" href="#" target="_blank" rel="noopener">
-                <Icon.open />
-                <span>Open original</span>
-              </a>
-              <button type="button" class="icon-btn" id="lb-close" aria-label="Close">
-                <Icon.close />
+              <button type="button" class="lb-nav lb-next icon-btn" id="lb-next" aria-label="Next image" title="Next (→)">
+                <Icon.right />
               </button>
             </div>
+            <div class="lb-status" id="lb-status" role="status" aria-live="polite"></div>
           </div>
+          <aside class="lb-info" id="lb-info" aria-label="Details">
+            <h2>Details</h2>
+            <dl class="lb-details" id="lb-details"></dl>
+            <h3>Full path</h3>
+            <p class="lb-fullpath" id="lb-fullpath"></p>
+            <button type="button" class="btn" id="lb-copy-full">
+              <Icon.copy />
+              <span>Copy path</span>
+            </button>
+          </aside>
         </dialog>
         <div class="drop" id="drop" hidden>
           <div class="drop-card">

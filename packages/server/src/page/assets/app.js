@@ -2,6 +2,8 @@
 // Talks only to this server's JSON API; builds every node with textContent (never innerHTML).
 /* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController */
 import { $, api, el, fileName, toast } from './dom.js';
+import { addFilterParams, filterChips, filtersFromParams, without } from './filters.js';
+import { createViewer } from './viewer.js';
 
 const PAGE_SIZE = 48;
 /** Tiles that fit a large first screen. */
@@ -29,15 +31,7 @@ const ui = {
   grid: $('grid'),
   sentinel: $('sentinel'),
   more: $('more'),
-  lb: $('lightbox'),
-  lbImg: $('lb-img'),
-  lbPath: $('lb-path'),
-  lbMeta: $('lb-meta'),
-  lbSimilar: $('lb-similar'),
-  lbOpen: $('lb-open'),
-  lbClose: $('lb-close'),
-  lbPrev: $('lb-prev'),
-  lbNext: $('lb-next'),
+  filterChips: $('filter-chips'),
   drop: $('drop'),
   toast: $('toast'),
 };
@@ -60,7 +54,7 @@ const state = {
   /** True while the grid still shows the previous search's results (search as you type, live refresh). */ stale: false,
   /** The search was started by typing: a 400 (an unfinished query) keeps the previous results, silently. */ typed: false,
   minScore: 0.1,
-  lbIndex: -1,
+  /** Metadata filters and sort (see filters.js), as in the page's address. */ filters: {},
   indexed: Number(document.body.dataset.indexed || 0),
 };
 
@@ -72,6 +66,7 @@ function fmtScore(s) {
 
 function modeFromUrl() {
   const p = new URLSearchParams(location.search);
+  state.filters = filtersFromParams(p);
   const min = Number(p.get('min'));
   if (p.has('min') && Number.isFinite(min)) setMinScore(min);
   const similar = p.get('similar');
@@ -89,6 +84,7 @@ function urlForMode(mode) {
     p.set('label', mode.label);
   }
   if (mode && state.minScore !== 0.1) p.set('min', state.minScore.toFixed(2));
+  addFilterParams(p, state.filters);
   const s = p.toString();
   return s ? `/?${s}` : '/';
 }
@@ -153,6 +149,7 @@ function clearStale() {
 
 function request(mode, offset, signal) {
   const p = new URLSearchParams({ k: String(PAGE_SIZE), offset: String(offset), threshold: state.minScore.toFixed(2) });
+  addFilterParams(p, state.filters);
   if (mode.kind === 'text') {
     p.set('q', mode.q);
     return api(`/api/search?${p}`, { signal });
@@ -204,6 +201,7 @@ async function loadPage() {
       ui.more.disabled = false;
       ui.more.hidden = state.nextOffset === null;
       renderToolbar();
+      viewer.refresh();
       // Fill tall screens: keep loading while the sentinel is in view.
       requestAnimationFrame(() => {
         if (state.nextOffset !== null && sentinelVisible()) void loadPage();
@@ -275,6 +273,7 @@ function renderToolbar() {
   const mode = state.mode;
   ui.toolbar.hidden = !mode;
   ui.chip.replaceChildren();
+  ui.filterChips.replaceChildren(...filterChips(state.filters, (keys) => setFilters(without(state.filters, keys))));
   if (!mode) return;
   if (mode.kind === 'text') {
     ui.chip.append(el('span', 'chip-label', 'Results for'), el('strong', '', `“${mode.q}”`));
@@ -363,84 +362,35 @@ function bindExamples() {
   }
 }
 
-// ------------------------------------------------------------------ lightbox
+// ------------------------------------------------------------------ viewer
 
-function openLightbox(i) {
-  const r = state.results[i];
-  if (!r) return;
-  state.lbIndex = i;
-  ui.lb.classList.remove('ready');
-  ui.lbImg.alt = r.path;
-  ui.lbImg.width = r.width || 0;
-  ui.lbImg.height = r.height || 0;
-  // Show the large thumbnail at once, then swap in the original once it has loaded.
-  ui.lbImg.src = thumbUrl(r, 512);
-  const full = new window.Image();
-  full.onload = () => {
-    if (state.lbIndex === i) {
-      ui.lbImg.src = r.imageUrl;
-      ui.lb.classList.add('ready');
+const viewer = createViewer({
+  result: (i) => state.results[i],
+  count: () => state.results.length,
+  hasMore: () => state.nextOffset !== null,
+  loadMore: () => loadPage(),
+  onSimilar: (r) => {
+    run({ kind: 'similar', id: r.id, label: fileName(r.path) });
+    window.scrollTo({ top: 0 });
+  },
+  onFolder: (folder) => setFilters({ ...state.filters, path: folder ? `${folder}/` : '' }),
+  // Focus goes back to the tile shown last (synchronously, so keys typed right after land there).
+  onClose: (i) => {
+    const tile = ui.grid.querySelector(`[data-i="${i}"]`);
+    if (tile) {
+      tile.focus();
+      tile.scrollIntoView({ block: 'nearest' });
     }
-  };
-  full.src = r.imageUrl;
-  ui.lbPath.textContent = r.path;
-  ui.lbMeta.textContent = `${r.width} × ${r.height} · ${r.format.toUpperCase()} · score ${fmtScore(r.score)} · ${i + 1} of ${state.results.length}`;
-  ui.lbOpen.href = r.imageUrl;
-  ui.lbPrev.disabled = i === 0;
-  ui.lbNext.disabled = i >= state.results.length - 1 && state.nextOffset === null;
-  if (!ui.lb.open) ui.lb.showModal();
-  ui.lbSimilar.focus();
-}
-
-function stepLightbox(delta) {
-  const i = state.lbIndex + delta;
-  if (i < 0) return;
-  if (i >= state.results.length) {
-    if (state.nextOffset !== null) void loadPage().then(() => openLightbox(i));
-    return;
-  }
-  openLightbox(i);
-}
-
-/** Closes the lightbox and puts the focus on the tile it showed last (synchronously, so keys typed right after land there). */
-function closeLightbox() {
-  if (!ui.lb.open) return;
-  ui.lb.close();
-  const tile = ui.grid.querySelector(`[data-i="${state.lbIndex}"]`);
-  if (tile) {
-    tile.focus();
-    tile.scrollIntoView({ block: 'nearest' });
-  }
-}
-
-ui.lb.addEventListener('cancel', (e) => {
-  // Esc: close through closeLightbox so the focus lands on the right tile.
-  e.preventDefault();
-  closeLightbox();
+  },
 });
-ui.lb.addEventListener('click', (e) => {
-  // A click on the dimmed backdrop (the dialog itself, outside its content) closes it.
-  if (e.target === ui.lb || e.target.classList.contains('lb-stage')) closeLightbox();
-});
-ui.lb.addEventListener('keydown', (e) => {
-  if (e.key === 'ArrowLeft') {
-    e.preventDefault();
-    stepLightbox(-1);
-  } else if (e.key === 'ArrowRight') {
-    e.preventDefault();
-    stepLightbox(1);
-  }
-});
-ui.lbPrev.addEventListener('click', () => stepLightbox(-1));
-ui.lbNext.addEventListener('click', () => stepLightbox(1));
-ui.lbClose.addEventListener('click', closeLightbox);
-ui.lbSimilar.addEventListener('click', () => {
-  const r = state.results[state.lbIndex];
-  if (!r) return;
-  closeLightbox();
-  run({ kind: 'similar', id: r.id, label: fileName(r.path) });
+
+/** Applies new filters to what is on screen. */
+function setFilters(filters) {
+  state.filters = filters;
+  if (!filters.path) delete state.filters.path;
+  run(state.mode, 'push');
   window.scrollTo({ top: 0 });
-});
+}
 
 // ------------------------------------------------------------------ grid interaction
 
@@ -448,7 +398,7 @@ ui.grid.addEventListener('click', (e) => {
   const tile = e.target.closest('.tile');
   if (!tile || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
   e.preventDefault();
-  openLightbox(Number(tile.dataset.i));
+  viewer.open(Number(tile.dataset.i));
 });
 
 ui.grid.addEventListener('keydown', (e) => {
@@ -601,7 +551,7 @@ window.addEventListener('paste', (e) => {
 document.addEventListener('keydown', (e) => {
   const t = e.target;
   const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
-  if (e.key === '/' && !typing && !ui.lb.open) {
+  if (e.key === '/' && !typing && !viewer.isOpen) {
     e.preventDefault();
     ui.q.focus();
     ui.q.select();
@@ -667,7 +617,7 @@ function summaryText(s) {
 
 /** Reruns the search on screen after the library changed, keeping its tiles until the new ones paint. */
 function refreshResults() {
-  if (!state.mode || ui.lb.open) return;
+  if (!state.mode || viewer.isOpen) return;
   run(state.mode, 'none', { keep: true });
 }
 

@@ -1,0 +1,165 @@
+// End to end in Chromium: browsing like a photo app — the viewer (zoom, pan, info, download,
+// copy path, folder link, swipe), selection (click, shift-click, keys → copy paths, zip, more
+// like these) and the library panel, over a real server, engine and image folder.
+// Screenshots go to <repo>/artifacts/screenshots/.
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/index.js';
+import { launchBrowser, shot, waitForTiles, type OpenOptions, type TestBrowser } from './support/browser.js';
+import { drawImage } from './support/images.js';
+import { openLibrary, type TestLibrary } from './support/library.js';
+
+let lib: TestLibrary;
+let server: RunningServer;
+let browser: TestBrowser;
+const PANORAMA = 'trips/panorama-big.tif';
+
+beforeAll(async () => {
+  lib = await openLibrary({ count: 30, sync: false });
+  await writeFile(path.join(lib.root, PANORAMA), await drawImage(88, 3000, 1200, 'tiff'));
+  await lib.engine.sync();
+  server = await startServer({ engine: lib.engine, port: 0 });
+  browser = await launchBrowser(() => server.url);
+});
+
+afterEach(async () => {
+  expect(await browser.reset()).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await lib?.close();
+});
+
+const open = (url = '/', options: OpenOptions = {}): Promise<Page> => browser.open(url, options);
+
+const isOpen = (page: Page) => page.evaluate(() => (document.getElementById('lightbox') as HTMLDialogElement).open);
+
+async function openViewer(page: Page, index: number): Promise<void> {
+  await page.locator(`#grid .tile[data-i="${index}"]`).click();
+  await page.waitForFunction(() => (document.getElementById('lightbox') as HTMLDialogElement).open);
+}
+
+/** Index in the grid of the tile whose aria-label starts with `rel`. */
+async function tileIndex(page: Page, rel: string): Promise<number> {
+  return page.$$eval('#grid .tile', (tiles, r) => tiles.findIndex((t) => t.getAttribute('aria-label')!.startsWith(`${r},`)), rel);
+}
+
+describe('the viewer', () => {
+  it('shows the details, zooms and pans, downloads, copies the path, and filters to the folder', async () => {
+    const page = await open('/?q=meadow&min=-1', { context: { acceptDownloads: true, permissions: ['clipboard-read', 'clipboard-write'] } });
+    await waitForTiles(page, 10);
+    const i = await tileIndex(page, 'trips/2021/summer/' + lib.images.find((x) => x.rel.startsWith('trips/2021/summer/'))!.rel.split('/').pop());
+    expect(i).toBeGreaterThanOrEqual(0);
+    await openViewer(page, i);
+    const rel = (await page.locator('#lb-img').getAttribute('alt'))!;
+    const fixture = lib.images.find((x) => x.rel === rel)!;
+    const abs = path.join(lib.root, rel);
+
+    // Details: dimensions, bytes, format, folder link and the whole path, never cut.
+    await page.waitForFunction(() => document.getElementById('lb-details')!.textContent!.includes('bytes'));
+    const details = await page.locator('#lb-details').textContent();
+    const size = (await stat(abs)).size;
+    expect(details).toContain(`${fixture.width} × ${fixture.height} px`);
+    expect(details).toContain(`${size.toLocaleString('en-US')} bytes`);
+    expect(details).toContain(fixture.format.toUpperCase());
+    expect(await page.locator('#lb-fullpath').textContent()).toBe(abs);
+    const full = await page.locator('#lb-fullpath').evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
+    expect(full.scroll).toBeLessThanOrEqual(full.client);
+    await shot(page, 'viewer-info.png');
+
+    // Zoom: keys, buttons, wheel at a point, double-click; pan by dragging; Esc fits before it closes.
+    const transform = () => page.$eval('#lb-img', (img) => (img as HTMLElement).style.transform);
+    await page.keyboard.press('+');
+    expect(await page.locator('#lb-zoom-level').textContent()).toBe('150%');
+    await page.locator('#lb-zoom-fit').click();
+    expect(await page.locator('#lb-zoom-level').textContent()).toBe('100%');
+    expect(await transform()).toBe('');
+    const box = (await page.locator('#lb-img').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.25);
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction(() => document.getElementById('lb-zoom-level')!.textContent !== '100%');
+    expect(parseInt((await page.locator('#lb-zoom-level').textContent())!, 10)).toBeGreaterThan(150);
+    expect(await transform()).toMatch(/^translate\(.+\) scale\(.+\)$/);
+    const before = await transform();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40, { steps: 4 });
+    await page.mouse.up();
+    expect(await transform()).not.toBe(before);
+    await shot(page, 'viewer-zoomed.png');
+    await page.keyboard.press('Escape');
+    expect(await isOpen(page)).toBe(true);
+    expect(await page.locator('#lb-zoom-level').textContent()).toBe('100%');
+    await page.locator('#lb-img').dblclick();
+    expect(await page.locator('#lb-zoom-level').textContent()).not.toBe('100%');
+    await page.locator('#lb-img').dblclick();
+    expect(await page.locator('#lb-zoom-level').textContent()).toBe('100%');
+
+    // Download: the original, as an attachment, byte for byte.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#lb-download').click()]);
+    expect(download.suggestedFilename()).toBe(path.basename(rel));
+    expect((await readFile((await download.path())!)).equals(await readFile(abs))).toBe(true);
+
+    // Copy path: the absolute path lands on the clipboard.
+    await page.locator('#lb-copy').click();
+    await page.waitForFunction(() => document.getElementById('lb-status')!.textContent!.includes('copied'));
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(abs);
+
+    // The folder link filters the search to that folder.
+    await page.locator('#lb-details .lb-folder').click();
+    expect(await isOpen(page)).toBe(false);
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('path') === 'trips/2021/summer/');
+    await waitForTiles(page, 2);
+    const labels = await page.$$eval('#grid .tile', (ts) => ts.map((t) => t.getAttribute('aria-label')!));
+    expect(labels.length).toBe(lib.images.filter((x) => x.rel.startsWith('trips/2021/summer/')).length);
+    for (const l of labels) expect(l.startsWith('trips/2021/summer/')).toBe(true);
+    expect(await page.locator('#filter-chips').textContent()).toContain('in trips/2021/summer');
+    await page.locator('#filter-chips .chip-clear').click();
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('path'));
+  });
+
+  it('shows a large TIFF through the display rendition and opens the details of any format', async () => {
+    const page = await open('/?q=panorama&min=-1');
+    await waitForTiles(page, 10);
+    const i = await tileIndex(page, PANORAMA);
+    await openViewer(page, i);
+    await page.waitForFunction(() => /\/display$/.test(document.getElementById('lb-img')!.getAttribute('src')!));
+    await page.waitForFunction(() => (document.getElementById('lb-img') as HTMLImageElement).complete);
+    const natural = await page.$eval('#lb-img', (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+    expect(natural).toEqual([2048, 819]);
+    expect(await page.locator('#lb-details').textContent()).toContain('3000 × 1200 px');
+    await shot(page, 'viewer-tiff.png');
+  });
+
+  it('on a phone: prev/next stay visible, a swipe moves, the details fold under the image', async () => {
+    const page = await open('/?q=forest&min=-1', { width: 390, height: 844, context: { hasTouch: true, isMobile: true } });
+    await waitForTiles(page, 6);
+    await page.locator('#grid .tile[data-i="0"]').tap();
+    await page.waitForFunction(() => (document.getElementById('lightbox') as HTMLDialogElement).open);
+    expect(await page.locator('#lb-next').isVisible()).toBe(true);
+    expect(await page.locator('#lb-prev').isVisible()).toBe(true);
+    expect(await page.locator('#lb-counter').textContent()).toMatch(/^1 of /);
+    await shot(page, 'viewer-phone.png');
+    // A swipe to the left shows the next image (pointer events, as a finger sends them).
+    const box = (await page.locator('#lb-stage').boundingBox())!;
+    const y = box.y + box.height / 2;
+    await page.locator('#lb-stage').dispatchEvent('pointerdown', { pointerId: 7, pointerType: 'touch', clientX: box.x + 300, clientY: y, isPrimary: true, button: 0 });
+    for (const x of [260, 200, 140, 90]) await page.locator('#lb-stage').dispatchEvent('pointermove', { pointerId: 7, pointerType: 'touch', clientX: box.x + x, clientY: y, isPrimary: true });
+    await page.locator('#lb-stage').dispatchEvent('pointerup', { pointerId: 7, pointerType: 'touch', clientX: box.x + 90, clientY: y, isPrimary: true, button: 0 });
+    expect(await page.locator('#lb-counter').textContent()).toMatch(/^2 of /);
+    await page.locator('#lb-prev').tap();
+    expect(await page.locator('#lb-counter').textContent()).toMatch(/^1 of /);
+    // The details open below the image; the path wraps instead of being cut.
+    await page.locator('#lb-info-toggle').tap();
+    expect(await page.locator('#lb-info').isVisible()).toBe(true);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const full = await page.locator('#lb-fullpath').evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
+    expect(full.scroll).toBeLessThanOrEqual(full.client);
+    await shot(page, 'viewer-phone-info.png');
+  });
+});
