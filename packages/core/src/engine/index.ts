@@ -9,3 +9,15 @@ export { SqliteCatalog, CATALOG_SCHEMA_VERSION } from './sqlite-catalog.js';
 export type * from './catalog.js';
 export { INDEX_DIR, POINTER_FILE, type IndexPointer } from './index-store.js';
 export { LOCK_FILE } from './lock.js';
+export {
+  FolderWatcher,
+  describeWatchError,
+  DEFAULT_QUIET_MS,
+  DEFAULT_MAX_DELAY_MS,
+  DEFAULT_RESCAN_MS,
+  type FolderWatcherOptions,
+  type FolderWatcherEvents,
+  type WatchEvent,
+  type WatchSubscription,
+  type SubscribeFn,
+} from './folder-watcher.js';
