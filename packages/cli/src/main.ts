@@ -77,6 +77,7 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     ),
   )
     .option('--reembed', 'Embed every image again with --model (after a model change)')
+    .option('--watch', 'Keep running: sync again whenever the folders change (Ctrl-C stops)')
     .example('  $ pixsearch index ~/Pictures')
     .example('  $ pixsearch index ~/Pictures /mnt/photos --backend hnswlib')
     .example('  $ pixsearch index            # re-sync the folders indexed before')
@@ -100,6 +101,7 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .option('--host <addr>', 'Address to bind (default: 127.0.0.1; anything else requires a token)', S)
     .option('--token <secret>', 'Bearer token for non-loopback access (default: generated and printed)', S)
     .option('--no-sync', 'Serve what is indexed without syncing first')
+    .option('--no-watch', 'Do not follow changes in the folders (sync only at start and on request)')
     .option('--open', 'Open the page in the browser')
     .example('  $ pixsearch serve                  # ~/Pictures, or the folders indexed before')
     .example('  $ pixsearch serve ~/Photos --port 8080')

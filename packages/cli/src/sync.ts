@@ -1,5 +1,6 @@
 // Runs one engine sync with progress on stderr and Ctrl-C handling, and prints its summary.
-import type { SearchEngine, SyncSummary } from '@pixsearch/core/engine';
+import type { FolderWatcher, SearchEngine, SyncSummary } from '@pixsearch/core/engine';
+import type { RemoteLibrary } from './remote.js';
 import { abortOnInterrupt } from './interrupt.js';
 import type { Output } from './output.js';
 import { prog } from './paths.js';
@@ -29,6 +30,60 @@ export async function runSync(out: Output, engine: SearchEngine, roots?: string[
   }
   const stats = await engine.stats();
   return { summary, indexed: stats.images.indexed };
+}
+
+/**
+ * Has the running server sync (after the one it runs, if any) and shows that sync's progress
+ * like a local one. Ctrl-C stops following (the server finishes the sync; `aborted` is then true).
+ */
+export async function runRemoteSync(out: Output, remote: RemoteLibrary, roots?: string[]): Promise<SyncRun> {
+  const controller = new AbortController();
+  const display = new ProgressDisplay(out);
+  const onProgress = syncProgressHandler(display);
+  const release = abortOnInterrupt(out, controller, "following the server's sync");
+  let summary: SyncSummary;
+  try {
+    summary = await remote.sync(roots, onProgress, controller.signal);
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+    summary = { added: 0, updated: 0, moved: 0, removed: 0, unchanged: 0, skipped: 0, embedded: 0, durationMs: 0, aborted: true, skippedFiles: [] };
+  } finally {
+    display.finish();
+    release();
+  }
+  return { summary, indexed: await remote.indexed() };
+}
+
+/**
+ * Starts following `roots` for changes: every change (coalesced) runs `sync`. Tells the user when
+ * the folders cannot be watched (inotify limits) and rescans are used instead. Close the watcher.
+ */
+export async function watchFolders(out: Output, roots: readonly string[], exclude: readonly string[], sync: () => Promise<unknown>, paused = false): Promise<FolderWatcher> {
+  const { FolderWatcher } = await import('@pixsearch/core/engine');
+  const watcher = await FolderWatcher.start({ roots, exclude, sync, paused });
+  watcher.on('warning', (m) => out.warn(m));
+  if (watcher.fallbackReason) out.warn(watcher.fallbackReason);
+  return watcher;
+}
+
+/** One line for a sync the watcher ran (nothing when nothing changed). */
+export function printWatchSync(out: Output, s: SyncSummary, indexed: number): void {
+  const parts = (
+    [
+      ['added', s.added],
+      ['updated', s.updated],
+      ['moved', s.moved],
+      ['removed', s.removed],
+      ['skipped', s.skipped],
+    ] as [string, number][]
+  ).filter(([, n]) => n > 0);
+  if (parts.length === 0 && !out.json) return;
+  if (out.json) {
+    out.result({ ...s, indexed });
+    return;
+  }
+  const time = new Date().toLocaleTimeString();
+  out.line(`${out.c.dim(time)} ${parts.map(([k, n]) => `${n} ${k}`).join(' · ')} → ${out.c.bold(String(indexed))} ${plural(indexed, 'image')}`);
 }
 
 export function plural(n: number, word: string): string {

@@ -4,12 +4,14 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import type { SyncSummary } from '@pixsearch/core/engine';
 import type { ServerContext } from './context.js';
 import type { EngineLike } from './engine-like.js';
 import { errorResponse, type ErrorBody } from './http-errors.js';
 import { Limiter } from './limiter.js';
 import { buildOpenApi } from './openapi.js';
 import { imageRoutes } from './routes/images.js';
+import { OWNER_SECRET_HEADER, isOwner, localRoutes } from './routes/local.js';
 import { pageRoutes } from './routes/page.js';
 import { searchRoutes } from './routes/search.js';
 import { syncRoutes } from './routes/sync.js';
@@ -18,7 +20,7 @@ import { LIMITS } from './schemas.js';
 import { hostCheck, originCheck, tokenAuth } from './security.js';
 import { TOKEN_RULE, tokenProblem } from './token-rule.js';
 import { StatsCache } from './stats-cache.js';
-import { SyncController } from './sync-controller.js';
+import { SyncController, type SyncTrigger } from './sync-controller.js';
 import { ThumbnailCache } from './thumbnails.js';
 
 /** Options for {@link createApp}. Every limit has a safe default. */
@@ -48,6 +50,12 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** Rewrites a text query before `engine.search`, e.g. the engine's combined-query parser. */
   parseQuery?: ServerContext['parseQuery'];
+  /**
+   * Per-run secret of the user who started the server (written to the data directory's discovery
+   * file, mode 0600): requests carrying it in `X-Pixsearch-Secret` pass the token check and may use
+   * `/api/local/*` (warm searches and syncs for the CLI). Without it those routes answer 403.
+   */
+  ownerSecret?: string;
   /** Called with every unexpected error (the client only sees a generic 500). The server never prints. */
   onError?: (err: unknown) => void;
 }
@@ -56,6 +64,11 @@ export interface AppOptions {
 export type PixsearchApp = Hono & {
   /** Aborts a sync started through the API (committed work is kept), ends event streams. Does not close the engine. */
   shutdown(): Promise<void>;
+  /**
+   * Runs a sync after the one running (if any), reported to the page like any other, and
+   * resolves with its summary (the folder watcher's entry point). Rejects when it fails.
+   */
+  requestSync(trigger?: SyncTrigger): Promise<SyncSummary>;
 };
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
@@ -142,10 +155,13 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
     app.use('/api/*', cors({ origin: [...corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
   }
   app.use(originCheck(corsOrigins));
+  if (options.ownerSecret !== undefined && options.ownerSecret.length < 16) throw new RangeError('ownerSecret must be at least 16 characters');
   if (options.token !== undefined) {
     const problem = tokenProblem(options.token);
     if (problem) throw new RangeError(`token: ${problem}; a token must be ${TOKEN_RULE}`);
-    app.use(tokenAuth(options.token));
+    const auth = tokenAuth(options.token);
+    // The owner's CLI proves itself with the discovery file's secret instead.
+    app.use((c, next) => (isOwner(c.req.header(OWNER_SECRET_HEADER), options.ownerSecret) ? next() : auth(c, next)));
   }
 
   const openapi = JSON.stringify(buildOpenApi(version));
@@ -154,6 +170,7 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
   imageRoutes(app, ctx);
   syncRoutes(app, ctx);
   zipRoutes(app, ctx);
+  localRoutes(app, ctx, options.ownerSecret);
   pageRoutes(app, ctx);
 
   return Object.assign(app, {
@@ -161,5 +178,6 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
       await ctx.sync.shutdown();
       await ctx.thumbnails.close();
     },
+    requestSync: (trigger: SyncTrigger = 'api') => ctx.sync.runQueued(trigger),
   });
 }

@@ -23,8 +23,8 @@ export interface EngineLike {
   /** Catalog row of one image, or undefined when no such id exists. */
   getImage(id: number): ImageRecord | undefined;
   stats(): EngineStats | Promise<EngineStats>;
-  /** Incremental sync of the roots; rejects when one already runs. */
-  sync(options?: { signal?: AbortSignal }): Promise<SyncSummary>;
+  /** Incremental sync of the roots (or of `roots`, added when new); rejects when one already runs. */
+  sync(options?: { signal?: AbortSignal; roots?: string[] }): Promise<SyncSummary>;
   /** True while a sync runs (started by anyone in this process). */
   readonly isSyncing: boolean;
   on<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void): unknown;

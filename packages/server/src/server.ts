@@ -29,6 +29,8 @@ export interface StartServerOptions extends Omit<AppOptions, 'token'> {
 export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:8765`. */
   url: string;
+  /** Base URL for clients on this machine (a loopback address when listening on all interfaces). */
+  localUrl: string;
   /** URL to open in a browser: `url`, plus `/?token=…` when a token is required. Print it once. */
   openUrl: string;
   /** The token in force (configured or generated), or undefined when none is required. */
@@ -71,8 +73,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shownHost = host === '0.0.0.0' || host === '::' ? lanAddress() : urlHost;
   const url = `http://${shownHost}:${address.port}`;
   let closing: Promise<void> | undefined;
+  const localUrl = host === '0.0.0.0' ? `http://127.0.0.1:${address.port}` : host === '::' ? `http://[::1]:${address.port}` : url;
   return {
     url,
+    localUrl,
     openUrl: token === undefined ? url : `${url}/?token=${encodeURIComponent(token)}`,
     token,
     tokenGenerated,

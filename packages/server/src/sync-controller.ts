@@ -13,9 +13,16 @@ export interface SyncProgressJson {
   current?: string;
 }
 
+/** Who started a sync: the page or an API client (`api`), the folder watcher (`watch`), `pixsearch index` (`cli`). */
+export type SyncTrigger = 'api' | 'watch' | 'cli';
+
 /** What `/api/status` and the SSE `state` event report about syncing. */
 export interface SyncState {
   running: boolean;
+  /** Number of the current (or last) server-started sync (1, 2, …; 0 before the first). */
+  id: number;
+  /** Who started the current (or last) server-started sync. */
+  trigger: SyncTrigger | null;
   /** ISO time the current (or last) server-started sync began. */
   startedAt: string | null;
   /** Latest progress seen (of any sync in this process, while someone listens). */
@@ -103,7 +110,9 @@ function progressJson(p: SyncProgress): SyncProgressJson {
 export class SyncController {
   readonly #engine: EngineLike;
   readonly #subs = new Set<SyncSubscription>();
-  #own: { abort: AbortController; done: Promise<void> } | undefined;
+  #own: { abort: AbortController; done: Promise<void>; result: Promise<SyncSummary> } | undefined;
+  #id = 0;
+  #trigger: SyncTrigger | null = null;
   #startedAt: string | null = null;
   #finishedAt: string | null = null;
   #progress: SyncProgressJson | null = null;
@@ -138,6 +147,8 @@ export class SyncController {
   state(): SyncState {
     return {
       running: this.#own !== undefined || this.#engine.isSyncing,
+      id: this.#id,
+      trigger: this.#trigger,
       startedAt: this.#startedAt,
       progress: this.#progress,
       lastSummary: this.#lastSummary,
@@ -146,28 +157,34 @@ export class SyncController {
     };
   }
 
-  /** Starts an incremental sync; throws HTTP 409 (`SYNC_RUNNING`) while one runs. */
-  start(): SyncState {
+  /**
+   * Starts an incremental sync (of `roots`, added to the library when new; default all); throws
+   * HTTP 409 (`SYNC_RUNNING`) while one runs. The `done` event's data is the summary plus
+   * `syncId` and `trigger`; the `error` event's carries `syncId` too.
+   */
+  start(trigger: SyncTrigger = 'api', roots?: string[]): SyncState {
     if (this.#closed) throw new HttpError(503, 'CLOSED', 'the server is shutting down');
     if (this.#own !== undefined || this.#engine.isSyncing) throw new HttpError(409, 'SYNC_RUNNING', 'a sync is already running');
     const abort = new AbortController();
+    const id = ++this.#id;
+    this.#trigger = trigger;
     this.#startedAt = new Date().toISOString();
     this.#finishedAt = null;
     this.#progress = null;
     this.#lastError = null;
-    const run = Promise.resolve()
-      .then(() => this.#engine.sync({ signal: abort.signal }))
+    const result = Promise.resolve().then(() => this.#engine.sync({ signal: abort.signal, ...(roots && roots.length > 0 ? { roots } : {}) }));
+    const run = result
       .then(
         (summary) => {
           this.onChange();
           this.#lastSummary = summary;
-          this.#broadcast({ event: 'done', data: summary });
+          this.#broadcast({ event: 'done', data: { ...summary, syncId: id, trigger } });
         },
         (err: unknown) => {
           this.onChange();
           this.#lastError =
             err instanceof PixsearchError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
-          this.#broadcast({ event: 'error', data: this.#lastError });
+          this.#broadcast({ event: 'error', data: { ...this.#lastError, syncId: id } });
         },
       )
       .finally(() => {
@@ -175,9 +192,35 @@ export class SyncController {
         this.#own = undefined;
         this.#updateListeners();
       });
-    this.#own = { abort, done: run };
+    this.#own = { abort, done: run, result };
     this.#updateListeners();
     return this.state();
+  }
+
+  /** Resolves when no server-started sync runs (at once when none does). */
+  async idle(): Promise<void> {
+    while (this.#own) await this.#own.done;
+  }
+
+  /**
+   * Runs a sync after the one running (if any) and resolves with its summary: what the folder
+   * watcher calls, so that changes seen during a sync get a sync of their own. Rejects when the
+   * sync fails or the server shuts down.
+   */
+  async runQueued(trigger: SyncTrigger, roots?: string[]): Promise<SyncSummary> {
+    for (;;) {
+      await this.idle();
+      if (this.#closed) throw new HttpError(503, 'CLOSED', 'the server is shutting down');
+      // Someone else in the process (not through this controller) may still be syncing.
+      if (this.#engine.isSyncing) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      this.start(trigger, roots);
+      const own = this.#own!;
+      await own.done;
+      return own.result;
+    }
   }
 
   /** A new subscriber; it must `close()` it. */

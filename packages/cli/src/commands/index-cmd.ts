@@ -4,7 +4,9 @@ import type { CommandContext } from '../context.js';
 import { checkFolders, openEngine, prefetchModel } from '../engine.js';
 import { EXIT, UsageError } from '../errors.js';
 import { expandPath, prog } from '../paths.js';
-import { printSyncSummary, runSync } from '../sync.js';
+import { untilInterrupted } from '../interrupt.js';
+import { RemoteLibrary } from '../remote.js';
+import { printSyncSummary, printWatchSync, runRemoteSync, runSync, watchFolders } from '../sync.js';
 import { printable } from '../terminal-text.js';
 
 export async function run({ out, args, flags }: CommandContext): Promise<number> {
@@ -12,6 +14,21 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   const given = ((args[0] as string[] | undefined) ?? []).map((f) => expandPath(f));
   const roots = given.length > 0 ? given : settings.folders;
   if (roots) checkFolders(roots);
+
+  // A running `serve` owns the library: it syncs, and this command shows that sync's progress.
+  const remote = await RemoteLibrary.find(out, settings);
+  if (remote) {
+    if (flags.reembed === true) {
+      throw new UsageError(`pixsearch serve (pid ${remote.info.pid}) is using ${printable(settings.dataDir)}; re-embedding needs the library to itself`, 'stop the server (Ctrl-C), run the index --reembed, then serve again');
+    }
+    out.info(out.ce.dim(`pixsearch serve (pid ${remote.info.pid}, ${remote.info.url}) owns ${printable(settings.dataDir)}: it runs the sync`));
+    const result = await runRemoteSync(out, remote, roots);
+    const effective = roots ?? [];
+    if (out.json) out.result({ ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effective, server: remote.info.url });
+    else printSyncSummary(out, result, effective);
+    if (flags.watch === true && !result.summary.aborted) out.info(out.ce.dim('the server follows the folders for changes itself; --watch has nothing to add'));
+    return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
+  }
 
   const engine = await openEngine(out, settings, { reembed: flags.reembed === true });
   try {
@@ -25,7 +42,23 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     const result = await runSync(out, engine, roots);
     if (out.json) out.result({ ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effectiveRoots });
     else printSyncSummary(out, result, effectiveRoots);
-    return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
+    if (result.summary.aborted || flags.watch !== true) return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
+
+    // --watch: follow the folders, one coalesced sync per burst of changes, until Ctrl-C.
+    const watched = (await engine.stats()).roots;
+    const interrupted = untilInterrupted();
+    const watcher = await watchFolders(out, watched, [settings.dataDir], async () => {
+      const r = await runSync(out, engine);
+      printWatchSync(out, r.summary, r.indexed);
+      return r.summary;
+    });
+    try {
+      out.info(out.ce.dim(`Watching ${watched.map(printable).join(', ')} for changes${watcher.mode === 'poll' ? ' (by rescans)' : ''}. Press Ctrl-C to stop.`));
+      await interrupted;
+    } finally {
+      await watcher.close();
+    }
+    return EXIT.ok;
   } finally {
     await engine.close();
   }

@@ -5,6 +5,7 @@ import { NothingIndexedError, dataDirExists, openEngine } from '../engine.js';
 import { EXIT, UsageError } from '../errors.js';
 import { MINUS_MARK } from '../argv.js';
 import { expandPath } from '../paths.js';
+import { RemoteLibrary } from '../remote.js';
 import { openTop, printResults } from '../results.js';
 import { searchOptionsFrom } from '../search-options.js';
 
@@ -29,13 +30,14 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     'image' in t && typeof t.image === 'string' ? { ...t, image: expandPath(t.image) } : t,
   );
   if (!dataDirExists(settings.dataDir)) throw new NothingIndexedError(settings.dataDir);
-  const engine = await openEngine(out, settings, { readOnly: true });
+  // A running `serve` answers warm; otherwise the library is opened here.
+  const engine = (await RemoteLibrary.find(out, settings)) ?? (await openEngine(out, settings, { readOnly: true }));
   try {
     const res = await engine.search(terms, options);
     printResults(out, res, { query: text, offset: options.offset ?? 0, threshold: options.threshold ?? 0.1 });
     if (flags.open === true) openTop(out, res);
     return EXIT.ok;
   } finally {
-    await engine.close();
+    if (!(engine instanceof RemoteLibrary)) await engine.close();
   }
 }

@@ -8,7 +8,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { untilInterrupted } from '../interrupt.js';
 import { openWithSystem } from '../open.js';
 import { defaultPicturesDir, expandPath, prog } from '../paths.js';
-import { plural, printSyncSummary, runSync } from '../sync.js';
+import { plural, printSyncSummary, runSync, watchFolders } from '../sync.js';
 import { printable } from '../terminal-text.js';
 
 export async function run({ out, args, flags }: CommandContext): Promise<number> {
@@ -31,6 +31,20 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     }
     const effectiveRoots = roots ?? stats.roots;
 
+    // Follow the folders from before the first sync, so nothing that changes during it is missed;
+    // the watcher's syncs go through the server (the page sees them) once it runs.
+    let requestSync: (() => Promise<unknown>) | undefined;
+    const watcher =
+      flags.watch === false
+        ? undefined
+        : await watchFolders(out, effectiveRoots, [engine.dataDir], () => (requestSync ? requestSync() : Promise.resolve()), true);
+    try {
+      return await serveWith();
+    } finally {
+      await watcher?.close();
+    }
+
+    async function serveWith(): Promise<number> {
     let sync: Awaited<ReturnType<typeof runSync>> | undefined;
     if (flags.sync !== false) {
       out.info(out.ce.dim(`Indexing ${effectiveRoots.map(printable).join(', ')} into ${printable(settings.dataDir)} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
@@ -43,11 +57,13 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
       }
     }
 
-    const { startServer } = await import('@pixsearch/server');
+    const { startServer, publishServer, generateOwnerSecret } = await import('@pixsearch/server');
+    const ownerSecret = generateOwnerSecret();
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
         engine,
+        ownerSecret,
         ...(settings.host !== undefined ? { host: settings.host } : {}),
         ...(settings.port !== undefined ? { port: settings.port } : {}),
         ...(settings.token !== undefined ? { token: settings.token } : {}),
@@ -67,7 +83,13 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     }
     // Listen for Ctrl-C before saying "Press Ctrl-C" (a script may send SIGINT as soon as it reads it).
     const interrupted = untilInterrupted();
+    let published: Awaited<ReturnType<typeof publishServer>> | undefined;
     try {
+      // `pixsearch index/search/similar` on this data directory now ask this server.
+      published = await publishServer(engine.dataDir, { url: server.localUrl, secret: ownerSecret });
+      const app = server.app;
+      requestSync = () => app.requestSync('watch');
+      watcher?.resume();
       const tokenRequired = server.token !== undefined;
       if (out.json) {
         out.result({
@@ -78,6 +100,7 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
           dataDir: settings.dataDir,
           indexed: sync?.indexed ?? stats.images.indexed,
           ...(sync ? { sync: sync.summary } : {}),
+          watching: watcher ? watcher.mode : false,
         });
       } else {
         const { c } = out;
@@ -88,15 +111,19 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
           out.line(`  ${c.yellow('token:')} ${server.token}   ${c.dim('(needed from other machines)')}`);
           out.line(`  open:  ${c.cyan(server.openUrl)}`);
         }
+        if (watcher) out.info(out.ce.dim(watcher.mode === 'events' ? 'Following the folders for changes.' : 'Rescanning the folders for changes periodically.'));
         out.info(out.ce.dim('Press Ctrl-C to stop.'));
       }
       if (flags.open === true && !openWithSystem(server.openUrl)) out.warn(`cannot open a browser: no system opener found (xdg-open); visit ${server.url}`);
       const signal = await interrupted;
       out.info(out.ce.dim(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping the server…`));
     } finally {
+      requestSync = undefined;
+      await published?.remove().catch(() => undefined);
       await server.close();
     }
     return EXIT.ok;
+    }
   } finally {
     await engine.close();
   }

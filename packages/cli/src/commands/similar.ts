@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import { NothingIndexedError, dataDirExists, openEngine } from '../engine.js';
 import { EXIT, UsageError } from '../errors.js';
 import { expandPath } from '../paths.js';
+import { RemoteLibrary } from '../remote.js';
 import { openTop, printResults } from '../results.js';
 import { searchOptionsFrom } from '../search-options.js';
 
@@ -31,7 +32,8 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   if (!dataDirExists(settings.dataDir)) throw new NothingIndexedError(settings.dataDir);
 
   const { DEFAULT_K, MAX_K } = await import('@pixsearch/core/engine');
-  const engine = await openEngine(out, settings, { readOnly: true });
+  // A running `serve` answers warm; otherwise the library is opened here.
+  const engine = (await RemoteLibrary.find(out, settings)) ?? (await openEngine(out, settings, { readOnly: true }));
   try {
     let res: SearchResponse;
     if (byFile) {
@@ -49,6 +51,6 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     if (flags.open === true) openTop(out, res);
     return EXIT.ok;
   } finally {
-    await engine.close();
+    if (!(engine instanceof RemoteLibrary)) await engine.close();
   }
 }

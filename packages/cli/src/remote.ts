@@ -1,0 +1,140 @@
+// Talking to the `pixsearch serve` that owns a data directory: warm searches, and syncs whose
+// progress is followed over the server's event stream (the CLI shows it like its own).
+import type { QueryTerm, SearchOptions, SearchResponse, SyncProgress, SyncSummary } from '@pixsearch/core/engine';
+import { PixsearchError } from '@pixsearch/core';
+import type { DiscoveryInfo } from '@pixsearch/server';
+import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
+import type { Settings } from './config.js';
+import type { Output } from './output.js';
+
+/** Set to 1 to never use a running server (always open the library in this process). */
+export const NO_SERVER_ENV = 'PIXSEARCH_NO_SERVER';
+
+/** A server that answers for the library, found through its discovery file. */
+export class RemoteLibrary {
+  constructor(readonly info: DiscoveryInfo) {}
+
+  /**
+   * The live `serve` that owns `settings.dataDir`, or undefined (none, or a stale file left by a
+   * crash: then the caller works in-process). Says which with `--verbose`.
+   */
+  static async find(out: Output, settings: Settings): Promise<RemoteLibrary | undefined> {
+    if (process.env[NO_SERVER_ENV] === '1') return undefined;
+    const { findServer } = await import('@pixsearch/server');
+    const found = await findServer(settings.dataDir);
+    if ('info' in found) {
+      if (out.verbose) out.info(out.ce.dim(`using the server running at ${found.info.url} (pid ${found.info.pid})`));
+      return new RemoteLibrary(found.info);
+    }
+    if (out.verbose && found.miss !== 'none') out.info(out.ce.dim(`ignoring ${settings.dataDir}/server.json (${found.miss}); working in-process`));
+    return undefined;
+  }
+
+  #url(p: string): URL {
+    return new URL(p, this.info.url);
+  }
+
+  async #json<T>(method: 'GET' | 'POST', p: string, body?: unknown, ok: number[] = [200]): Promise<{ status: number; body: T }> {
+    let res: Response;
+    try {
+      res = await fetch(this.#url(p), {
+        method,
+        headers: { 'x-pixsearch-secret': this.info.secret, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      throw new PixsearchError('SERVER_GONE', `the server at ${this.info.url} stopped answering`, { cause: err, hint: `run the command again (it works without a server too)` });
+    }
+    const data = (await res.json().catch(() => null)) as T & { error?: { code: string; message: string; hint?: string } };
+    if (!ok.includes(res.status)) {
+      const e = data?.error;
+      throw new PixsearchError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `the server answered HTTP ${res.status}`, e?.hint ? { hint: e.hint } : {});
+    }
+    return { status: res.status, body: data };
+  }
+
+  /** `engine.search`, answered by the server. Image terms are paths on this machine. */
+  async search(query: string | QueryTerm[], options: SearchOptions = {}): Promise<SearchResponse> {
+    return (await this.#json<SearchResponse>('POST', '/api/local/query', { op: 'search', query, options })).body;
+  }
+
+  /** `engine.searchByImage` for a file path. */
+  searchByImage(file: string, options: SearchOptions = {}): Promise<SearchResponse> {
+    return this.search([{ image: file }], options);
+  }
+
+  /** `engine.similar`. */
+  async similar(id: number, options: SearchOptions = {}): Promise<SearchResponse> {
+    return (await this.#json<SearchResponse>('POST', '/api/local/query', { op: 'similar', id, options })).body;
+  }
+
+  /** Images indexed in the library now. */
+  async indexed(): Promise<number> {
+    return (await this.#json<{ images: { indexed: number } }>('GET', '/api/status')).body.images.indexed;
+  }
+
+  /**
+   * Has the server sync (`roots`, added when new), after the one it is running if any, and
+   * follows it: `onProgress` gets its progress. Resolves with its summary; `signal` stops
+   * following (the server finishes the sync on its own).
+   */
+  async sync(roots: string[] | undefined, onProgress: (p: SyncProgress) => void, signal?: AbortSignal): Promise<SyncSummary> {
+    const stream = new AbortController();
+    const stop = (): void => stream.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      let res: Response;
+      try {
+        res = await fetch(this.#url('/api/sync/events'), { headers: { 'x-pixsearch-secret': this.info.secret, accept: 'text/event-stream' }, signal: stream.signal });
+      } catch (err) {
+        throw new PixsearchError('SERVER_GONE', `the server at ${this.info.url} stopped answering`, { cause: err });
+      }
+      if (!res.ok || !res.body) throw new PixsearchError(`HTTP_${res.status}`, `the server refused its event stream (HTTP ${res.status})`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+      const next = async (): Promise<EventSourceMessage> => {
+        const r = await reader.read().catch((err: unknown) => {
+          if (signal?.aborted) throw new PixsearchError('ABORTED', 'stopped following the sync');
+          throw new PixsearchError('SERVER_GONE', `the server at ${this.info.url} went away during the sync`, { cause: err });
+        });
+        if (r.done) throw new PixsearchError('SERVER_GONE', `the server at ${this.info.url} stopped before the sync finished`);
+        return r.value;
+      };
+      // The stream is open once its first event (the state) arrives: nothing after it can be missed.
+      while ((await next()).event !== 'state');
+      let mine: number | undefined;
+      for (;;) {
+        if (mine === undefined) {
+          const started = await this.#json<{ started: boolean; syncId?: number }>('POST', '/api/local/sync', { ...(roots ? { roots } : {}) }, [202, 409]);
+          if (started.body.started) mine = started.body.syncId;
+          else {
+            // Another sync runs (the watcher's, or another index): wait for it to end, then ask again.
+            for (;;) {
+              const m = await next();
+              if (m.event === 'done' || m.event === 'error') break;
+            }
+            continue;
+          }
+        }
+        const m = await next();
+        if (m.event === 'progress') {
+          const p = JSON.parse(m.data) as { phase: SyncProgress['phase']; done: number; total: number | null; rate: number; etaSeconds: number | null; current?: string };
+          onProgress({ ...p, total: p.total ?? undefined, etaSeconds: p.etaSeconds ?? undefined });
+        } else if (m.event === 'done') {
+          const s = JSON.parse(m.data) as SyncSummary & { syncId: number };
+          if (s.syncId === mine) {
+            const { syncId: _id, trigger: _t, ...summary } = s as SyncSummary & { syncId: number; trigger?: string };
+            void _id;
+            void _t;
+            return summary as SyncSummary;
+          }
+        } else if (m.event === 'error') {
+          const e = JSON.parse(m.data) as { code: string; message: string; syncId?: number };
+          if (e.syncId === mine) throw new PixsearchError(e.code, e.message);
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      stream.abort();
+    }
+  }
+}
