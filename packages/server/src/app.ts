@@ -42,6 +42,12 @@ export interface AppOptions {
   searchConcurrency?: number;
   /** Engine queries allowed to wait before new ones get 503 (default 256). */
   maxQueuedSearches?: number;
+  /** Image-upload searches running at once, in their own lane beside text searches (default 1). */
+  uploadConcurrency?: number;
+  /** Image-upload searches allowed to wait before new ones get 503 (default 8). */
+  maxQueuedUploads?: number;
+  /** Most pixels (width × height) of an uploaded query image (default 40 MP); larger ones get 413. */
+  maxQueryImagePixels?: number;
   /** Thumbnails generated at once (default 2). */
   thumbnailConcurrency?: number;
   /** Concurrent `/api/sync/events` listeners (default 32). */
@@ -92,6 +98,8 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
   const ctx: ServerContext = {
     engine,
     searchLimiter: new Limiter(options.searchConcurrency ?? 1, options.maxQueuedSearches ?? 256, 'searches'),
+    uploadLimiter: new Limiter(options.uploadConcurrency ?? 1, options.maxQueuedUploads ?? 8, 'image searches'),
+    maxQueryImagePixels: options.maxQueryImagePixels ?? LIMITS.maxQueryImagePixels,
     thumbnails: new ThumbnailCache(
       options.thumbnailDir ?? (async () => path.join((await stats.get()).dataDir, 'thumbnails')),
       { concurrency: options.thumbnailConcurrency ?? 2 },

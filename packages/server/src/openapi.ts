@@ -92,7 +92,7 @@ export function buildOpenApi(version: string): JsonSchema {
           parameters: parameters(SearchParamsSchema, 'query'),
           requestBody: {
             required: true,
-            description: `The image as a multipart field \`image\`, or as the raw body with an image content type. At most ${LIMITS.maxUploadBytes} bytes; the type is recognised from the bytes.`,
+            description: `The image as a multipart field \`image\`, or as the raw body with an image content type. At most ${LIMITS.maxUploadBytes} bytes and ${LIMITS.maxQueryImagePixels / 1e6} megapixels (read from the header before decoding: 413 \`IMAGE_TOO_LARGE\`); the type is recognised from the bytes. Uploads run in their own lane: they never delay text searches.`,
             content: {
               'multipart/form-data': { schema: schemaOf(UploadFormSchema, 'input') },
               'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
@@ -102,7 +102,7 @@ export function buildOpenApi(version: string): JsonSchema {
           responses: {
             '200': json(SearchResponseSchema, 'Ranked results.'),
             ...searchErrors,
-            '413': err('Upload larger than the limit.'),
+            '413': err('Upload larger than the byte limit (PAYLOAD_TOO_LARGE) or the pixel limit (IMAGE_TOO_LARGE).'),
             '415': err('Not an image type the server decodes (sniffed from the bytes).'),
             '422': err('The image could not be decoded.'),
           },

@@ -18,6 +18,12 @@ export const LIMITS = {
   maxPathChars: 1024,
   /** Largest image upload, bytes (20 MiB). */
   maxUploadBytes: 20 * 1024 * 1024,
+  /**
+   * Most pixels (width × height, from the header) of an uploaded query image: 40 MP covers every
+   * phone and most cameras, while a tiny file declaring 16383 × 16383 (268 MP) is refused before
+   * it is decoded. Library images keep the engine's own, larger limit.
+   */
+  maxQueryImagePixels: 40_000_000,
   /** Thumbnail sizes (longest side, pixels). */
   thumbnailSizes: [128, 256, 512] as const,
   /** Default thumbnail size. */

@@ -5,7 +5,8 @@ import { readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type PixsearchApp } from '../src/index.js';
+import { deflateSync } from 'node:zlib';
+import { createApp, type EngineLike, type PixsearchApp } from '../src/index.js';
 import { SearchResponseSchema, StatusSchema, SyncStartedSchema } from '../src/schemas.js';
 import { drawImage } from './support/images.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
@@ -156,7 +157,86 @@ describe('POST /api/search/image', () => {
     const r2 = await getJson('/api/search/image', { method: 'POST', body: truncated, headers: { 'content-type': 'image/jpeg' } });
     expect(r2.status).toBe(422);
     expect(r2.body.error?.code).toBe('IMAGE_DECODE');
+    // A complete header, then half the data: it fails while decoding. Either way the message is ours, not libvips'.
+    const png = await drawImage(6, 300, 200, 'png');
+    const r3 = await getJson('/api/search/image', { method: 'POST', body: new Uint8Array(png.subarray(0, png.length >> 1)), headers: { 'content-type': 'image/png' } });
+    expect(r3.status).toBe(422);
+    expect(r3.body.error).toMatchObject({ code: 'IMAGE_DECODE', field: 'image', message: 'image: cannot be decoded (the image data is truncated)' });
+    for (const r of [r2, r3]) expect(r.body.error?.message).not.toMatch(/vips|libpng|libjpeg|premature|\n/i);
   });
+
+  it('refuses a query image of more than 40 megapixels from its header, before decoding it (413)', async () => {
+    // An 810-byte-class PNG declaring 16383 × 16383 (268 MP): only its header is valid.
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(16383, 0);
+    ihdr.writeUInt32BE(16383, 4);
+    ihdr[8] = 8; // 8-bit
+    ihdr[9] = 2; // RGB
+    const crc32 = (buf: Buffer): number => {
+      let c = ~0;
+      for (const b of buf) {
+        c ^= b;
+        for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+      }
+      return ~c >>> 0;
+    };
+    const chunk = (type: string, data: Buffer): Buffer => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([len, body, crc]);
+    };
+    const huge = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(4096))), chunk('IEND', Buffer.alloc(0))]);
+    let decoded = 0;
+    const counting = Object.create(lib.engine, {
+      searchByImage: { value: (...args: Parameters<EngineLike['searchByImage']>) => (decoded++, lib.engine.searchByImage(...args)) },
+    }) as EngineLike;
+    const guarded = createApp(counting);
+    const res = await guarded.request('/api/search/image', { method: 'POST', body: huge, headers: { 'content-type': 'image/png' } });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as Json;
+    expect(body.error).toMatchObject({ code: 'IMAGE_TOO_LARGE', field: 'image' });
+    expect(body.error?.message).toMatch(/16383×16383 .* at most 40 megapixels/);
+    expect(decoded).toBe(0);
+    // An ordinary photo-sized upload still goes through.
+    const ok = await guarded.request('/api/search/image?threshold=-1', { method: 'POST', body: new Uint8Array(await drawImage(7, 640, 480, 'jpeg')), headers: { 'content-type': 'image/jpeg' } });
+    expect(ok.status).toBe(200);
+    expect(decoded).toBe(1);
+    await guarded.shutdown();
+  });
+
+  it('runs uploads in their own lane: text searches never wait for uploads being decoded', async () => {
+    // Uploads held inside the engine until the test lets them go: a text search must still be answered.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const uploadEntered = new Promise<void>((resolve) => (entered = resolve));
+    const held = Object.create(lib.engine, {
+      searchByImage: {
+        value: async (...args: Parameters<EngineLike['searchByImage']>) => {
+          entered();
+          await gate;
+          return lib.engine.searchByImage(...args);
+        },
+      },
+    }) as EngineLike;
+    const laneApp = createApp(held);
+    const photo = new Uint8Array(await drawImage(8, 320, 240, 'jpeg'));
+    const uploads = Array.from({ length: 4 }, () => laneApp.request('/api/search/image', { method: 'POST', body: photo, headers: { 'content-type': 'image/jpeg' } }));
+    try {
+      await uploadEntered;
+      // With one shared lane this request would queue behind the held upload and never be answered.
+      const text = await laneApp.request('/api/search?q=a%20red%20square&threshold=-1');
+      expect(text.status).toBe(200);
+      expect(((await text.json()) as { results: unknown[] }).results.length).toBeGreaterThan(0);
+    } finally {
+      release();
+    }
+    for (const r of await Promise.all(uploads)) expect(r.status).toBe(200);
+    await laneApp.shutdown();
+  }, 30_000);
 
   it('rejects a missing or empty file field and other content types', async () => {
     const noField = new FormData();

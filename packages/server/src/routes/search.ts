@@ -1,9 +1,11 @@
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { PixsearchError } from '@pixsearch/core';
+import { ImageDecodeError, PixsearchError } from '@pixsearch/core';
 import type { SearchOptions, SearchResponse, SearchHit } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError, type ErrorBody } from '../http-errors.js';
+import type { Limiter } from '../limiter.js';
+import type Sharp from 'sharp';
 import { IdParamSchema, LIMITS, SearchParamsSchema, TextSearchQuerySchema, UploadFormSchema, type SearchParams } from '../schemas.js';
 import { sniffImageType } from '../sniff.js';
 import { validate, validationErrorBody } from '../validation.js';
@@ -33,9 +35,16 @@ function searchOptions(p: SearchParams): Required<Pick<SearchOptions, 'k' | 'off
   };
 }
 
-async function respond(c: Context, ctx: ServerContext, params: SearchParams, run: (opts: SearchOptions) => Promise<SearchResponse>, started: number) {
+async function respond(
+  c: Context,
+  ctx: ServerContext,
+  params: SearchParams,
+  run: (opts: SearchOptions) => Promise<SearchResponse>,
+  started: number,
+  lane: Limiter = ctx.searchLimiter,
+) {
   const opts = searchOptions(params);
-  const res = await ctx.searchLimiter.run(() => run(opts));
+  const res = await lane.run(() => run(opts));
   // Make this page's thumbnails now, in parallel (bounded), rather than one by one as the browser asks.
   ctx.thumbnails.warm(res.results.flatMap((h) => ctx.engine.getImage(h.id) ?? []));
   const results = res.results.map(toApiResult);
@@ -61,6 +70,38 @@ function blameQuery(err: unknown): never {
 }
 
 const tooLarge = (max: number) => (c: Context) => c.json({ error: { code: 'PAYLOAD_TOO_LARGE', message: `the upload is larger than ${max} bytes`, field: 'image' } } satisfies ErrorBody, 413);
+
+let sharpModule: Promise<typeof Sharp> | undefined;
+
+/**
+ * Refuses a query image whose header declares more than `maxPixels` pixels (413), before anything
+ * decodes it: sharp reads the header only. A header sharp cannot read is a 422.
+ */
+async function checkQueryImagePixels(bytes: Uint8Array, maxPixels: number): Promise<void> {
+  sharpModule ??= import('sharp').then((m) => m.default);
+  const sharp = await sharpModule;
+  let width: number | undefined;
+  let height: number | undefined;
+  try {
+    ({ width, height } = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata());
+  } catch (err) {
+    throw new HttpError(422, 'IMAGE_DECODE', 'image: cannot be read (damaged, or not a complete image)', { field: 'image', cause: err });
+  }
+  if (width !== undefined && height !== undefined && width * height > maxPixels) {
+    throw new HttpError(413, 'IMAGE_TOO_LARGE', `image: ${width}×${height} is ${Math.round((width * height) / 1e6)} megapixels; a query image may have at most ${maxPixels / 1e6} megapixels`, {
+      field: 'image',
+      hint: 'scale the image down (e.g. to 2048 pixels on the long side) and search again',
+    });
+  }
+}
+
+/** Words for a decode failure of an uploaded image, by reason (never libvips' own text). */
+const UPLOAD_DECODE_MESSAGES: Record<string, string> = {
+  truncated: 'the image data is truncated',
+  'too-large': 'the image has too many pixels',
+  'unsupported-format': 'the image format cannot be decoded',
+  empty: 'the image is empty',
+};
 
 /** Reads the query image from a multipart field `image` or a raw image body. */
 async function readUpload(c: Context, max: number): Promise<Uint8Array> {
@@ -120,7 +161,17 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
           hint: 'convert it to JPEG or PNG first',
         });
       }
-      return respond(c, ctx, params, (opts) => ctx.engine.searchByImage(bytes, opts), started);
+      await checkQueryImagePixels(bytes, ctx.maxQueryImagePixels);
+      const search = (opts: SearchOptions) =>
+        ctx.engine.searchByImage(bytes, opts).catch((err: unknown) => {
+          if (err instanceof ImageDecodeError) {
+            const what = UPLOAD_DECODE_MESSAGES[err.reason] ?? 'the image data is damaged';
+            throw new HttpError(422, 'IMAGE_DECODE', `image: cannot be decoded (${what})`, { field: 'image', cause: err });
+          }
+          throw err;
+        });
+      // Uploads have their own lane: decoding them never holds up the text searches.
+      return respond(c, ctx, params, search, started, ctx.uploadLimiter);
     },
   );
 
