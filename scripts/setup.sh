@@ -28,6 +28,8 @@ fi
 pkgs=(cmake g++ make python3 libfaiss-dev libopenblas-dev patchelf)
 # Tests start throwaway PostgreSQL clusters (catalog and job queue of a scaled-out library).
 [ "$want_test" = 1 ] && pkgs+=(chromium fonts-dejavu-core postgresql-15)
+# Tests encode their own HEIC/AVIF fixtures with heif-enc (libheif with x265 and aom).
+[ "$want_test" = 1 ] && pkgs+=(libheif-examples)
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
   for p in "${pkgs[@]}"; do

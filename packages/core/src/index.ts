@@ -9,3 +9,4 @@ export { MANIFEST_FILE, indexDataFile, readIndexManifest, saveIndexDir, sha256Fi
 export { checkGeometry, checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
 export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';
 export { assertRegularFile, openRegularFile, openRegularFileSync } from './regular-file.js';
+export { isRawFileName, RAW_EXTENSIONS } from './clip/raw-preview.js';

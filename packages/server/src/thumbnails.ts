@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ImageDecodeError, NotFoundError, openRegularFile, writeFileAtomic } from '@pixsearch/core';
-import type { ImageRecord } from '@pixsearch/core/engine';
+import { ImageDecodeError, isRawFileName, NotFoundError, openRegularFile, writeFileAtomic } from '@pixsearch/core';
+import { sniffImage, type ImageRecord } from '@pixsearch/core/engine';
 import { Limiter } from './limiter.js';
 import type Sharp from 'sharp';
 
@@ -205,11 +205,19 @@ export class ThumbnailCache {
     }
     let bytes: Buffer;
     try {
-      bytes = await sharp(input, { failOn: 'none', limitInputPixels: 268_402_689 })
-        .rotate()
-        .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
-        .webp({ quality, effort: 2 })
-        .toBuffer();
+      const resize = { width: size, height: size, fit: 'inside', withoutEnlargement: true } as const;
+      if (needsCoreDecoder(record.absPath, input)) {
+        // HEIC (HEVC, which sharp's libvips cannot decode) and camera RAW previews: the embedder's
+        // decoder (libheif WebAssembly, the RAW preview walker) with orientation applied.
+        const { decodeImage } = await import('@pixsearch/core/clip');
+        const img = await decodeImage(isRawFileName(record.absPath) ? record.absPath : input, { limitInputPixels: 268_402_689 });
+        bytes = await sharp(Buffer.from(img.rgb.buffer, img.rgb.byteOffset, img.rgb.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+          .resize(resize)
+          .webp({ quality, effort: 2 })
+          .toBuffer();
+      } else {
+        bytes = await sharp(input, { failOn: 'none', limitInputPixels: 268_402_689 }).rotate().resize(resize).webp({ quality, effort: 2 }).toBuffer();
+      }
     } catch (err) {
       // libvips' text is not passed on: its error buffer is shared by every decode in the process
       // (it can name another file) and means little to a user. The cause keeps it for logs.
@@ -218,6 +226,12 @@ export class ThumbnailCache {
     this.generated++;
     return bytes;
   }
+}
+
+/** HEIC/HEIF content (not AVIF, which sharp decodes) or a camera RAW file. */
+function needsCoreDecoder(file: string, bytes: Uint8Array): boolean {
+  if (isRawFileName(file)) return true;
+  return sniffImage(bytes.subarray(0, 4096)).format === 'heic';
 }
 
 async function exists(file: string): Promise<boolean> {

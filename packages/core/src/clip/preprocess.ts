@@ -3,10 +3,13 @@
 // resize the shortest side with PIL's bicubic (bit-exact port), center crop (torchvision's
 // rounding), scale to [0,1], normalise by mean/std, CHW float32.
 import { closeSync, fstatSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { sniffImage, type Sniffed } from '../engine/sniff.js';
 import { ImageDecodeError, InvalidArgumentError, ModelBundleError, NotAFileError } from '../errors.js';
 import { assertRegularFile, openRegularFileSync } from '../regular-file.js';
+import { decodeHeif, HeifPixelLimitError } from './heif.js';
+import { findRawPreview, isRawFileName, orientRgb, type RawPreview } from './raw-preview.js';
 import { PIL_RESAMPLE_CODES, resampleRgb, type ResampleFilter } from './resample.js';
 
 /** Preprocessing parameters (from a bundle's preprocessor_config.json). */
@@ -116,9 +119,9 @@ function decodeError(input: string | Uint8Array, err: unknown): ImageDecodeError
   } else if (m.includes('premature end') || m.includes('truncated') || m.includes('unexpected end') || m.includes('short read') || m.includes('not enough data')) {
     reason = 'truncated';
     text = `image data is truncated: ${msg}`;
-  } else if (m.includes('heif') || m.includes('heic')) {
+  } else if (m.includes('not been built in')) {
     reason = 'unsupported-format';
-    text = `HEIC/HEIF images cannot be decoded by sharp's prebuilt binaries (no HEVC decoder); convert them to JPEG first (${msg})`;
+    text = `this HEIF/AVIF file uses a compression format that this build cannot decode (${msg})`;
   }
   if (reason === 'corrupt' && endMarkerMissing(input)) {
     // libvips words the same truncation differently from run to run ("premature end", "read
@@ -259,8 +262,12 @@ export async function decodeScaled(input: string | Uint8Array, config: Preproces
   } catch (err) {
     throw decodeError(input, err);
   }
+  if (isRaw(input, sniffed)) return decodeRawPreview(input, config, limit);
   const { format, width, height, components } = sniffed;
   if (width !== undefined && height !== undefined && width * height > limit) throw pixelLimitError(input, width, height, limit);
+  if (format === 'jpeg' && typeof input !== 'string' && width !== undefined && height !== undefined && components !== undefined && components !== 4) {
+    return decodeJpegBytes(input, { width, height }, config, limit, undefined);
+  }
   // libvips reads `name[shrink=N]` as load options; a name with brackets is read through a buffer instead.
   const plainName = typeof input === 'string' && !input.includes('[') && !input.includes(']');
   if (format === 'jpeg' && width !== undefined && height !== undefined && components !== undefined && components !== 4 && plainName) {
@@ -289,6 +296,75 @@ export async function decodeScaled(input: string | Uint8Array, config: Preproces
   return { ...img, fullWidth: img.width, fullHeight: img.height, scale: 1 };
 }
 
+/** RAW camera files: by extension for paths; RAF and CR3 bytes by their magic numbers. */
+function isRaw(input: string | Uint8Array, sniffed: Sniffed): boolean {
+  if (typeof input === 'string') return isRawFileName(input);
+  if (sniffed.format !== 'unknown') return false;
+  const head = input.subarray(0, 16);
+  return String.fromCharCode(...head.subarray(0, 15)) === 'FUJIFILMCCD-RAW' || String.fromCharCode(...head.subarray(4, 12)) === 'ftypcrx ';
+}
+
+/** Format name of a RAW input (its extension, e.g. `nef`), for the catalog. */
+function rawFormat(input: string | Uint8Array): string {
+  if (typeof input !== 'string') return 'raw';
+  return input.slice(input.lastIndexOf('.') + 1).toLowerCase();
+}
+
+/**
+ * A RAW file's largest embedded JPEG preview, decoded reduced like a JPEG, with the RAW's
+ * orientation. Throws ImageDecodeError `no-preview` when the file has none sharp can decode.
+ */
+async function decodeRawPreview(input: string | Uint8Array, config: PreprocessConfig, limit: number): Promise<ScaledImage> {
+  let preview: RawPreview | undefined;
+  try {
+    preview = findRawPreview(input);
+  } catch (err) {
+    throw decodeError(input, err);
+  }
+  if (!preview) {
+    throw new ImageDecodeError(
+      describeInput(input),
+      'no-preview',
+      'RAW file without an embedded JPEG preview that can be decoded (pixsearch indexes the preview cameras write, it does not demosaic); export a JPEG to index it',
+    );
+  }
+  if (preview.width * preview.height > limit) throw pixelLimitError(input, preview.width, preview.height, limit);
+  const img = await decodeJpegBytes(preview.jpeg, preview, config, limit, preview.orientation === 0 ? undefined : preview.orientation, input);
+  return { ...img, format: rawFormat(input) };
+}
+
+/**
+ * JPEG bytes decoded reduced: libvips takes DCT-scaling options from file names only, so bytes go
+ * through sharp's resize, whose shrink-on-load decodes at half the draft scale, then a Lanczos
+ * step to the draft size; the exact bicubic follows in {@link transformRgb}. Orientation: the
+ * given one (a RAW's), else the JPEG's EXIF.
+ */
+async function decodeJpegBytes(
+  bytes: Uint8Array,
+  size: { width: number; height: number },
+  config: PreprocessConfig,
+  limit: number,
+  orientation: number | undefined,
+  source: string | Uint8Array = bytes,
+): Promise<ScaledImage> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    const scale = jpegDraftScale(size.width, size.height, config.resize);
+    const o = orientation ?? (await sharp(buf).metadata()).orientation ?? 1;
+    const tw = Math.ceil(size.width / scale);
+    const th = Math.ceil(size.height / scale);
+    let img = sharp(buf, { limitInputPixels: limit, ignoreIcc: true });
+    if (scale > 1) img = img.resize(tw, th, { fit: 'fill', kernel: 'lanczos3' });
+    const { data, info } = await img.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected decode with ${info.channels} channels`);
+    const oriented = orientRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, o);
+    const swap = o >= 5 && o <= 8;
+    return { ...oriented, format: 'jpeg', fullWidth: swap ? size.height : size.width, fullHeight: swap ? size.width : size.height, scale };
+  } catch (err) {
+    throw decodeError(source, err);
+  }
+}
+
 /**
  * Decodes an image to 8-bit RGB with sharp: EXIF orientation applied, first page/frame only,
  * alpha dropped keeping the colour underneath (like `PIL.Image.convert('RGB')`: transparent
@@ -308,8 +384,11 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
       // Missing or unreadable: sharp reports it below, in its own words.
     }
   }
+  const limit = options.limitInputPixels ?? 0x3fff * 0x3fff;
+  const probed = sniffed ?? probeSafe(input);
+  if (probed && isRaw(input, probed)) return decodeRawPreview(input, { ...CLIP_PREPROCESS, resize: null }, limit);
+  if (probed?.format === 'heic') return decodeHeifInput(input, limit);
   try {
-    const limit = options.limitInputPixels ?? 0x3fff * 0x3fff;
     const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     // ignoreIcc: PIL (the reference) does not colour-manage; the stored values are what CLIP saw.
     const base = () => sharp(src, { limitInputPixels: limit, pages: 1, page: 0, ignoreIcc: true }).autoOrient();
@@ -340,6 +419,27 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   } catch (err) {
     if (err instanceof ImageDecodeError) throw err;
     throw decodeError(input, err);
+  }
+}
+
+function probeSafe(input: string | Uint8Array): Probed | undefined {
+  try {
+    return probeImage(input);
+  } catch {
+    return undefined; // the decoder reports the problem
+  }
+}
+
+/** HEIC/HEIF (HEVC) through libheif's WebAssembly build: the primary image, irot/imir applied. */
+async function decodeHeifInput(input: string | Uint8Array, limit: number): Promise<DecodedImage> {
+  try {
+    const bytes = typeof input === 'string' ? await readFile(input) : input;
+    const img = await decodeHeif(bytes, limit);
+    return { ...img, format: 'heic' };
+  } catch (err) {
+    if (err instanceof HeifPixelLimitError) throw pixelLimitError(input, err.width, err.height, limit);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw decodeError(input, err);
+    throw new ImageDecodeError(describeInput(input), 'corrupt', `cannot decode HEIC image: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

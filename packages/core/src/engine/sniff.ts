@@ -4,14 +4,18 @@
  * absurd dimensions are refused before any decoder allocates memory.
  */
 
-/** Formats sharp's prebuilt binaries decode. */
-export const DECODABLE_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'svg']);
+import { RAW_EXTENSIONS, UNSUPPORTED_RAW_EXTENSIONS } from '../clip/raw-preview.js';
 
-/** File extensions (lower case, no dot) the walker treats as images. */
+/** Formats the embedder decodes: sharp's, plus HEIC (libheif WebAssembly). Camera RAWs are recognised by extension (their preview is decoded). */
+export const DECODABLE_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'svg', 'heic']);
+
+/** File extensions (lower case, no dot) the walker treats as images: each is indexed or reported with a reason, never ignored. */
 export const IMAGE_EXTENSIONS = new Set([
   'jpg', 'jpeg', 'jpe', 'jfif', 'png', 'apng', 'webp', 'gif', 'tif', 'tiff', 'avif', 'svg',
+  'heic', 'heif', 'hif', 'heics', 'avifs',
+  ...RAW_EXTENSIONS,
   // Recognised so they are reported as unsupported instead of silently ignored:
-  'heic', 'heif', 'hif', 'bmp', 'jxl',
+  ...UNSUPPORTED_RAW_EXTENSIONS, 'bmp', 'jxl', 'jp2', 'j2k', 'jpx', 'psd', 'ico', 'tga', 'svgz',
 ]);
 
 /** Default pixel limit (width × height), the same as sharp's `limitInputPixels` default (0x3FFF²). */

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { RAW_EXTENSIONS, UNSUPPORTED_RAW_EXTENSIONS } from '../../clip/raw-preview.js';
 import { NotAFileError } from '../../errors.js';
 import { inspectFile } from '../inspect.js';
 import { DECODABLE_FORMATS } from '../sniff.js';
@@ -7,7 +9,6 @@ import type { Candidate, SyncContext } from './context.js';
 const HASH_CONCURRENCY = 4;
 
 const UNSUPPORTED_MESSAGES: Record<string, string> = {
-  heic: 'HEIC/HEIF images cannot be decoded by the prebuilt sharp binaries; convert them to JPEG (e.g. heif-convert) to index them',
   bmp: 'BMP images are not supported by sharp; convert them to PNG to index them',
   jxl: 'JPEG XL images are not supported by the prebuilt sharp binaries; convert them to JPEG or PNG to index them',
 };
@@ -33,6 +34,16 @@ export async function inspectAll(files: readonly Candidate[], ctx: SyncContext):
       const { format, width, height } = info.sniffed;
       // Emptied since the scan saw it.
       if (info.bytes === 0) return { c, reason: 'empty', message: 'the file is empty (0 bytes)' };
+      // Camera RAWs: their embedded JPEG preview is decoded (a file without one is skipped as
+      // `no-preview` by the decoder); RAW+JPEG pairs are both indexed, as the files they are.
+      const ext = path.extname(c.file.relPath).slice(1).toLowerCase();
+      if (RAW_EXTENSIONS.has(ext)) {
+        c.format = ext;
+        return { c, message: '' };
+      }
+      if (UNSUPPORTED_RAW_EXTENSIONS.has(ext)) {
+        return { c, reason: 'unsupported-format', message: `${ext.toUpperCase()} RAW files are not supported (no preview container pixsearch reads); export a JPEG to index the shot` };
+      }
       if (format === 'unknown') return { c, reason: 'not-an-image', message: 'the content is not a recognised image format' };
       if (!DECODABLE_FORMATS.has(format)) {
         return { c, reason: 'unsupported-format', message: UNSUPPORTED_MESSAGES[format] ?? `${format} images are not supported` };

@@ -1,0 +1,57 @@
+// Thumbnails of HEIC (HEVC: not decodable by sharp's libvips) and camera RAW files go through the
+// embedder's decoder; fixtures are made here (heif-enc from Debian libheif-examples, a TIFF-shaped RAW).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ImageRecord } from '@pixsearch/core/engine';
+import { ThumbnailCache } from '../src/thumbnails.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'pixsearch-thumbs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const record = (file: string, id: number): ImageRecord => {
+  const st = statSync(file);
+  return { id, root: dir, path: path.basename(file), absPath: file, size: st.size, mtimeMs: st.mtimeMs, hash: `${id}`.padEnd(64, 'a'), width: 0, height: 0, format: '', status: 'indexed', reason: null };
+};
+
+describe('thumbnails of phone and camera formats', () => {
+  it('makes WebP thumbnails of HEIC and of a RAW file’s preview, oriented', async () => {
+    const jpg = path.join(dir, 'src.jpg');
+    await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 200, g: 40, b: 40 } } }).jpeg().toFile(jpg);
+    const heic = path.join(dir, 'IMG_0001.HEIC');
+    execFileSync('heif-enc', ['-q', '60', jpg, '-o', heic]);
+    // A DNG-like TIFF: IFD0 with orientation 6 and a JPEG preview.
+    const preview = await sharp({ create: { width: 600, height: 400, channels: 3, background: { r: 20, g: 180, b: 60 } } }).jpeg().toBuffer();
+    const tiff = Buffer.alloc(300 + preview.length);
+    tiff.write('II', 0, 'latin1');
+    tiff.writeUInt16LE(42, 2);
+    tiff.writeUInt32LE(8, 4);
+    tiff.writeUInt16LE(3, 8);
+    const entry = (i: number, tag: number, type: number, value: number) => {
+      const p = 10 + i * 12;
+      tiff.writeUInt16LE(tag, p);
+      tiff.writeUInt16LE(type, p + 2);
+      tiff.writeUInt32LE(1, p + 4);
+      if (type === 3) tiff.writeUInt16LE(value, p + 8);
+      else tiff.writeUInt32LE(value, p + 8);
+    };
+    entry(0, 0x0112, 3, 6);
+    entry(1, 0x0201, 4, 300);
+    entry(2, 0x0202, 4, preview.length);
+    tiff.set(preview, 300);
+    const dng = path.join(dir, 'IMG_0002.DNG');
+    writeFileSync(dng, tiff);
+    const cache = new ThumbnailCache(path.join(dir, 'cache'));
+    const h = await cache.get(record(heic, 1), 128);
+    const hm = await sharp(h.bytes).metadata();
+    expect([hm.format, hm.width, hm.height]).toEqual(['webp', 128, 96]);
+    const d = await cache.get(record(dng, 2), 128);
+    const dm = await sharp(d.bytes).metadata();
+    expect([dm.format, dm.width, dm.height]).toEqual(['webp', 85, 128]); // 600×400 turned by orientation 6
+    const { dominant } = await sharp(d.bytes).stats();
+    expect(dominant.g).toBeGreaterThan(dominant.r);
+  });
+});
