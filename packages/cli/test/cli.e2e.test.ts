@@ -226,6 +226,14 @@ describe('index → search → similar → status', () => {
     expect(twin[0]!.path).toBe(LIB_NAMES[5]);
     expect(twin[0]!.score).toBeGreaterThan(0.99);
 
+    // The bare query id:N is the same search, in every front end.
+    const bare = await px(['search', `id:${top.id}`, '-k', '3', '--threshold=-1', '--json']);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(json<{ results: Hit[] }>(bare.stdout).results.map((h) => h.id)).toEqual(idHits.map((h) => h.id));
+    const bareUnknown = await px(['search', 'id:999999']);
+    expect(bareUnknown.code).toBe(1);
+    expect(bareUnknown.stderr).toMatch(/^error: .*999999.* not found/);
+
     const missing = await px(['similar', join(tmp, 'nope.jpg')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such image file');

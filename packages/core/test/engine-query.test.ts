@@ -36,6 +36,16 @@ describe('parseQuery', () => {
     expect(parseQuery('"  a dog  "')).toEqual([{ text: 'a dog' }]);
   });
 
+  test('a bare id:N query (no quotes) means "like image N"; other unquoted text stays text', () => {
+    expect(parseQuery('id:42')).toEqual([{ imageId: 42 }]);
+    expect(parseQuery('  ID:7  ')).toEqual([{ imageId: 7 }]);
+    expect(parseQuery('id:42 - id:7')).toEqual([{ imageId: 42 }, { imageId: 7, weight: -1 }]);
+    expect(parseQuery('2:id:3 + id:4')).toEqual([{ imageId: 3, weight: 2 }, { imageId: 4 }]);
+    expect(parseQuery('id:42 dog')).toEqual([{ text: 'id:42 dog' }]);
+    expect(parseQuery('id:x')).toEqual([{ text: 'id:x' }]);
+    expect(parseQuery('paid:42')).toEqual([{ text: 'paid:42' }]);
+  });
+
   test('id: terms, and image: terms only when allowed', () => {
     expect(parseQuery('id:42 - 0.5:"people"')).toEqual([{ imageId: 42 }, { text: 'people', weight: -0.5 }]);
     expect(parseQuery('"x" + 2:image:"a b.jpg"', { allowImagePaths: true })).toEqual([{ text: 'x' }, { image: 'a b.jpg', weight: 2 }]);

@@ -105,6 +105,18 @@ describe('GET /api/search', () => {
     expect(byId.results.map((r) => r.id)).not.toContain(id);
   });
 
+  it('reads the bare query id:N as "like image N" (the similar search), and answers 404 for an unknown id', async () => {
+    const id = idOf(lib.images[1]!.rel);
+    const bare = await getJson(`/api/search?q=${encodeURIComponent(`id:${id}`)}&threshold=-1&k=200`);
+    expect(bare.status).toBe(200);
+    const similar = SearchResponseSchema.parse((await getJson(`/api/images/${id}/similar?threshold=-1&k=200`)).body);
+    expect(SearchResponseSchema.parse(bare.body).results.map((r) => r.id)).toEqual(similar.results.map((r) => r.id));
+    const unknown = await getJson(`/api/search?q=${encodeURIComponent('id:987654')}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(unknown.body.error?.message).toContain('987654');
+  });
+
   it('reports query syntax errors as 400 naming q', async () => {
     const { status, body } = await getJson(`/api/search?q=${encodeURIComponent('"beach" + ')}`);
     expect(status).toBe(400);

@@ -18,11 +18,14 @@ export interface ParseQueryOptions {
 const OPEN_QUOTES = new Set(['"', '\u201c']);
 const CLOSE_QUOTES = new Set(['"', '\u201d']);
 const WEIGHT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
+/** An unquoted query made only of `id:N` terms (optionally weighted, joined by + or -): `id:42`, `id:42 - id:7`. */
+const BARE_IDS_RE = /^\s*[+-]?\s*(?:(?:\d+(?:\.\d*)?|\.\d+):)?id:\d+(?:\s*[+-]\s*(?:(?:\d+(?:\.\d*)?|\.\d+):)?id:\d+)*\s*$/i;
 
 /**
  * Parses a query typed by a user into weighted terms.
  *
- * - Text without any double quote is one text term: `a dog on a bench`, `t-shirt + jeans`.
+ * - Text without any double quote is one text term: `a dog on a bench`, `t-shirt + jeans`;
+ *   except a query of `id:N` terms only (`id:42`, `id:42 - id:7`), which is combined as below.
  * - Otherwise the text is a combined query: quoted terms joined by `+` or `-`, each with an
  *   optional weight prefix `w:` — e.g. `"beach" + "sunset" - "people"`, `2:"sunset"`,
  *   `0.5:"x" - 2:"y"`. A leading `-` negates the first term. Inside quotes, `\"` and `\\` escape.
@@ -37,7 +40,7 @@ export function parseQuery(text: string, options: ParseQueryOptions = {}): Query
   if (text.length > MAX_QUERY_LENGTH) {
     throw new QuerySyntaxError(`the query is longer than ${MAX_QUERY_LENGTH} characters`, MAX_QUERY_LENGTH);
   }
-  if (![...OPEN_QUOTES, ...CLOSE_QUOTES].some((q) => text.includes(q))) {
+  if (![...OPEN_QUOTES, ...CLOSE_QUOTES].some((q) => text.includes(q)) && !BARE_IDS_RE.test(text)) {
     const plain = text.trim();
     if (plain === '') throw new QuerySyntaxError('the query is empty', 0);
     return [{ text: plain }];
