@@ -216,6 +216,7 @@ const SyncSummarySchema = z
     unchanged: z.number(),
     skipped: z.number(),
     embedded: z.number(),
+    queued: z.number(),
     durationMs: z.number(),
     aborted: z.boolean(),
     skippedFiles: z.array(SkippedFileSchema),

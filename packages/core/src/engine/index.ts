@@ -21,3 +21,10 @@ export {
   type WatchSubscription,
   type SubscribeFn,
 } from './folder-watcher.js';
+// Building blocks for other catalogs and distributed syncs (e.g. @pixsearch/index-pgvector's scanner and workers).
+export { runSync, type SyncContext } from './sync.js';
+export type { SyncStore } from './sync/context.js';
+export { QUEUED_REASON } from './sync/dispatch.js';
+export { statusFor } from './sync/writer.js';
+export { loadClipEmbedder } from './embedder-loader.js';
+export { joinRoot } from './paths.js';

@@ -2,6 +2,7 @@ import { AbortedError } from '../errors.js';
 import type { CatalogRoot } from './catalog.js';
 import { classify } from './sync/classify.js';
 import type { SyncContext } from './sync/context.js';
+import { dispatchNew } from './sync/dispatch.js';
 import { embedNew } from './sync/embed.js';
 import { hashChanged } from './sync/hash.js';
 import { resolveContent } from './sync/resolve.js';
@@ -22,7 +23,9 @@ export type { SyncContext };
  *    row is relocated: same id, same embedding); content already stored elsewhere → its embedding is
  *    copied; vanished rows are deleted;
  * 5. embed (`embedNew`) the rest in chunks (new files are hashed just before, overlapping the
- *    previous chunk's inference), each chunk committed in one transaction, then mirrored into the index.
+ *    previous chunk's inference), each chunk committed in one transaction, then mirrored into the index;
+ *    or, with `ctx.dispatch` (a scaled-out library), write them as `queued` rows and hand their ids
+ *    to embedding workers on other machines (`dispatchNew`).
  * Bad files become skipped/failed rows with a reason. An abort (signal) ends between steps with
  * everything committed so far kept, and `aborted: true`.
  */
@@ -36,7 +39,9 @@ export async function runSync(ctx: SyncContext, roots: readonly CatalogRoot[]): 
     const classified = await classify(ctx, writer, roots, scan);
     const { hashed, deferred } = await hashChanged(ctx, writer, classified);
     const toEmbed = await resolveContent(ctx, writer, hashed, classified.vanished);
-    await embedNew(ctx, writer, toEmbed, deferred);
+    const { dispatch } = ctx;
+    if (dispatch) await dispatchNew({ ...ctx, dispatch }, writer, toEmbed, deferred, roots);
+    else await embedNew(ctx, writer, toEmbed, deferred);
   } catch (err) {
     if (!(err instanceof AbortedError)) {
       await writer.commit().catch(() => undefined);

@@ -139,6 +139,8 @@ export interface SyncSummary {
   skipped: number;
   /** Images actually run through the model. */
   embedded: number;
+  /** Files handed to embedding workers (a scaled-out library's scan); 0 when embedding here. */
+  queued: number;
   durationMs: number;
   /** True when the sync stopped early through its AbortSignal (what was committed is kept). */
   aborted: boolean;

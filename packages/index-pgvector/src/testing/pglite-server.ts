@@ -11,8 +11,8 @@ export interface PgliteServer {
  * `CREATE EXTENSION vector` done, served by `@electric-sql/pglite-socket` on a free port of
  * 127.0.0.1, so node-postgres talks to it exactly as to a server.
  *
- * What it cannot show: it is one backend behind a multiplexer (no real concurrency, no parallel
- * index builds), it is several times slower than a server, and `COPY … FROM STDIN` over the
+ * What it cannot show: it is one backend behind a multiplexer (no real concurrency, no isolation
+ * between clients' transactions, no parallel index builds), it is several times slower than a server, and `COPY … FROM STDIN` over the
  * socket desynchronises the protocol (electric-sql/pglite#1028) — use `load: 'insert'` with it.
  */
 export async function startPgliteServer(): Promise<PgliteServer> {
@@ -23,7 +23,9 @@ export async function startPgliteServer(): Promise<PgliteServer> {
   ]);
   const db = await PGlite.create({ extensions: { vector } });
   await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+  // Several clients may stay connected (each open index holds a pool); pglite-socket multiplexes
+  // them onto the one backend query by query, so callers must not overlap transactions.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 });
   try {
     await server.start();
   } catch (err) {

@@ -5,10 +5,13 @@ import type { IndexStore } from '../index-store.js';
 import type { SyncProgress } from '../types.js';
 import type { WalkEntry } from '../walk.js';
 
+/** What a sync does with the vector index: the engine's `IndexStore`, or a mirror into a shared remote index. */
+export type SyncStore = Pick<IndexStore, 'ensure' | 'apply' | 'save' | 'saveDue'>;
+
 /** What a sync needs from the engine. */
 export interface SyncContext {
   catalog: Catalog;
-  store: IndexStore;
+  store: SyncStore;
   /** Returns the (model-checked) embedder; called only when something must be embedded. */
   embedder: () => Promise<Embedder>;
   progress: (p: SyncProgress) => void;
@@ -23,6 +26,11 @@ export interface SyncContext {
   /** Save the index at most this often during a long sync (ms). */
   saveIntervalMs: number;
   signal: AbortSignal | undefined;
+  /**
+   * Embedding elsewhere (a scaled-out library): when set, new content is not embedded here but
+   * written as `queued` rows whose ids are handed to this function (see `sync/dispatch.ts`).
+   */
+  dispatch?: (ids: number[]) => Promise<void>;
 }
 
 /** A file on disk, located in the library. */

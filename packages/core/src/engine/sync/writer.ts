@@ -1,7 +1,6 @@
 import type { Catalog, CatalogOp, CatalogRoot, ImageRowData, ImageStatus } from '../catalog.js';
-import type { IndexStore } from '../index-store.js';
 import type { SyncSummary } from '../types.js';
-import type { Candidate } from './context.js';
+import type { Candidate, SyncStore } from './context.js';
 
 /** Catalog ops per transaction outside the embedding chunks. */
 export const COMMIT_EVERY = 500;
@@ -9,7 +8,8 @@ export const COMMIT_EVERY = 500;
 /** Reasons whose rows are retried by every sync (the cause may go away without the file changing). */
 const TRANSIENT_REASONS = new Set(['unreadable', 'embed-error', 'model-changed']);
 
-const statusFor = (reason: string): ImageStatus => (TRANSIENT_REASONS.has(reason) ? 'failed' : 'skipped');
+/** Status of a row skipped for `reason`: transient reasons are `failed` (retried by every sync), the rest `skipped`. */
+export const statusFor = (reason: string): ImageStatus => (TRANSIENT_REASONS.has(reason) ? 'failed' : 'skipped');
 
 /** A catalog row that holds the same content as a file (see `Catalog.findByHash`). */
 export type KnownContent = NonNullable<ReturnType<Catalog['findByHash']>>;
@@ -47,6 +47,7 @@ export class SyncWriter {
     unchanged: 0,
     skipped: 0,
     embedded: 0,
+    queued: 0,
     durationMs: 0,
     aborted: false,
     skippedFiles: [],
@@ -55,7 +56,7 @@ export class SyncWriter {
 
   constructor(
     private readonly catalog: Catalog,
-    private readonly store: IndexStore,
+    private readonly store: SyncStore,
     private readonly warn: (message: string) => void,
   ) {}
 
@@ -110,6 +111,14 @@ export class SyncWriter {
     const row = rowFor(c, { status: statusFor(reason), reason, message });
     if (c.existing) await this.push({ op: 'replace', id: c.existing.id, row }, null, c.existing.status === 'indexed', limit);
     else await this.push({ op: 'insert', row }, null, false, limit);
+  }
+
+  /** Writes a `failed` row with `reason` for a file another process will embed (its old vector leaves the index). */
+  async queue(c: Candidate, reason: string, message: string): Promise<void> {
+    this.summary.queued++;
+    const row = rowFor(c, { status: 'failed', reason, message });
+    if (c.existing) await this.push({ op: 'replace', id: c.existing.id, row }, null, c.existing.status === 'indexed', Infinity);
+    else await this.push({ op: 'insert', row }, null, false, Infinity);
   }
 
   /** Writes an indexed row (new file: added; existing row: updated). */
