@@ -3,6 +3,7 @@
 // like these) and the library panel, over a real server, engine and image folder.
 // Screenshots go to <repo>/artifacts/screenshots/.
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import yauzl from 'yauzl';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -161,5 +162,98 @@ describe('the viewer', () => {
     const full = await page.locator('#lb-fullpath').evaluate((e) => ({ scroll: e.scrollWidth, client: e.clientWidth }));
     expect(full.scroll).toBeLessThanOrEqual(full.client);
     await shot(page, 'viewer-phone-info.png');
+  });
+});
+
+/** Entry names of a zip file. */
+function zipEntries(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: false }, (err, zip) => {
+      if (err || !zip) return reject(err);
+      const names: string[] = [];
+      zip.on('entry', (e: yauzl.Entry) => names.push(e.fileName));
+      zip.on('end', () => resolve(names));
+      zip.on('error', reject);
+    });
+  });
+}
+
+const selectedCount = (page: Page) => page.locator('#grid .tile.selected').count();
+
+describe('selection', () => {
+  it('selects with the check, Shift-click, Ctrl-click and keys; copies paths; downloads a zip', async () => {
+    const page = await open('/?q=harbour&min=-1', { context: { acceptDownloads: true, permissions: ['clipboard-read', 'clipboard-write'] } });
+    await waitForTiles(page, 10);
+    expect(await page.locator('#selbar').isHidden()).toBe(true);
+    const tile = (i: number) => page.locator(`#grid .tile[data-i="${i}"]`);
+    const rel = async (i: number) => (await tile(i).getAttribute('aria-label'))!.replace(/, score .*$/, '');
+
+    // The check on a tile selects it (and does not open the viewer).
+    await tile(0).hover();
+    await tile(0).locator('.tile-check').click();
+    expect(await isOpen(page)).toBe(false);
+    expect(await selectedCount(page)).toBe(1);
+    expect(await page.locator('#sel-count').textContent()).toMatch(/^1 selected/);
+    expect(await tile(0).getAttribute('aria-label')).toMatch(/, selected$/);
+    // Shift-click selects the range; Ctrl-click toggles one; a plain click toggles while selecting.
+    await tile(3).click({ modifiers: ['Shift'] });
+    expect(await selectedCount(page)).toBe(4);
+    await tile(1).click({ modifiers: ['Control'] });
+    expect(await selectedCount(page)).toBe(3);
+    await tile(6).click();
+    expect(await selectedCount(page)).toBe(4);
+    expect(await isOpen(page)).toBe(false);
+    await shot(page, 'selection.png');
+
+    // Keys: Space toggles the focused tile, Shift+→ extends, Enter still opens the viewer.
+    await tile(8).focus();
+    await page.keyboard.press('Space');
+    expect(await selectedCount(page)).toBe(5);
+    await page.keyboard.press('Shift+ArrowRight');
+    expect(await selectedCount(page)).toBe(6);
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.i)).toBe('9');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.getElementById('lightbox') as HTMLDialogElement).open);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !(document.getElementById('lightbox') as HTMLDialogElement).open);
+    expect(await selectedCount(page)).toBe(6);
+
+    const picked = [0, 2, 3, 6, 8, 9];
+    const rels = await Promise.all(picked.map(rel));
+    // Copy paths: absolute, one per line, in the order they were selected.
+    await page.locator('#sel-copy').click();
+    await page.waitForFunction(() => /6 paths copied/.test(document.getElementById('toast')!.textContent!));
+    const clip = (await page.evaluate(() => navigator.clipboard.readText())).split('\n');
+    expect(clip.sort()).toEqual(rels.map((r) => path.join(lib.root, r)).sort());
+
+    // Download zip: the browser streams /api/zip to disk; the archive holds exactly the selection.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#sel-zip').click()]);
+    expect(download.suggestedFilename()).toBe('pixsearch-6-images.zip');
+    expect((await zipEntries((await download.path())!)).sort()).toEqual([...rels].sort());
+
+    // Esc clears; the bar goes away.
+    await page.locator('body').press('Escape');
+    expect(await selectedCount(page)).toBe(0);
+    expect(await page.locator('#selbar').isHidden()).toBe(true);
+
+    // Ctrl+A selects every loaded result.
+    await tile(0).focus();
+    await page.keyboard.press('Control+a');
+    expect(await selectedCount(page)).toBe(await page.locator('#grid .tile').count());
+    await page.locator('#sel-clear').click();
+    expect(await selectedCount(page)).toBe(0);
+  });
+
+  it('on a phone: the checks show, the bar fits', async () => {
+    const page = await open('/?q=forest&min=-1', { width: 390, height: 844, context: { hasTouch: true, isMobile: true } });
+    await waitForTiles(page, 6);
+    await page.locator('#grid .tile[data-i="1"] .tile-check').tap();
+    await page.locator('#grid .tile[data-i="2"]').tap();
+    expect(await selectedCount(page)).toBe(2);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const bar = (await page.locator('#selbar').boundingBox())!;
+    expect(bar.width).toBeLessThanOrEqual(390);
+    await shot(page, 'selection-phone.png');
   });
 });

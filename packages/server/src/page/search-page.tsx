@@ -82,6 +82,30 @@ export function renderSearchPage(info: PageInfo): string {
             <output id="min-score-value">0.10</output>
           </label>
         </div>
+        <div class="selbar" id="selbar" role="region" aria-label="Selection" hidden>
+          <button type="button" class="icon-btn" id="sel-clear" aria-label="Clear the selection" title="Clear the selection (Esc)">
+            <Icon.close />
+          </button>
+          <span class="sel-count" id="sel-count" aria-live="polite"></span>
+          <div class="sel-actions">
+            <button type="button" class="btn btn-ghost" id="sel-all" aria-label="Select all" title="Select every loaded result (Ctrl+A)">
+              <Icon.check />
+              <span>Select all</span>
+            </button>
+            <button type="button" class="btn" id="sel-copy" aria-label="Copy paths" title="Copy the full paths, one per line">
+              <Icon.copy />
+              <span>Copy paths</span>
+            </button>
+            <button type="button" class="btn" id="sel-zip" aria-label="Download zip">
+              <Icon.download />
+              <span>Download zip</span>
+            </button>
+            <button type="button" class="btn btn-primary" id="sel-like" aria-label="More like these">
+              <Icon.similar />
+              <span>More like these</span>
+            </button>
+          </div>
+        </div>
         <main id="results" tabindex={-1}>
           <section class="message" id="message" aria-live="polite">
             {info.indexed === 0 ? (
@@ -146,11 +170,11 @@ export function renderSearchPage(info: PageInfo): string {
                 </button>
               </div>
               <div class="lb-actions">
-                <button type="button" class="btn btn-primary" id="lb-similar" title="More like this">
+                <button type="button" class="btn btn-primary" id="lb-similar" aria-label="More like this" title="More like this">
                   <Icon.similar />
                   <span>More like this</span>
                 </button>
-                <a class="btn" id="lb-download" href="#" download title="Download the original">
+                <a class="btn" id="lb-download" href="#" download aria-label="Download" title="Download the original">
                   <Icon.download />
                   <span>Download</span>
                 </a>

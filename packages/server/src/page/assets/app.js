@@ -3,6 +3,7 @@
 /* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController */
 import { $, api, el, fileName, toast } from './dom.js';
 import { addFilterParams, filterChips, filtersFromParams, without } from './filters.js';
+import { createSelection } from './selection.js';
 import { createViewer } from './viewer.js';
 
 const PAGE_SIZE = 48;
@@ -69,6 +70,11 @@ function modeFromUrl() {
   state.filters = filtersFromParams(p);
   const min = Number(p.get('min'));
   if (p.has('min') && Number.isFinite(min)) setMinScore(min);
+  const like = p.get('like');
+  if (like && /^\d+(,\d+)*$/.test(like)) {
+    const ids = [...new Set(like.split(',').map(Number))];
+    return { kind: 'like', ids, label: p.get('label') || `${ids.length} images` };
+  }
   const similar = p.get('similar');
   if (similar && /^\d+$/.test(similar)) return { kind: 'similar', id: Number(similar), label: p.get('label') || `image #${similar}` };
   const q = (p.get('q') || '').trim();
@@ -81,6 +87,10 @@ function urlForMode(mode) {
   if (mode && mode.kind === 'text') p.set('q', mode.q);
   if (mode && mode.kind === 'similar') {
     p.set('similar', String(mode.id));
+    p.set('label', mode.label);
+  }
+  if (mode && mode.kind === 'like') {
+    p.set('like', mode.ids.join(','));
     p.set('label', mode.label);
   }
   if (mode && state.minScore !== 0.1) p.set('min', state.minScore.toFixed(2));
@@ -117,6 +127,7 @@ function run(mode, historyMode = 'push', { keep = false, typed = false } = {}) {
   state.loading = false;
   state.typed = typed;
   state.gen++;
+  selection.clear();
   state.stale = keepGrid;
   ui.grid.classList.toggle('pending', keepGrid);
   if (!keepGrid) ui.grid.replaceChildren();
@@ -155,6 +166,10 @@ function request(mode, offset, signal) {
     return api(`/api/search?${p}`, { signal });
   }
   if (mode.kind === 'similar') return api(`/api/images/${mode.id}/similar?${p}`, { signal });
+  if (mode.kind === 'like') {
+    p.set('ids', mode.ids.join(','));
+    return api(`/api/search/similar?${p}`, { signal });
+  }
   const body = new FormData();
   body.append('image', mode.file, mode.file.name || 'image');
   return api(`/api/search/image?${p}`, { method: 'POST', body, signal });
@@ -263,7 +278,10 @@ function appendTiles(results, start) {
     img.src = thumbUrl(r, thumbSize(ratio));
     img.addEventListener('load', () => a.classList.add('loaded'), { once: true });
     img.addEventListener('error', () => a.classList.add('broken'), { once: true });
-    a.append(img, el('span', 'score', fmtScore(r.score)), el('span', 'name', fileName(r.path)));
+    const check = el('span', 'tile-check');
+    check.title = 'Select';
+    a.append(img, check, el('span', 'score', fmtScore(r.score)), el('span', 'name', fileName(r.path)));
+    selection.decorate(a, r);
     frag.append(a);
   });
   ui.grid.append(frag);
@@ -278,10 +296,20 @@ function renderToolbar() {
   if (mode.kind === 'text') {
     ui.chip.append(el('span', 'chip-label', 'Results for'), el('strong', '', `“${mode.q}”`));
   } else {
-    const img = el('img', 'chip-thumb');
-    img.alt = '';
-    img.src = mode.kind === 'image' ? mode.preview : `/api/images/${mode.id}/thumbnail?size=128`;
-    ui.chip.append(img, el('span', 'chip-label', mode.kind === 'image' ? 'Similar to' : 'More like'), el('strong', '', mode.kind === 'image' ? mode.file.name || 'your image' : mode.label));
+    const ids = mode.kind === 'like' ? mode.ids.slice(0, 3) : mode.kind === 'similar' ? [mode.id] : [];
+    const thumbs = ids.map((id) => {
+      const img = el('img', 'chip-thumb');
+      img.alt = '';
+      img.src = `/api/images/${id}/thumbnail?size=128`;
+      return img;
+    });
+    if (mode.kind === 'image') {
+      const img = el('img', 'chip-thumb');
+      img.alt = '';
+      img.src = mode.preview;
+      thumbs.push(img);
+    }
+    ui.chip.append(...thumbs, el('span', 'chip-label', mode.kind === 'image' ? 'Similar to' : 'More like'), el('strong', '', mode.kind === 'image' ? mode.file.name || 'your image' : mode.label));
   }
   const clear = el('button', 'chip-clear', '×');
   clear.type = 'button';
@@ -394,9 +422,19 @@ function setFilters(filters) {
 
 // ------------------------------------------------------------------ grid interaction
 
+const selection = createSelection({
+  result: (i) => state.results[i],
+  count: () => state.results.length,
+  onMoreLike: (list) => {
+    const label = list.length === 1 ? fileName(list[0].path) : `${list.length} images`;
+    run({ kind: 'like', ids: list.map((r) => r.id), label });
+  },
+});
+
 ui.grid.addEventListener('click', (e) => {
   const tile = e.target.closest('.tile');
-  if (!tile || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+  if (!tile || e.button !== 0) return;
+  if (selection.onClick(e, tile)) return;
   e.preventDefault();
   viewer.open(Number(tile.dataset.i));
 });
@@ -411,7 +449,14 @@ ui.grid.addEventListener('keydown', (e) => {
   else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') target = verticalNeighbour(tile, e.key === 'ArrowDown' ? 1 : -1);
   else if (e.key === 'Home') target = 0;
   else if (e.key === 'End') target = state.results.length - 1;
-  else return;
+  if (selection.onKey(e, tile, target)) return;
+  if (e.key === 'Enter') {
+    // Enter opens the viewer even while selecting (a click would toggle).
+    e.preventDefault();
+    viewer.open(i);
+    return;
+  }
+  if (target < 0) return;
   e.preventDefault();
   const next = ui.grid.querySelector(`[data-i="${target}"]`);
   if (next) {
@@ -551,6 +596,11 @@ window.addEventListener('paste', (e) => {
 document.addEventListener('keydown', (e) => {
   const t = e.target;
   const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+  if (e.key === 'Escape' && !typing && !viewer.isOpen && selection.active) {
+    e.preventDefault();
+    selection.clear();
+    return;
+  }
   if (e.key === '/' && !typing && !viewer.isOpen) {
     e.preventDefault();
     ui.q.focus();
