@@ -46,7 +46,7 @@ export async function runRemoteSync(out: Output, remote: RemoteLibrary, roots?: 
     summary = await remote.sync(roots, onProgress, controller.signal);
   } catch (err) {
     if (!controller.signal.aborted) throw err;
-    summary = { added: 0, updated: 0, moved: 0, removed: 0, unchanged: 0, skipped: 0, embedded: 0, durationMs: 0, aborted: true, skippedFiles: [] };
+    summary = { added: 0, updated: 0, moved: 0, removed: 0, unchanged: 0, skipped: 0, embedded: 0, queued: 0, durationMs: 0, aborted: true, skippedFiles: [] };
   } finally {
     display.finish();
     release();
