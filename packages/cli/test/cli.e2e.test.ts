@@ -1,6 +1,6 @@
 // End-to-end: the real `pixsearch` CLI in child processes, over real image files (sharp), a real
 // data directory and the generated `tiny` model. Tests run in order and share the library.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -432,5 +432,21 @@ describe('hostile file names', () => {
     expect(r.stdout).toContain('  bad\\x1b[31m\\nname.jpg  ');
     const st = json<{ skipped: { path: string }[] }>((await ex(['status', '--json'])).stdout);
     expect(st.skipped.map((f) => f.path)).toEqual(['bad\x1b[31m\nname.jpg']);
+  });
+});
+
+describe('an empty catalog', () => {
+  it('index and status refuse it with recovery advice (exit 1), and leave it as it was', async () => {
+    const data = join(tmp, 'data-empty-catalog');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'catalog.db'), '');
+    for (const args of [['index', lib, '--model', model], ['status'], ['search', 'a dog']]) {
+      const r = await px([...args, '--data-dir', data]);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toContain(`error: the catalog ${join(data, 'catalog.db')} is damaged: it is empty (0 bytes)`);
+      expect(r.stderr).toMatch(/hint: restore it from a backup; or move it aside .* and index your folders again/);
+      expect(r.stderr).not.toMatch(/schema version|--debug/);
+      expect(statSync(join(data, 'catalog.db')).size).toBe(0);
+    }
   });
 });

@@ -204,3 +204,21 @@ export class NotAFileError extends PixsearchError {
     super('NOT_A_FILE', `${path} is not a regular file (${kind})`);
   }
 }
+
+/**
+ * The catalog file is empty or damaged (not an SQLite database, or a corrupt one). It is never
+ * replaced behind the user's back: the hint says how to recover.
+ */
+export class CatalogDamagedError extends PixsearchError {
+  constructor(
+    readonly file: string,
+    /** What is wrong, e.g. `it is empty (0 bytes)`. */
+    readonly problem: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super('CATALOG_DAMAGED', `the catalog ${file} is damaged: ${problem}`, {
+      ...options,
+      hint: `restore it from a backup; or move it aside (mv ${file} ${file}.damaged) and index your folders again: the images stay where they are and are embedded once more`,
+    });
+  }
+}

@@ -1,8 +1,10 @@
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { PixsearchError } from '@pixsearch/core';
-import { CATALOG_SCHEMA_VERSION, SqliteCatalog, type ImageRowData } from '@pixsearch/core/engine';
+import { CatalogDamagedError, PixsearchError } from '@pixsearch/core';
+import { CATALOG_SCHEMA_VERSION, SearchEngine, SqliteCatalog, type ImageRowData } from '@pixsearch/core/engine';
 import { removeDir, tempDir } from './engine-helpers.js';
 
 let dir: string;
@@ -178,4 +180,63 @@ describe('SqliteCatalog', () => {
     })();
     expect(err?.code).toBe('CATALOG_VERSION');
   });
+
+  test('an empty (0-byte) or damaged catalog is refused with recovery advice, never replaced', async () => {
+    const check = (err: unknown, problem: RegExp): void => {
+      expect(err).toBeInstanceOf(CatalogDamagedError);
+      const e = err as CatalogDamagedError;
+      expect(e.code).toBe('CATALOG_DAMAGED');
+      expect(e.message).toMatch(problem);
+      expect(e.message).not.toMatch(/schema version/);
+      expect(e.hint).toMatch(/restore it from a backup.*move it aside.*index your folders again/);
+    };
+    const empty = path.join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    for (const readOnly of [false, true]) {
+      let err: unknown;
+      try {
+        SqliteCatalog.open(empty, { readOnly });
+      } catch (e) {
+        err = e;
+      }
+      check(err, /is empty \(0 bytes\)/);
+    }
+    expect(statSync(empty).size).toBe(0);
+
+    const garbage = path.join(dir, 'garbage.db');
+    writeFileSync(garbage, Buffer.alloc(8192, 0x41));
+    for (const readOnly of [false, true]) {
+      let err: unknown;
+      try {
+        SqliteCatalog.open(garbage, { readOnly });
+      } catch (e) {
+        err = e;
+      }
+      check(err, /not a pixsearch catalog|not a valid SQLite database/);
+    }
+    expect(statSync(garbage).size).toBe(8192);
+
+    // Through the engine, as the index command opens it: the data directory is left as it was.
+    const dataDir = path.join(dir, 'engine-empty');
+    await mkdir(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'catalog.db'), '');
+    await expect(SearchEngine.open({ dataDir, roots: [dir] })).rejects.toBeInstanceOf(CatalogDamagedError);
+    await expect(SearchEngine.open({ dataDir, readOnly: true })).rejects.toBeInstanceOf(CatalogDamagedError);
+    expect(statSync(path.join(dataDir, 'catalog.db')).size).toBe(0);
+  });
+
+  test('a new catalog appears whole (built aside, then renamed): no temporary file is left', () => {
+    const file = path.join(dir, 'atomic-new.db');
+    // A leftover from a crash during an earlier creation is replaced.
+    writeFileSync(`${file}.creating`, 'half a database');
+    const c = SqliteCatalog.open(file);
+    c.close();
+    expect(existsSync(`${file}.creating`)).toBe(false);
+    expect(statSync(file).size).toBeGreaterThan(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('atomic-new.db.creating'))).toEqual([]);
+    const r = SqliteCatalog.open(file, { readOnly: true });
+    expect(r.marker().catalogId).toMatch(/^[0-9a-f-]{36}$/);
+    r.close();
+  });
 });
+

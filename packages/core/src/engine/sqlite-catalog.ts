@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
-import { PixsearchError } from '../errors.js';
+import { CatalogDamagedError, PixsearchError } from '../errors.js';
 import type {
   Catalog,
   CatalogImage,
@@ -121,6 +123,77 @@ function prefixCondition(prefix: string): string {
     : 'substr(i.rel_path, 1, length(@prefix)) = @prefix';
 }
 
+/** Sets the connection's modes and applies the migrations from `version` on, each in one transaction. */
+function migrate(db: Database.Database, version: number): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      MIGRATIONS[v]!(db);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+/** SQLite's words for a file that is not (or no longer) a database. */
+function isDamage(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
+}
+
+/**
+ * Refuses a catalog file of 0 bytes (a disk that filled up, a copy cut short, `> catalog.db`):
+ * SQLite would take it for a new database. Not when a write-ahead log holds the content yet.
+ */
+function checkNotEmpty(file: string): void {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return; // absent: created (writer) or reported (reader) by the caller
+  }
+  if (size > 0) return;
+  let wal = 0;
+  try {
+    wal = statSync(`${file}-wal`).size;
+  } catch {
+    // no log
+  }
+  if (wal === 0) throw new CatalogDamagedError(file, 'it is empty (0 bytes)');
+}
+
+/** Creates a new, migrated catalog at `file` atomically: built under a temporary name, then renamed. */
+function createCatalogFile(file: string): void {
+  const tmp = `${file}.creating`;
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  const db = new Database(tmp);
+  try {
+    migrate(db, 0);
+    // Fold the log into the file, so the rename moves everything.
+    db.pragma('journal_mode = DELETE');
+  } finally {
+    db.close();
+  }
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  try {
+    const dir = openSync(path.dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // directory fsync is best effort
+  }
+}
+
 /**
  * The catalog in one SQLite file (better-sqlite3, WAL). Writers open it read-write and migrate
  * the schema; readers open it read-only (`readOnly: true`) and see committed snapshots while a
@@ -140,13 +213,21 @@ export class SqliteCatalog implements Catalog {
     this.stmts = this.prepare();
   }
 
-  /** Opens (creating and migrating when writable) the catalog at `file`. The caller must `close()` it. */
+  /**
+   * Opens (creating and migrating when writable) the catalog at `file`. The caller must `close()` it.
+   * A new catalog is built beside `file` and renamed into place, so `file` is never an empty or
+   * half-made database; an empty or damaged `file` is refused with {@link CatalogDamagedError}
+   * (never replaced by a new, empty library).
+   */
   static open(file: string, options: { readOnly?: boolean } = {}): SqliteCatalog {
     const readOnly = options.readOnly ?? false;
+    checkNotEmpty(file);
+    if (!readOnly && !existsSync(file)) createCatalogFile(file);
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly: readOnly, fileMustExist: readOnly, timeout: 10_000 });
+      db = new Database(file, { readonly: readOnly, fileMustExist: true, timeout: 10_000 });
     } catch (cause) {
+      if (isDamage(cause)) throw new CatalogDamagedError(file, 'it is not a pixsearch catalog (not an SQLite database)', { cause });
       throw new PixsearchError('CATALOG_OPEN', `cannot open the catalog ${file}: ${(cause as Error).message}`, { cause });
     }
     try {
@@ -163,20 +244,13 @@ export class SqliteCatalog implements Catalog {
           });
         }
       } else {
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = FULL');
-        db.pragma('foreign_keys = ON');
-        for (let v = version; v < MIGRATIONS.length; v++) {
-          db.transaction(() => {
-            MIGRATIONS[v]!(db);
-            db.pragma(`user_version = ${v + 1}`);
-          }).immediate();
-        }
+        migrate(db, version);
       }
       return new SqliteCatalog(file, db, readOnly);
     } catch (err) {
       db.close();
       if (err instanceof PixsearchError) throw err;
+      if (isDamage(err)) throw new CatalogDamagedError(file, 'it is not a valid SQLite database (corrupt or overwritten)', { cause: err });
       throw new PixsearchError('CATALOG_OPEN', `cannot open the catalog ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
