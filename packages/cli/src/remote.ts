@@ -2,8 +2,8 @@
 // progress is followed over the server's event stream (the CLI shows it like its own).
 import type { QueryTerm, SearchOptions, SearchResponse, SyncProgress, SyncSummary } from '@pixsearch/core/engine';
 import { PixsearchError } from '@pixsearch/core';
-import type { DiscoveryInfo } from '@pixsearch/server';
-import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
+import type { DiscoveryInfo } from '@pixsearch/server/discovery';
+import type { EventSourceMessage } from 'eventsource-parser/stream';
 import type { Settings } from './config.js';
 import type { Output } from './output.js';
 
@@ -20,7 +20,8 @@ export class RemoteLibrary {
    */
   static async find(out: Output, settings: Settings): Promise<RemoteLibrary | undefined> {
     if (process.env[NO_SERVER_ENV] === '1') return undefined;
-    const { findServer } = await import('@pixsearch/server');
+    // Only the discovery module: the CLI must not load the HTTP server to talk to one.
+    const { findServer } = await import('@pixsearch/server/discovery');
     const found = await findServer(settings.dataDir);
     if ('info' in found) {
       if (out.verbose) out.info(out.ce.dim(`using the server running at ${found.info.url} (pid ${found.info.pid})`));
@@ -79,6 +80,7 @@ export class RemoteLibrary {
    * following (the server finishes the sync on its own).
    */
   async sync(roots: string[] | undefined, onProgress: (p: SyncProgress) => void, signal?: AbortSignal): Promise<SyncSummary> {
+    const { EventSourceParserStream } = await import('eventsource-parser/stream');
     const stream = new AbortController();
     const stop = (): void => stream.abort();
     signal?.addEventListener('abort', stop, { once: true });

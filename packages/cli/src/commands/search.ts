@@ -24,14 +24,18 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   if (text === '') throw new UsageError('the query is empty', 'pixsearch search "a dog on a bench"');
   const options = searchOptionsFrom(flags, settings);
 
-  const { parseQuery } = await import('@pixsearch/core/engine');
-  // image:"path" terms name files on this machine: allowed here, resolved against the cwd.
-  const terms = parseQuery(text, { allowImagePaths: true }).map((t) =>
-    'image' in t && typeof t.image === 'string' ? { ...t, image: expandPath(t.image) } : t,
-  );
   if (!dataDirExists(settings.dataDir)) throw new NothingIndexedError(settings.dataDir);
-  // A running `serve` answers warm; otherwise the library is opened here.
-  const engine = (await RemoteLibrary.find(out, settings)) ?? (await openEngine(out, settings, { readOnly: true }));
+  // A running `serve` answers warm; otherwise the library is opened here. A query without
+  // image:"path" terms goes to the server as text (it parses it the same way), so the warm
+  // path never loads the engine.
+  const remote = await RemoteLibrary.find(out, settings);
+  let terms: Parameters<RemoteLibrary['search']>[0] = text;
+  if (!remote || /image\s*:/i.test(text)) {
+    const { parseQuery } = await import('@pixsearch/core/engine');
+    // image:"path" terms name files on this machine: allowed here, resolved against the cwd.
+    terms = parseQuery(text, { allowImagePaths: true }).map((t) => ('image' in t && typeof t.image === 'string' ? { ...t, image: expandPath(t.image) } : t));
+  }
+  const engine = remote ?? (await openEngine(out, settings, { readOnly: true }));
   try {
     const res = await engine.search(terms, options);
     printResults(out, res, { query: text, offset: options.offset ?? 0, threshold: options.threshold ?? 0.1 });
