@@ -78,6 +78,8 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
   )
     .option('--reembed', 'Embed every image again with --model (after a model change)')
     .option('--watch', 'Keep running: sync again whenever the folders change (Ctrl-C stops)')
+    .option('--db <url>', 'Library in PostgreSQL: scan and queue new images for `pixsearch worker` processes (see docs/scale-out.md)', S)
+    .option('--job-timeout <s>', 'With --db: seconds before a job of a dead worker is retried (default: 600)', S)
     .example('  $ pixsearch index ~/Pictures')
     .example('  $ pixsearch index ~/Pictures /mnt/photos --backend hnswlib')
     .example('  $ pixsearch index            # re-sync the folders indexed before')
@@ -107,6 +109,13 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .example('  $ pixsearch serve ~/Photos --port 8080')
     .example('  $ pixsearch serve ~/Photos --model ./models/tiny   # offline, with a local bundle')
     .action(act('serve'));
+
+  runtimeOptions(cli.command('worker', 'Embed images queued by `pixsearch index --db` (run any number, on any machine that sees the folders at the same paths)'))
+    .option('--db <url>', 'The library\'s PostgreSQL database (required)', S)
+    .option('--model <id|dir>', 'Model (default: the one the library was indexed with; must be the same)', S)
+    .option('--batch-size <n>', 'Jobs claimed and embedded at once (default: 8)', S)
+    .example('  $ pixsearch worker --db postgres://pixsearch@db-host/photos')
+    .action(act('worker'));
 
   dataOptions(cli.command('status', 'Show what is indexed, with which model and backend, skipped files and disk use'))
     .example('  $ pixsearch status')
@@ -147,6 +156,7 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
 type CommandModule = { run: (ctx: CommandContext) => Promise<number> };
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   index: () => import('./commands/index-cmd.js'),
+  worker: () => import('./commands/db.js'),
   search: () => import('./commands/search.js'),
   similar: () => import('./commands/similar.js'),
   serve: () => import('./commands/serve.js'),

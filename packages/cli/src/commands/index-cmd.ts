@@ -9,7 +9,11 @@ import { RemoteLibrary } from '../remote.js';
 import { printSyncSummary, printWatchSync, runRemoteSync, runSync, watchFolders } from '../sync.js';
 import { printable } from '../terminal-text.js';
 
-export async function run({ out, args, flags }: CommandContext): Promise<number> {
+export async function run(ctx: CommandContext): Promise<number> {
+  const { dbFlag, runIndexDb } = await import('./db.js');
+  const db = dbFlag(ctx.flags);
+  if (db !== undefined) return runIndexDb(db, ctx);
+  const { out, args, flags } = ctx;
   const { settings } = resolveSettings(flags);
   const given = ((args[0] as string[] | undefined) ?? []).map((f) => expandPath(f));
   const roots = given.length > 0 ? given : settings.folders;
