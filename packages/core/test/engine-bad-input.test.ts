@@ -111,6 +111,14 @@ test('every kind of bad file is a recorded skip with a reason; good files around
     expect(f.message.length).toBeGreaterThan(5);
   }
   expect(summary.skippedFiles.find((f) => f.path === 'photo.heic')!.message).toMatch(/HEIC/);
+  // Messages are ours, per file: never libvips' shared error buffer, which can hold another file's text.
+  for (const f of summary.skippedFiles) {
+    expect(f.message).not.toMatch(/vips|libpng|libjpeg|jpegload|pngload|\n/i);
+    for (const other of summary.skippedFiles) if (other !== f) expect(f.message).not.toContain(other.path);
+  }
+  for (const name of ['truncated.jpg', 'truncated.png']) {
+    expect(summary.skippedFiles.find((f) => f.path === name)!.message).toBe(`${path.join(lib, name)}: the image data is truncated (the file ends early)`);
+  }
   // Only files that passed the cheap checks reached the model: the good ones, the cut ones and the SVG bomb.
   expect(spy.inputs.map((p) => path.basename(String(p))).sort()).toEqual(['bomb.svg', 'good.jpg', 'good.png', 'inside.jpg', 'photo.heic', 'png-named.jpg', 'truncated.jpg', 'truncated.png']);
 

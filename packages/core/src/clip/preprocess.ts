@@ -95,21 +95,28 @@ export interface DecodeOptions {
   limitInputPixels?: number;
 }
 
+const TRUNCATED = 'the image data is truncated (the file ends early)';
+
 /** Where an input came from, for error messages. */
 export function describeInput(input: string | Uint8Array): string {
   return typeof input === 'string' ? input : `<buffer ${input.byteLength} bytes>`;
 }
 
+/**
+ * A typed decode error whose message is ours alone: libvips' text is kept only as the `cause`.
+ * Its error buffer is shared by every decode in the process, so the text of one failure can name
+ * another file (or repeat another's error); users see a fixed sentence per reason instead.
+ */
 function decodeError(input: string | Uint8Array, err: unknown): ImageDecodeError {
   const source = describeInput(input);
   if (err instanceof NotAFileError) return new ImageDecodeError(source, 'not-a-file', `not a regular file (${err.kind})`, { cause: err });
   const msg = err instanceof Error ? err.message : String(err);
   const m = msg.toLowerCase();
   let reason = 'corrupt';
-  let text = `cannot decode image: ${msg}`;
+  let text = 'cannot decode the image: its data is damaged or not valid for its format';
   if (m.includes('pixel limit')) {
     reason = 'too-large';
-    text = `image is larger than the pixel limit (decompression-bomb guard): ${msg}`;
+    text = 'the image is larger than the pixel limit (decompression-bomb guard)';
   } else if (m.includes('unsupported image format')) {
     reason = 'unsupported-format';
     text = 'not an image, or a format this build of sharp cannot decode';
@@ -118,16 +125,16 @@ function decodeError(input: string | Uint8Array, err: unknown): ImageDecodeError
     text = 'file not found';
   } else if (m.includes('premature end') || m.includes('truncated') || m.includes('unexpected end') || m.includes('short read') || m.includes('not enough data')) {
     reason = 'truncated';
-    text = `image data is truncated: ${msg}`;
+    text = TRUNCATED;
   } else if (m.includes('not been built in')) {
     reason = 'unsupported-format';
-    text = `this HEIF/AVIF file uses a compression format that this build cannot decode (${msg})`;
+    text = 'this HEIF/AVIF file uses a compression format that this build cannot decode';
   }
   if (reason === 'corrupt' && endMarkerMissing(input)) {
     // libvips words the same truncation differently from run to run ("premature end", "read
     // error", …); a JPEG without its EOI marker or a PNG without its IEND chunk is truncated.
     reason = 'truncated';
-    text = `image data is truncated: ${msg}`;
+    text = TRUNCATED;
   }
   return new ImageDecodeError(source, reason, text, { cause: err });
 }
