@@ -176,6 +176,7 @@ export class ProgressDisplay {
 const PHASE_LABEL: Record<SyncProgress['phase'], string> = {
   scan: 'Scanning',
   hash: 'Hashing',
+  'load-model': 'Loading model',
   embed: 'Embedding',
   index: 'Indexing',
   done: 'Done',
@@ -183,26 +184,44 @@ const PHASE_LABEL: Record<SyncProgress['phase'], string> = {
 const PHASE_NOUN: Record<SyncProgress['phase'], string> = {
   scan: 'files',
   hash: 'files',
+  'load-model': 'seconds',
   embed: 'images',
   index: 'vectors',
   done: 'images',
 };
 
-/** Feeds engine `progress` events into a {@link ProgressDisplay}. */
+/**
+ * Feeds engine `progress` events into a {@link ProgressDisplay}: the model load with its elapsed
+ * seconds, then per-image embedding with the images decoded so far; an embed phase that ran no
+ * image through the model says so.
+ */
 export function syncProgressHandler(display: ProgressDisplay): (p: SyncProgress) => void {
+  let loadStart = 0;
   return (p) => {
     if (p.phase === 'done') {
       display.finish();
       return;
     }
+    if (p.phase === 'load-model') {
+      if (p.done === 0 && loadStart === 0) loadStart = Date.now();
+      const secs = Math.floor((Date.now() - loadStart) / 1000);
+      display.update({ label: PHASE_LABEL[p.phase], noun: 'seconds', done: secs, total: undefined, rate: 0, etaSeconds: undefined, current: `${secs}s` });
+      return;
+    }
+    loadStart = 0;
+    const nothing = p.phase === 'embed' && p.total !== undefined && p.done >= p.total && p.embedded === 0;
     display.update({
-      label: PHASE_LABEL[p.phase],
+      label: nothing ? 'Nothing to embed (every file skipped or already indexed; see pixsearch status)' : PHASE_LABEL[p.phase],
       noun: PHASE_NOUN[p.phase],
       done: p.done,
       total: p.total,
-      rate: p.rate,
+      rate: nothing ? 0 : p.rate,
       etaSeconds: p.etaSeconds,
-      current: p.current,
+      current: nothing
+        ? undefined
+        : p.phase === 'embed' && p.decoded !== undefined && p.decoded > p.done
+          ? `decoded ${p.decoded}${p.current ? ` · ${p.current}` : ''}`
+          : p.current,
     });
   };
 }

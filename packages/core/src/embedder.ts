@@ -17,8 +17,11 @@ export interface ImageEmbeddings {
 export interface EmbedOptions {
   /** Aborts between batches. */
   signal?: AbortSignal;
-  /** Called after each batch with the number of inputs done so far. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each batch with the number of inputs done so far, and (embedders that can tell)
+   * each time an image has been decoded, with the count decoded so far as `decoded`.
+   */
+  onProgress?: (done: number, total: number, decoded?: number) => void;
 }
 
 /**
@@ -35,6 +38,8 @@ export interface Embedder {
   embedImages(inputs: readonly ImageInput[], options?: EmbedOptions): Promise<ImageEmbeddings>;
   /** Embeds texts: `texts.length × dimension`, rows L2-normalised. */
   embedTexts(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array>;
+  /** Loads the model sessions now (optional; they load on first use otherwise). */
+  load?(towers?: readonly ('vision' | 'text')[]): Promise<void>;
   /** Releases the model sessions. Idempotent. */
   close(): Promise<void>;
 }

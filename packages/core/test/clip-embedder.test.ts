@@ -82,7 +82,15 @@ describe('ClipEmbedder on the generated tiny bundle', () => {
     const inputs = [IMG('photo.jpg'), IMG('not-an-image.jpg'), IMG('alpha.png'), IMG('truncated.jpg'), await readFile(IMG('photo.webp')), IMG('gray16.png'), IMG('cmyk.jpg')];
     const e = await embedder({ batchSize: 2 });
     const progress: number[] = [];
-    const r = await e.embedImages(inputs, { onProgress: (done) => progress.push(done) });
+    const decodedCounts: number[] = [];
+    const r = await e.embedImages(inputs, {
+      onProgress: (done, _total, decoded) => {
+        if (progress[progress.length - 1] !== done && done > 0) progress.push(done);
+        if (decoded !== undefined && decodedCounts[decodedCounts.length - 1] !== decoded) decodedCounts.push(decoded);
+      },
+    });
+    // Every image reports its decode (failures too), before its batch is embedded.
+    expect(decodedCounts).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(r.vectors).toHaveLength(inputs.length * 32);
     expect(r.errors.map((x) => x?.reason)).toEqual([undefined, 'unsupported-format', undefined, 'truncated', undefined, undefined, undefined]);
     expect(r.errors[1]).toBeInstanceOf(ImageDecodeError);

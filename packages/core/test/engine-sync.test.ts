@@ -61,9 +61,12 @@ describe('incremental sync', () => {
     expect(await indexedPaths(engine)).toEqual([...rels].sort());
 
     const phases = [...new Set(events.map((e) => e.phase))];
-    expect(phases).toEqual(['scan', 'hash', 'embed', 'done']);
+    // The model load is a phase of its own (the display never sits at 0% without saying why).
+    expect(phases).toEqual(['scan', 'hash', 'load-model', 'embed', 'done']);
     const embed = events.filter((e) => e.phase === 'embed');
-    expect(embed.at(-1)).toMatchObject({ done: rels.length, total: rels.length, etaSeconds: 0 });
+    expect(embed.at(-1)).toMatchObject({ done: rels.length, total: rels.length, etaSeconds: 0, decoded: rels.length, embedded: rels.length });
+    // Decoding is reported per image, ahead of the batches it feeds.
+    expect(embed.some((e) => (e.decoded ?? 0) > e.done)).toBe(true);
     expect(embed.at(-1)!.rate).toBeGreaterThan(0);
     for (let i = 1; i < embed.length; i++) expect(embed[i]!.done).toBeGreaterThanOrEqual(embed[i - 1]!.done);
 
@@ -83,6 +86,20 @@ describe('incremental sync', () => {
     expect(spy.imageCalls).toBe(0);
     // Stat-only: nothing needed hashing.
     expect(events.filter((e) => e.phase === 'hash').every((e) => e.total === 0)).toBe(true);
+    await engine.close();
+  });
+
+  test('a folder with nothing to embed says so: the embed phase ends with embedded 0', async () => {
+    const only = path.join(dir, 'only-bad');
+    await mkdir(only, { recursive: true });
+    await writeFile(path.join(only, 'broken.jpg'), 'not an image');
+    const engine = await openEngine('data-nothing', [only]);
+    const events: SyncProgress[] = [];
+    engine.on('progress', (p) => events.push(p));
+    const s = await engine.sync();
+    expect(s).toMatchObject({ added: 0, skipped: 1, embedded: 0 });
+    const last = events.filter((e) => e.phase === 'embed').at(-1);
+    expect(last === undefined || last.embedded === 0).toBe(true);
     await engine.close();
   });
 

@@ -198,12 +198,14 @@ const SkippedFileSchema = z.object({ root: z.string(), path: z.string(), reason:
 
 const SyncProgressSchema = z
   .object({
-    phase: z.enum(['scan', 'hash', 'embed', 'index', 'done']),
+    phase: z.enum(['scan', 'hash', 'load-model', 'embed', 'index', 'done']),
     done: z.number(),
     total: z.number().nullable(),
     rate: z.number(),
     etaSeconds: z.number().nullable(),
     current: z.string().optional(),
+    decoded: z.number().optional().describe('Embed phase: images decoded so far (runs ahead of done)'),
+    embedded: z.number().optional().describe('Embed phase: images run through the model so far; 0 at the end = nothing to embed'),
   })
   .meta({ id: 'SyncProgress' });
 

@@ -11,6 +11,9 @@ export interface SyncProgressJson {
   rate: number;
   etaSeconds: number | null;
   current?: string;
+  /** Embed phase: images decoded / run through the model so far. */
+  decoded?: number;
+  embedded?: number;
 }
 
 /** Who started a sync: the page or an API client (`api`), the folder watcher (`watch`), `pixsearch index` (`cli`). */
@@ -98,6 +101,8 @@ function progressJson(p: SyncProgress): SyncProgressJson {
     rate: Number.isFinite(p.rate) ? p.rate : 0,
     etaSeconds: p.etaSeconds === undefined || !Number.isFinite(p.etaSeconds) ? null : p.etaSeconds,
     ...(p.current === undefined ? {} : { current: p.current }),
+    ...(p.decoded === undefined ? {} : { decoded: p.decoded }),
+    ...(p.embedded === undefined ? {} : { embedded: p.embedded }),
   };
 }
 

@@ -321,6 +321,8 @@ export class ClipEmbedder implements Embedder {
           } catch (err) {
             errors[i] = err instanceof ImageDecodeError ? err : new ImageDecodeError(describeInput(input), 'corrupt', String(err), { cause: err });
           }
+          decoded++;
+          options.onProgress?.(embedded, n, decoded);
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, end - start) }, worker));
@@ -334,6 +336,8 @@ export class ClipEmbedder implements Embedder {
       return { data: data.subarray(0, rows.length * per), rows };
     };
 
+    let decoded = 0;
+    let embedded = 0;
     let pending: Promise<{ data: Float32Array; rows: number[] }> | undefined = prepare(0);
     for (let start = 0; start < n; start += batch) {
       const current = await pending!;
@@ -353,7 +357,8 @@ export class ClipEmbedder implements Embedder {
         current.rows.forEach((idx, r) => vectors.set(out.subarray(r * dim, (r + 1) * dim), idx * dim));
         for (const idx of current.rows) normalizeInPlace(vectors, dim, idx, 1);
       }
-      options.onProgress?.(Math.min(n, start + batch), n);
+      embedded = Math.min(n, start + batch);
+      options.onProgress?.(embedded, n, decoded);
     }
     return { vectors, errors, sizes };
   }

@@ -116,9 +116,14 @@ export interface SyncOptions {
 
 /** Progress events of `sync()`. */
 export interface SyncProgress {
-  phase: 'scan' | 'hash' | 'embed' | 'index' | 'done';
-  /** Items done in this phase. */
+  /** `load-model`: the image tower is being loaded (emitted at start and every second until ready). */
+  phase: 'scan' | 'hash' | 'load-model' | 'embed' | 'index' | 'done';
+  /** Items done in this phase (embed: files whose vectors are stored or that were skipped). */
   done: number;
+  /** Embed phase: images decoded so far (runs ahead of `done`; counts from the first second). */
+  decoded?: number;
+  /** Embed phase: images actually run through the model so far (0 at the end = nothing to embed: all skipped or already known). */
+  embedded?: number;
   /** Items in this phase, when known. */
   total: number | undefined;
   /** Items per second in this phase. */

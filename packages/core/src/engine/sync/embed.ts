@@ -19,12 +19,25 @@ export async function embedNew(ctx: SyncContext, writer: SyncWriter, toEmbed: re
   const units: Unit[] = [...toEmbed.map((group) => ({ group })), ...deferred.map((file) => ({ file }))];
   if (units.length === 0) return;
   const { store } = ctx;
-  const embedder = await ctx.embedder();
+  // The model loads before the first image (seconds for a large one): say so, every second.
+  const loading = new PhaseProgress('load-model', undefined, ctx.progress, { heartbeat: true });
+  let embedder: Embedder;
+  try {
+    embedder = await ctx.embedder();
+    await embedder.load?.(['vision']);
+  } finally {
+    loading.finish();
+  }
   await store.ensure(embedder.dimension);
   const dim = embedder.dimension;
   const totalFiles = toEmbed.reduce((n, g) => n + g.length, 0) + deferred.length;
-  const embedding = new PhaseProgress('embed', totalFiles, ctx.progress);
+  const embedding = new PhaseProgress('embed', totalFiles, ctx.progress, { heartbeat: true });
+  embedding.decoded = 0;
+  embedding.embedded = 0;
   let done = 0;
+  let decodedBefore = 0;
+  let embeddedBefore = 0;
+  try {
   const chunks: Unit[][] = [];
   for (let start = 0; start < units.length; start += ctx.chunkSize) chunks.push(units.slice(start, start + ctx.chunkSize));
   // Hashing of chunk n+1 overlaps the embedding of chunk n (the model runs off the main thread).
@@ -51,24 +64,48 @@ export async function embedNew(ctx: SyncContext, writer: SyncWriter, toEmbed: re
       if (same) same.push(...g);
       else groups.push(g);
     }
-    if (groups.length > 0) await embedGroups(ctx, writer, embedder, dim, groups);
+    const skippedHere = inspected.filter((r) => r.reason).length + grouped.reused.reduce((n, r) => n + r.group.length, 0);
+    if (groups.length > 0) {
+      const current = groups[0]?.[0]?.file.relPath;
+      await embedGroups(ctx, writer, embedder, dim, groups, (embeddedNow, decodedNow) => {
+        embedding.decoded = decodedBefore + decodedNow;
+        embedding.embedded = embeddedBefore + embeddedNow;
+        embedding.update(done + skippedHere + embeddedNow, current);
+      });
+      decodedBefore += groups.length;
+      embeddedBefore += groups.length;
+    }
     // One transaction per chunk: a crash loses at most the chunk in flight.
     await writer.commit();
     done += chunk.reduce((n, u) => n + ('group' in u ? u.group.length : 1), 0);
+    embedding.decoded = decodedBefore;
+    embedding.embedded = embeddedBefore;
     embedding.update(done, groups[groups.length - 1]?.[0]?.file.relPath);
     if (store.saveDue(ctx.saveIntervalMs)) await store.save();
   }
-  embedding.finish();
+  } finally {
+    embedding.finish();
+  }
 }
 
 /** Embeds one image per group (one embedder call) and queues the rows of every file of each group. */
-async function embedGroups(ctx: SyncContext, writer: SyncWriter, embedder: Embedder, dim: number, groups: readonly Candidate[][]): Promise<void> {
+async function embedGroups(
+  ctx: SyncContext,
+  writer: SyncWriter,
+  embedder: Embedder,
+  dim: number,
+  groups: readonly Candidate[][],
+  onProgress: (embedded: number, decoded: number) => void,
+): Promise<void> {
   const { signal } = ctx;
   const inputs = groups.map((g) => g[0]!.file.absPath as string);
   let result: Awaited<ReturnType<Embedder['embedImages']>> | undefined;
   let batchError: Error | undefined;
   try {
-    result = await embedder.embedImages(inputs, signal ? { signal } : {});
+    result = await embedder.embedImages(inputs, {
+      ...(signal ? { signal } : {}),
+      onProgress: (embedded, _total, decoded) => onProgress(embedded, decoded ?? embedded),
+    });
   } catch (err) {
     if (signal?.aborted) throw new AbortedError('sync');
     batchError = err as Error;

@@ -11,7 +11,7 @@ const PAGE_SIZE = 48;
 const FIRST_SCREEN = 24;
 /** Pause after a keystroke before searching, ms (search as you type). */
 const TYPING_DEBOUNCE_MS = 60;
-const PHASES = { scan: 'Scanning folders', hash: 'Checking changes', embed: 'Embedding images', index: 'Updating the index', done: 'Finishing' };
+const PHASES = { scan: 'Scanning folders', hash: 'Checking changes', 'load-model': 'Loading the model', embed: 'Embedding images', index: 'Updating the index', done: 'Finishing' };
 
 const ui = {
   form: $('search-form'),
@@ -648,7 +648,12 @@ function showSync(running, p) {
   else ui.syncbar.setAttribute('aria-valuenow', String(Math.round(pct)));
   const counts = p ? (p.total ? ` ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}` : ` ${p.done.toLocaleString('en-US')}`) : '';
   const rate = p && p.rate > 0 ? ` · ${p.rate.toFixed(p.rate < 10 ? 1 : 0)}/s` : '';
-  ui.syncText.textContent = `${label}${counts}${rate}${p ? fmtEta(p.etaSeconds) : ''}`;
+  const decoded = p && p.phase === 'embed' && p.decoded > p.done ? ` · ${p.decoded.toLocaleString('en-US')} decoded` : '';
+  if (p && p.phase === 'embed' && p.total && p.done >= p.total && p.embedded === 0) {
+    ui.syncText.textContent = 'Nothing to embed: every file was skipped or is already indexed';
+    return;
+  }
+  ui.syncText.textContent = `${label}${counts}${decoded}${rate}${p ? fmtEta(p.etaSeconds) : ''}`;
 }
 
 function summaryText(s) {
