@@ -6,7 +6,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BACKENDS, isBackendName, type BackendName } from '@pixsearch/core';
+import { BENCH_BACKENDS, type BenchBackend } from './backends/index.js';
+
+const isBenchBackend = (b: string): b is BenchBackend => (BENCH_BACKENDS as readonly string[]).includes(b);
 import { parseSize } from './datasets/store.js';
 import { writeReport } from './report/write.js';
 import { DEFAULT_DATA_DIR, modeDefaults, runSuite, type SuiteOptions } from './runner.js';
@@ -21,7 +23,7 @@ usage: pnpm bench [--quick | --full] [options]
   --dataset FILE        also run on a user dataset: an ann-benchmarks .hdf5 file (e.g.
                         coco-t2i-512-angular.hdf5) or BASE.fvecs:QUERIES.fvecs; repeatable
   --max-base N          use at most N base vectors of a --dataset
-  --backends LIST       subset of ${BACKENDS.join(',')}
+  --backends LIST       subset of ${BENCH_BACKENDS.join(',')}
   --queries N           queries per synthetic dataset (quick 200, full 1000)
   --reps N              best-of repetitions (quick 1, full 3)
   --budget S            seconds per sweep point before a slow point stops early (quick 2, full 10)
@@ -92,11 +94,11 @@ export function parseCli(argv: string[]): SuiteOptions | 'help' {
   const mode = values.full ? 'full' : 'quick';
   const d = modeDefaults(mode);
   const backends = list(values.backends);
-  for (const b of backends ?? []) if (!isBackendName(b)) throw new Error(`unknown backend "${b}"; choose from ${BACKENDS.join(', ')}`);
+  for (const b of backends ?? []) if (!isBenchBackend(b)) throw new Error(`unknown backend "${b}"; choose from ${BENCH_BACKENDS.join(', ')}`);
   const engineOnly = values['engine-only'] ?? false;
   const sizes = engineOnly ? [] : (list(values.sizes)?.map(parseSize) ?? (values.dataset?.length ? [] : d.sizes));
   const engineBackends = list(values['engine-backends']) ?? ['faiss-flat', 'hnswlib'];
-  for (const b of engineBackends) if (!isBackendName(b)) throw new Error(`unknown backend "${b}" in --engine-backends`);
+  for (const b of engineBackends) if (!isBenchBackend(b)) throw new Error(`unknown backend "${b}" in --engine-backends`);
   const withEngine = engineOnly || (values['no-engine'] ? false : (values.engine ?? mode === 'full'));
   const budget = values.budget === undefined ? d.budgetS : Number(values.budget);
   if (!(budget > 0)) throw new Error(`--budget must be a positive number of seconds, got "${values.budget}"`);
@@ -107,7 +109,7 @@ export function parseCli(argv: string[]): SuiteOptions | 'help' {
     sizes,
     files: values.dataset ?? [],
     ...(maxBase ? { maxBase } : {}),
-    ...(backends ? { backends: backends as BackendName[] } : {}),
+    ...(backends ? { backends: backends as BenchBackend[] } : {}),
     queries: positiveInt('queries', values.queries) ?? d.queries,
     reps: positiveInt('reps', values.reps) ?? d.reps,
     budgetS: budget,
@@ -119,7 +121,7 @@ export function parseCli(argv: string[]): SuiteOptions | 'help' {
     keepIndexes: values['keep-indexes'] ?? false,
     resume: values.resume ?? false,
     ...(withEngine
-      ? { engine: { n: parseSize(values['engine-size'] ?? '100k'), backends: engineBackends as BackendName[], queries: positiveInt('engine-queries', values['engine-queries']) ?? 200, k: 30 } }
+      ? { engine: { n: parseSize(values['engine-size'] ?? '100k'), backends: engineBackends as BenchBackend[], queries: positiveInt('engine-queries', values['engine-queries']) ?? 200, k: 30 } }
       : {}),
   };
 }

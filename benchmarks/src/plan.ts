@@ -8,7 +8,7 @@
  * At 1M the full plan keeps one hnswlib configuration (M=16, efConstruction 100: a single-threaded
  * 1M build is the longest step) and USearch f32 only, so the 1M part fits in about 40 minutes.
  */
-import type { BackendName } from '@pixsearch/core';
+import type { BenchBackend } from './backends/index.js';
 import type { BenchConfig, SweepPoint } from './backends/types.js';
 
 export type RunMode = 'quick' | 'full';
@@ -39,12 +39,12 @@ export interface PlanOptions {
   n: number;
   mode: RunMode;
   /** Backends to include (default all four). */
-  backends?: readonly BackendName[];
+  backends?: readonly BenchBackend[];
 }
 
 /** The configurations to run, in order. */
 export function planConfigs({ n, mode, backends }: PlanOptions): BenchConfig[] {
-  const want = (b: BackendName): boolean => !backends || backends.includes(b);
+  const want = (b: BenchBackend): boolean => !backends || backends.includes(b);
   const full = mode === 'full';
   const efs = full ? EF_FULL : EF_QUICK;
   const out: BenchConfig[] = [];

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendName } from '@pixsearch/core';
+import type { BenchBackend } from './backends/index.js';
 import type { BenchConfig } from './backends/types.js';
 import { DEFAULT_DATA_DIR, ensureImported, ensureSynthetic, formatSize } from './datasets/store.js';
 import { libraryVersions, machineInfo } from './machine.js';
@@ -41,7 +41,7 @@ export interface SuiteOptions {
   files?: string[];
   /** Cap on base vectors taken from user files. */
   maxBase?: number;
-  backends?: BackendName[];
+  backends?: BenchBackend[];
   /** Query vectors per synthetic dataset. */
   queries: number;
   /** Best-of repetitions. */
@@ -72,7 +72,7 @@ export interface SuiteOptions {
 export interface EngineRunOptions {
   /** Library size (synthetic CLIP-like embeddings), default 100k. */
   n: number;
-  backends: BackendName[];
+  backends: BenchBackend[];
   queries: number;
   /** Results per query (the engine's default page is 30). */
   k: number;

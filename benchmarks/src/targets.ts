@@ -5,7 +5,7 @@
  *  - 1M: hnswlib, USearch and IVF build and search within the machine's memory (24 GB);
  *  - adapter overhead ≤ 10%.
  */
-import type { BackendName } from '@pixsearch/core';
+import type { BenchBackend } from './backends/index.js';
 import { bestQpsAtRecall, type FrontierPoint } from './pareto.js';
 import type { ConfigResult, DatasetResult, RunReport, TargetResult } from './results.js';
 
@@ -23,7 +23,7 @@ function fmtQps(q: number): string {
   return q >= 100 ? q.toFixed(0) : q.toPrecision(3);
 }
 
-function ann(ds: DatasetResult, backend: BackendName, filter: (c: ConfigResult) => boolean = () => true): ConfigResult[] {
+function ann(ds: DatasetResult, backend: BenchBackend, filter: (c: ConfigResult) => boolean = () => true): ConfigResult[] {
   return ds.configs.filter((c) => c.config.backend === backend && filter(c));
 }
 
@@ -36,7 +36,7 @@ function flatQps(ds: DatasetResult): number | undefined {
 export function evaluateTargets(report: Pick<RunReport, 'datasets'>): TargetResult[] {
   const out: TargetResult[] = [];
   const ds100k = report.datasets.find((d) => d.info.n === 100_000);
-  const families: { name: string; backend: BackendName; filter?: (c: ConfigResult) => boolean }[] = [
+  const families: { name: string; backend: BenchBackend; filter?: (c: ConfigResult) => boolean }[] = [
     { name: 'faiss-ivf', backend: 'faiss-ivf' },
     { name: 'hnswlib', backend: 'hnswlib' },
     { name: 'usearch f32', backend: 'usearch', filter: (c) => c.config.build.quantization === 'f32' },

@@ -8,7 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createIndex, writeFileAtomic, type BackendName, type SearchParams, type VectorIndex } from '@pixsearch/core';
+import { createIndex, writeFileAtomic, type SearchParams, type VectorIndex } from '@pixsearch/core';
 import { adapterFactory, loadAdapterIndex, registerAdapters } from './adapters.js';
 import { runEngineQuery } from './engine-query/engine-query.js';
 import { bareDriver } from './backends/index.js';
@@ -33,7 +33,7 @@ export type Job =
   | { kind: 'bare-build'; datasetDir: string; config: BenchConfig; bareFile: string }
   | { kind: 'build'; datasetDir: string; config: BenchConfig; indexDir: string; bareFile?: string; budget: JobBudget }
   | { kind: 'single'; datasetDir: string; config: BenchConfig; indexDir: string; bareFile?: string; budget: JobBudget }
-  | { kind: 'engine'; datasetDir: string; bundleDir: string; libraryDir: string; backend: BackendName; queries: number; k: number };
+  | { kind: 'engine'; datasetDir: string; bundleDir: string; libraryDir: string; backend: string; queries: number; k: number };
 
 const K = 10;
 const K_DEEP = 100;
@@ -280,6 +280,7 @@ async function runBuild(job: Extract<Job, { kind: 'build' }>): Promise<BuildJobR
   log(`  adapter build ${(buildMs / 1000).toFixed(1)} s`);
   const t1 = performance.now();
   await rm(job.indexDir, { recursive: true, force: true });
+  if (index.persistence !== 'files') throw new Error(`${index.backend} keeps its index in a server: the ANN suite measures files backends`);
   await index.save(job.indexDir);
   const saveMs = performance.now() - t1;
   const diskBytes = dirBytes(job.indexDir);
@@ -298,7 +299,7 @@ async function runBuild(job: Extract<Job, { kind: 'build' }>): Promise<BuildJobR
     bare.close();
   }
   const params = { ...index.params };
-  index.close();
+  await index.close();
   return { buildMs, buildRssDeltaBytes, saveMs, diskBytes, params, library: factory.library, batch, overhead, peakRssBytes: peakRssBytes() };
 }
 
@@ -330,7 +331,7 @@ async function runSingle(job: Extract<Job, { kind: 'single' }>): Promise<SingleJ
     overhead.push(o);
     bare.close();
   }
-  index.close();
+  await index.close();
   return { loadMs, indexMemoryBytes, indexMemoryAfterSearchBytes, single, overhead, peakRssBytes: peakRssBytes() };
 }
 

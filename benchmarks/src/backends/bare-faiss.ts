@@ -97,7 +97,7 @@ export const bareFaiss: BareDriver = {
   },
   load(config, file, d, point: SweepPoint) {
     if (config.backend !== 'faiss-ivf') return new BareFaiss(faiss.IndexFlatIP.read(file), d);
-    const nprobe = point.params.nprobe ?? 1;
+    const nprobe = Number(point.params.nprobe ?? 1);
     const tmp = `${file}.nprobe${nprobe}.${process.pid}`;
     patchIvfNprobe(file, nprobe, tmp);
     try {

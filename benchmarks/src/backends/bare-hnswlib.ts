@@ -68,7 +68,7 @@ export const bareHnswlib: BareDriver = {
     const index = new hnswlib.HierarchicalNSW('ip', d);
     index.readIndexSync(file);
     // readIndex resets ef to 10: apply the point's efSearch after loading.
-    index.setEf(point.params.efSearch ?? 10);
+    index.setEf(Number(point.params.efSearch ?? 10));
     return new BareHnsw(index, d);
   },
 };

@@ -79,7 +79,7 @@ export const bareUsearch: BareDriver = {
     (index as BareUsearch).index.save(file);
   },
   load(config, file, d, point, threads) {
-    const index = make(config, d, point.params.expansion ?? 64);
+    const index = make(config, d, Number(point.params.expansion ?? 64));
     index.load(file);
     return new BareUsearch(index, d, threads === 'single' ? 1 : 0);
   },

@@ -1,11 +1,10 @@
-import type { BackendName } from '@pixsearch/core';
 import { bareFaiss } from './bare-faiss.js';
 import { bareHnswlib } from './bare-hnswlib.js';
 import { bareUsearch } from './bare-usearch.js';
-import type { BareDriver } from './types.js';
+import type { BareDriver, BenchBackend } from './types.js';
 
 /** The bare-library driver for a backend (the library the adapter wraps, called directly). */
-export function bareDriver(backend: BackendName): BareDriver {
+export function bareDriver(backend: BenchBackend): BareDriver {
   switch (backend) {
     case 'faiss-flat':
     case 'faiss-ivf':
@@ -17,4 +16,5 @@ export function bareDriver(backend: BackendName): BareDriver {
   }
 }
 
-export type { BareDriver, BareIndex, BareBuildTimes, BenchConfig, SweepPoint } from './types.js';
+export { BENCH_BACKENDS } from './types.js';
+export type { BareDriver, BareIndex, BareBuildTimes, BenchBackend, BenchConfig, SweepPoint } from './types.js';

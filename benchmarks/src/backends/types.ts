@@ -1,18 +1,22 @@
-import type { BackendName, SearchParams } from '@pixsearch/core';
+import type { SearchParams } from '@pixsearch/core';
+
+/** The backends the ANN suite compares with their bare libraries (each has a driver in this folder). */
+export const BENCH_BACKENDS = ['faiss-flat', 'faiss-ivf', 'hnswlib', 'usearch'] as const;
+export type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
 /** One point of a parameter sweep. */
 export interface SweepPoint {
   /** Short label, e.g. `nprobe=16`, `ef=80`, `default`. */
   label: string;
   /** Search parameters passed to `VectorIndex.search` (empty: the adapter's defaults). */
-  params: SearchParams;
+  params: SearchParams<'nprobe' | 'efSearch' | 'expansion'>;
 }
 
 /** One index configuration to build and sweep (e.g. hnswlib with M=16). */
 export interface BenchConfig {
   /** Unique, file-name-safe id, e.g. `hnswlib-M16`. */
   id: string;
-  backend: BackendName;
+  backend: BenchBackend;
   /** Human label used in tables and plot legends. */
   label: string;
   /** Build parameters for `createIndex` (the adapter's names). */

@@ -15,13 +15,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BackendName, Embedder } from '@pixsearch/core';
+import type { Embedder } from '@pixsearch/core';
 import { summarizeLatencies, type LatencySummary } from '../metrics.js';
 import { loadDataset } from '../datasets/store.js';
 
 /** Per-stage latency summaries, milliseconds. */
 export interface EngineQueryResult {
-  backend: BackendName;
+  backend: string;
   images: number;
   queries: number;
   k: number;
@@ -75,7 +75,7 @@ export interface EngineQueryOptions {
   bundleDir: string;
   /** Where the library lives (rebuilt when absent or for another dataset). */
   libraryDir: string;
-  backend: BackendName;
+  backend: string;
   queries: number;
   k: number;
   log: (line: string) => void;

@@ -8,7 +8,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isBackendName, type BackendName } from '@pixsearch/core';
 import { ClipEmbedder } from '@pixsearch/core/clip';
 import { CATALOG_FILE, SearchEngine, SqliteCatalog, type CatalogOp } from '@pixsearch/core/engine';
 
@@ -29,7 +28,6 @@ const dataDir = resolve(values['data-dir']);
 const model = resolve(values.model);
 const count = Number(values.count);
 const backend = values.backend!;
-if (!isBackendName(backend)) throw new Error(`unknown backend ${backend}`);
 
 // The model's identity and dimension, exactly as the engine records them (no tower is loaded).
 const embedder = await ClipEmbedder.create({ model });
@@ -65,7 +63,7 @@ mkdirSync(dataDir, { recursive: true });
 const t0 = performance.now();
 const catalog = SqliteCatalog.open(join(dataDir, CATALOG_FILE));
 try {
-  catalog.updateSettings({ modelId, modelSource: model, dimension, backend: backend as BackendName, backendParams: {} });
+  catalog.updateSettings({ modelId, modelSource: model, dimension, backend, backendParams: {} });
   const rootId = catalog.addRoot(join(dataDir, 'synthetic-library'));
   const batch = 5000;
   for (let start = 0; start < count; start += batch) {
@@ -97,7 +95,7 @@ try {
 }
 const t1 = performance.now();
 // Opening the engine builds the index from the stored embeddings and saves it.
-const engine = await SearchEngine.open({ dataDir, backend: backend as BackendName });
+const engine = await SearchEngine.open({ dataDir, backend });
 engine.on('warning', (m) => console.error(`engine: ${m}`));
 const stats = await engine.stats();
 await engine.close();

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BACKENDS, type BackendName } from '@pixsearch/core';
 import { TOKEN_RULE, tokenProblem } from '@pixsearch/server/token-rule';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
@@ -19,7 +18,8 @@ export interface Settings {
   dataDir: string;
   /** Model bundle folder (absolute) or hub id; undefined = the catalog's model, else the default. */
   model: string | undefined;
-  backend: BackendName | undefined;
+  /** A registered backend name; checked against the registry when the engine opens. */
+  backend: string | undefined;
   backendParams: Record<string, number | string> | undefined;
   batchSize: number | undefined;
   threads: number | undefined;
@@ -86,8 +86,8 @@ const FIELDS = {
     flag: '--backend',
     key: 'backend',
     env: 'PIXSEARCH_BACKEND',
-    expect: `one of ${BACKENDS.join(', ')}`,
-    schema: z.enum(BACKENDS as [BackendName, ...BackendName[]]),
+    expect: 'a backend name (pixsearch backends lists them)',
+    schema: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
     parse: str,
   },
   backendParams: {

@@ -36,9 +36,13 @@ function runtimeOptions(cmd: Command): Command {
     .option('--cache-dir <dir>', 'Model download cache (default: $PIXSEARCH_CACHE or ~/.cache/pixsearch)', S);
 }
 
+/** Backend names for the help text: the registered ones (discovered only when help is shown). */
+let backendNames: readonly string[] = [];
+
 function indexOptions(cmd: Command): Command {
+  const names = backendNames.length > 0 ? `${backendNames.join(', ')}; ` : '';
   return cmd
-    .option('--backend <name>', 'Vector index: faiss-flat, faiss-ivf, hnswlib, usearch (default: faiss-flat)', S)
+    .option('--backend <name>', `Vector index: ${names}default faiss-flat; pixsearch backends lists them with their parameters`, S)
     .option('--param <key=value>', 'Backend parameter, repeatable (e.g. --param M=32)', S)
     .option('--batch-size <n>', 'Images per model batch (default: 16)', S)
     .option('--preprocess <mode>', 'scaled (default: JPEGs decoded at the size the model needs) or exact (full decode, bit-exact with PIL)', S)
@@ -137,6 +141,12 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .action(act('model'));
 
   cli
+    .command('backends', 'List the vector backends registered in this installation, with their build and search parameters')
+    .example('  $ pixsearch backends')
+    .example('  $ pixsearch backends --json | jq -r ".[].name"')
+    .action(act('backends'));
+
+  cli
     .command('bench [...args]', 'Run the benchmark suite (pnpm bench, from a pixsearch checkout)')
     .allowUnknownOptions()
     .example('  $ pixsearch bench')
@@ -163,6 +173,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   status: () => import('./commands/status.js'),
   model: () => import('./commands/model.js'),
   bench: () => import('./commands/bench.js'),
+  backends: () => import('./commands/backends.js'),
 };
 const KNOWN = Object.keys(COMMANDS);
 
@@ -220,6 +231,11 @@ export async function main(argv: string[]): Promise<number> {
 
   let cli: CAC | undefined;
   try {
+    // Help lists the registered backends: discover the adapter packages (no native library loads).
+    if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+      const { listBackends } = await import('@pixsearch/core');
+      backendNames = (await listBackends()).map((b) => b.name);
+    }
     cli = buildCli(run);
     cli.parse(['node', 'pixsearch', ...preprocess(argv)], { run: false });
     const opts = cli.options as Record<string, unknown>;

@@ -91,8 +91,8 @@ describe('resolveSettings', () => {
   it('names the key and the expected type of a bad config value', () => {
     writeConfig({ batchSize: 'big' });
     expect(usageMessage(() => resolveSettings({}, {}, dir))).toMatch(/"batchSize": expected an integer from 1 to 1024, got "big"/);
-    writeConfig({ backend: 'annoy' });
-    expect(usageMessage(() => resolveSettings({}, {}, dir))).toMatch(/"backend": expected one of faiss-flat, faiss-ivf, hnswlib, usearch/);
+    writeConfig({ backend: 'Annoy DB' });
+    expect(usageMessage(() => resolveSettings({}, {}, dir))).toMatch(/"backend": expected a backend name/);
   });
 
   it('rejects a config file that is not JSON, or not an object', () => {

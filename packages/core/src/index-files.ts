@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic, fsyncDir } from './atomic-write.js';
 import { IndexCorruptError } from './errors.js';
-import type { BackendName, IndexManifest, Metric } from './vector-index.js';
+import type { IndexManifest, Metric } from './vector-index.js';
 
 /** Name of the manifest inside an index directory. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -28,7 +28,7 @@ export type DataFileWriter = (tmpPath: string) => Promise<void> | void;
 export async function saveIndexDir(
   dir: string,
   base: {
-    backend: BackendName;
+    backend: string;
     library: string;
     dimension: number;
     metric: Metric;

@@ -4,7 +4,19 @@
 export * from './errors.js';
 export type * from './vector-index.js';
 export type * from './embedder.js';
-export { BACKENDS, BACKEND_PACKAGES, createIndex, getBackend, isBackendName, loadIndex, registerBackend } from './index-registry.js';
+export {
+  BACKENDS_ENV,
+  createIndex,
+  discoverBackends,
+  getBackend,
+  listBackends,
+  loadIndex,
+  registerBackend,
+  registeredBackends,
+  resolveConnection,
+  type RemoteCreateOptions,
+} from './index-registry.js';
+export { checkNoSecrets, checkParam, checkSearchParams, describeParams } from './params.js';
 export { MANIFEST_FILE, indexDataFile, readIndexManifest, saveIndexDir, sha256File, type DataFileWriter } from './index-files.js';
 export { checkGeometry, checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
 export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';

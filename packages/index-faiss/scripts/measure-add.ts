@@ -56,7 +56,7 @@ t = performance.now();
 await idx.search(base.subarray(0, 100 * d), 10);
 const batchMs = performance.now() - t;
 const batchCpu = cpuMs(process.cpuUsage(c));
-idx.close();
+await idx.close();
 
 console.log(`faiss-flat, ${n} × ${d}, chunks of ${step} rows (${step * d} floats); ${sink === n * d ? 'ok' : 'MISMATCH'}`);
 console.log(`add: ${addMs.toFixed(0)} ms wall, ${addCpu.toFixed(0)} ms CPU = ${((n / addMs) * 1000).toFixed(0)} vectors/s; RSS +${((rss1 - rss0) / 2 ** 20).toFixed(0)} MiB`);

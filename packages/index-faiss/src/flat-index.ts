@@ -5,6 +5,7 @@ import {
   checkGeometry,
   checkIds,
   checkK,
+  checkSearchParams,
   checkVectors,
   ClosedError,
   IndexCorruptError,
@@ -16,7 +17,7 @@ import {
   type Metric,
   type Neighbors,
   type SearchParams,
-  type VectorIndex,
+  type FileVectorIndex,
 } from '@pixsearch/core';
 import { ChunkArray, rowsPerChunk, searchInChunks } from './faiss-convert.js';
 import { compactFlatFile, flatFileBytes, inspectFlatFile } from './faiss-file.js';
@@ -33,10 +34,10 @@ export const MAX_DIMENSION = 1 << 20;
 /** Compact (drop tombstoned rows) once they exceed this share of stored rows. */
 export const COMPACT_FRACTION = 0.25;
 
-const FLAT_CAPABILITIES: IndexCapabilities = Object.freeze({
+export const FLAT_CAPABILITIES: IndexCapabilities = Object.freeze({
   exact: true,
   remove: true,
-  searchParams: Object.freeze([]) as readonly [],
+  searchParams: Object.freeze([]),
   metrics: Object.freeze(['cosine', 'l2'] as const),
 });
 
@@ -53,8 +54,9 @@ function newNative(dimension: number, metric: Metric): NativeIndex {
  * until the promise settles. The caller owns the index and must `close()` it to release its
  * native memory.
  */
-export class FaissFlatIndex implements VectorIndex {
+export class FaissFlatIndex implements FileVectorIndex {
   readonly backend = 'faiss-flat' as const;
+  readonly persistence = 'files' as const;
   readonly capabilities = FLAT_CAPABILITIES;
   readonly params: Readonly<Record<string, number | string>> = Object.freeze({});
 
@@ -135,9 +137,10 @@ export class FaissFlatIndex implements VectorIndex {
     });
   }
 
-  async search(queries: Float32Array, k: number, _params?: SearchParams): Promise<Neighbors[]> {
+  async search(queries: Float32Array, k: number, params?: SearchParams): Promise<Neighbors[]> {
     this.native();
     checkK(k);
+    checkSearchParams(this.backend, this.capabilities.searchParams, params);
     const nq = checkVectors(queries, this.dimension);
     return this.queue.run(() =>
       searchLive((q, kk, rows) => searchInChunks(this.native(), q, this.dimension, kk, rows), this.ids, this.metric, queries, nq, k),
@@ -170,12 +173,12 @@ export class FaissFlatIndex implements VectorIndex {
     });
   }
 
-  close(): void {
+  /** Resolves once operations already queued have settled (they fail with ClosedError) and the memory is released. */
+  async close(): Promise<void> {
     if (!this.nativeIndex) return;
     const bytes = flatFileBytes(this.dimension, this.ids.positions);
     this.nativeIndex = undefined;
-    // Operations already queued fail with ClosedError; the scratch directory and memory go after them.
-    void this.queue.run(async () => {
+    await this.queue.run(async () => {
       this.scratch.dispose();
       await releaseDropped(bytes);
     });

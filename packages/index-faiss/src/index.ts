@@ -1,6 +1,7 @@
 // @pixsearch/index-faiss — the faiss-flat and faiss-ivf backends (faiss-node).
-// Importing this package registers both backends with core's registry (core can also import it
-// by name on first use); faiss-node itself loads only when an index is created or loaded.
+// Importing this package registers both backends with core's registry (core's discovery imports
+// it when a library needs one: package.json says "pixsearch": { "backend": true }); faiss-node
+// itself loads only when an index is created or loaded.
 import { registerBackend, type BackendFactory } from '@pixsearch/core';
 import { faissFlatBackend, faissIvfBackend } from './backends.js';
 

@@ -11,6 +11,7 @@ import {
   checkGeometry,
   checkIds,
   checkK,
+  checkSearchParams,
   checkVectors,
   ClosedError,
   IndexCorruptError,
@@ -22,7 +23,7 @@ import {
   type Metric,
   type Neighbors,
   type SearchParams,
-  type VectorIndex,
+  type FileVectorIndex,
 } from '@pixsearch/core';
 import { exactSearch } from './exact-search.js';
 import { ChunkArray, rowsPerChunk, searchInChunks } from './faiss-convert.js';
@@ -38,10 +39,12 @@ import { prepareNativeWrite, ScratchDir } from './native-write.js';
 import { SerialQueue, Yielder } from './op-queue.js';
 import { VectorBuffer } from './vector-buffer.js';
 
-const IVF_CAPABILITIES: IndexCapabilities = Object.freeze({
+export const IVF_CAPABILITIES: IndexCapabilities = Object.freeze({
   exact: false,
   remove: true,
-  searchParams: Object.freeze(['nprobe'] as const),
+  searchParams: Object.freeze([
+    Object.freeze({ name: 'nprobe', type: 'integer', min: 1, description: 'inverted lists probed per query (clamped to nlist); default: the nprobe build parameter' } as const),
+  ]),
   metrics: Object.freeze(['cosine', 'l2'] as const),
 });
 
@@ -57,8 +60,9 @@ interface Trained {
  * Per-search `SearchParams.nprobe` (clamped to nlist) overrides the default. The caller owns the
  * index: `close()` it; do not modify `vectors`/`queries` until the returned promise settles.
  */
-export class FaissIvfIndex implements VectorIndex {
+export class FaissIvfIndex implements FileVectorIndex {
   readonly backend = 'faiss-ivf' as const;
+  readonly persistence = 'files' as const;
   readonly capabilities = IVF_CAPABILITIES;
 
   private closed = false;
@@ -189,10 +193,7 @@ export class FaissIvfIndex implements VectorIndex {
     this.check();
     checkK(k);
     const nq = checkVectors(queries, this.dimension);
-    const nprobe = params?.nprobe;
-    if (nprobe !== undefined && (!Number.isInteger(nprobe) || nprobe < 1)) {
-      throw new InvalidArgumentError(`nprobe must be an integer ≥ 1, got ${nprobe}`);
-    }
+    const nprobe = checkSearchParams(this.backend, this.capabilities.searchParams, params).nprobe as number | undefined;
     return this.queue.run(async () => {
       this.check();
       if (this.buffer && this.ids.size >= minTrainRows(this.settings)) await this.trainNow();
@@ -261,14 +262,14 @@ export class FaissIvfIndex implements VectorIndex {
     });
   }
 
-  close(): void {
+  /** Resolves once operations already queued have settled (they fail with ClosedError) and the memory is released. */
+  async close(): Promise<void> {
     if (this.closed) return;
     const bytes = this.nativeBytes();
     this.closed = true;
     this.trained = undefined;
     this.buffer = undefined;
-    // Queued operations fail with ClosedError; the scratch directory and memory go after them.
-    void this.queue.run(async () => {
+    await this.queue.run(async () => {
       this.scratch.dispose();
       await releaseDropped(bytes);
     });

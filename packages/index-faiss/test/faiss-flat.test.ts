@@ -20,7 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-faiss-flat-'));
 });
 afterAll(async () => {
-  for (const idx of opened) idx.close();
+  for (const idx of opened) await idx.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -136,7 +136,7 @@ describe('faiss-flat', () => {
     opened.push(loaded);
     expect(loaded).toBeInstanceOf(FaissFlatIndex);
     expect(await loaded.search(base, 3)).toEqual(await idx.search(base, 3));
-    expect(loaded.has(ids[0]!)).toBe(false);
+    expect((loaded as FaissFlatIndex).has(ids[0]!)).toBe(false);
     // Tombstones survive the round trip: the loaded index compacts when more are removed.
     await loaded.remove(ids.slice(5, 10));
     await loaded.add([ids[0]!], base.subarray(0, d));
@@ -199,8 +199,8 @@ describe('faiss-flat', () => {
   it('close() is idempotent; every later call throws ClosedError', async () => {
     const idx = FaissFlatIndex.create({ dimension: 4, metric: 'cosine' });
     await idx.add([1], new Float32Array([1, 0, 0, 0]));
-    idx.close();
-    idx.close();
+    await idx.close();
+    await idx.close();
     expect(idx.size).toBe(0);
     expect(() => idx.has(1)).toThrow(ClosedError);
     await expect(idx.remove([1])).rejects.toBeInstanceOf(ClosedError);

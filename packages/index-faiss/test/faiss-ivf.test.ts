@@ -33,7 +33,7 @@ beforeAll(async () => {
   truth = await exact.search(queries, 10);
 });
 afterAll(async () => {
-  for (const idx of opened) idx.close();
+  for (const idx of opened) await idx.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -72,7 +72,7 @@ async function measure(name: string, make: () => Promise<VectorIndex>): Promise<
       `single query k=10: mean ${mean.toFixed(3)} ms, p50 ${pct(times, 50).toFixed(3)}, p95 ${pct(times, 95).toFixed(3)}, p99 ${pct(times, 99).toFixed(3)} ms ` +
       `(${(1000 / mean).toFixed(0)} QPS) | recall@10 ${(hits / (nq * 10)).toFixed(4)} | params ${JSON.stringify(idx.params)}`,
   );
-  idx.close();
+  await idx.close();
 }
 
 await measure('hnswlib', () => HnswlibIndex.create(d, 'cosine'));

@@ -4,6 +4,7 @@ import {
   checkGeometry,
   checkIds,
   checkK,
+  checkSearchParams,
   checkVectors,
   ClosedError,
   DependencyMissingError,
@@ -11,18 +12,18 @@ import {
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
-  type BackendFactory,
+  type FileBackendFactory,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type VectorIndex,
+  type FileVectorIndex,
 } from '@pixsearch/core';
 import { fsyncFile } from './binary-reader.js';
 import { validateHnswlibFile } from './hnswlib-format.js';
 import { LabelMap } from './id-map.js';
-import { intParam, rejectUnknownParams, searchKnob, type RawParams } from './params.js';
+import { intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue, YIELD_EVERY_MS, yieldToEventLoop } from './serial-queue.js';
 
 /** npm package and version of the library behind this backend. */
@@ -41,10 +42,21 @@ export interface HnswlibParams {
 /** Defaults: recall@10 ≥ 0.95 on 20k clustered 512-d unit vectors (see the conformance suite). */
 export const HNSWLIB_DEFAULTS: Readonly<HnswlibParams> = { M: 16, efConstruction: 200, efSearch: 64 };
 
+const MAX_EF = 100_000;
+
+/** What the `hnswlib` backend can do. */
+export const HNSWLIB_CAPABILITIES: IndexCapabilities = Object.freeze({
+  exact: false,
+  remove: true,
+  searchParams: Object.freeze([
+    Object.freeze({ name: 'efSearch', type: 'integer', min: 1, max: MAX_EF, description: 'candidate list size (raised to k); default: the efSearch build parameter' } as const),
+  ]),
+  metrics: Object.freeze(['cosine', 'l2'] as const),
+});
+
 /** hnswlib-node labels are `uint32`. */
 const MAX_LABEL = 0xffffffff - 1;
 const INITIAL_CAPACITY = 1024;
-const MAX_EF = 100_000;
 
 /** Parses and validates `hnswlib` parameters (unknown keys are rejected). */
 export function parseHnswlibParams(raw: RawParams): HnswlibParams {
@@ -84,9 +96,10 @@ async function loadHnswlib(): Promise<HnswlibModule> {
  * The caller owns the index and must `close()` it; `close()` frees the native graph as soon as
  * a save in progress has finished.
  */
-export class HnswlibIndex implements VectorIndex {
+export class HnswlibIndex implements FileVectorIndex {
   readonly backend = 'hnswlib' as const;
-  readonly capabilities: IndexCapabilities = { exact: false, remove: true, searchParams: ['efSearch'], metrics: ['cosine', 'l2'] };
+  readonly persistence = 'files' as const;
+  readonly capabilities = HNSWLIB_CAPABILITIES;
   readonly params: Readonly<HnswlibParams>;
 
   private native: HierarchicalNSW | null;
@@ -245,7 +258,7 @@ export class HnswlibIndex implements VectorIndex {
     this.assertOpen();
     checkK(k);
     const rows = checkVectors(queries, this.dimension);
-    const ef = searchKnob(params.efSearch, 'efSearch', this.params.efSearch, MAX_EF);
+    const ef = (checkSearchParams(this.backend, this.capabilities.searchParams, params).efSearch as number | undefined) ?? this.params.efSearch;
     const out: Neighbors[] = [];
     const d = this.dimension;
     const row = this.row;
@@ -315,15 +328,15 @@ export class HnswlibIndex implements VectorIndex {
     });
   }
 
-  close(): void {
+  /** Resolves once a running save has finished and the graph is freed. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // hnswlib-node has no free(): re-initialising with capacity 1 deletes the graph. That waits
     // for a running save (its native writer reads the graph on another thread) to finish.
-    void this.queue.idle().then(() => {
-      this.native?.initIndex(1);
-      this.native = null;
-    });
+    await this.queue.idle();
+    this.native?.initIndex(1);
+    this.native = null;
   }
 
   private applyEf(ef: number): void {
@@ -352,9 +365,17 @@ export class HnswlibIndex implements VectorIndex {
 }
 
 /** Registry entry for the `hnswlib` backend. */
-export const hnswlibBackend: BackendFactory = {
+export const hnswlibBackend: FileBackendFactory = {
   name: 'hnswlib',
+  persistence: 'files',
+  description: 'HNSW graph in hnswlib-node: approximate, fast queries, per-search efSearch',
   library: HNSWLIB_LIBRARY,
+  capabilities: HNSWLIB_CAPABILITIES,
+  buildParams: [
+    { name: 'M', type: 'integer', min: 2, max: 1024, default: HNSWLIB_DEFAULTS.M, description: 'graph degree (links per node per level)' },
+    { name: 'efConstruction', type: 'integer', min: 1, max: MAX_EF, default: HNSWLIB_DEFAULTS.efConstruction, description: 'candidate list size while inserting' },
+    { name: 'efSearch', type: 'integer', min: 1, max: MAX_EF, default: HNSWLIB_DEFAULTS.efSearch, description: 'default candidate list size while searching' },
+  ],
   create: ({ dimension, metric, params }) => HnswlibIndex.create(dimension, metric, params),
   load: (dir, manifest) => HnswlibIndex.load(dir, manifest),
 };

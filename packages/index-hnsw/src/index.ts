@@ -1,6 +1,8 @@
 // @pixsearch/index-hnsw: the `hnswlib` (hnswlib-node) and `usearch` (USearch) backends.
-// Importing this module loads no native library: each backend imports its own on first use.
-import type { BackendFactory } from '@pixsearch/core';
+// Importing this module registers both with core's registry (core's discovery imports it when a
+// library needs one: package.json says "pixsearch": { "backend": true }). It loads no native
+// library: each backend imports its own on first use.
+import { registerBackend, type BackendFactory } from '@pixsearch/core';
 import { hnswlibBackend } from './hnswlib-index.js';
 import { usearchBackend } from './usearch-index.js';
 
@@ -8,5 +10,7 @@ export { HnswlibIndex, HNSWLIB_DEFAULTS, HNSWLIB_LIBRARY, hnswlibBackend, parseH
 export { UsearchIndex, USEARCH_DEFAULTS, USEARCH_LIBRARY, usearchBackend, parseUsearchParams, type UsearchParams } from './usearch-index.js';
 export { LabelMap } from './id-map.js';
 
-/** The backends this package implements; core's registry registers them on import. */
+/** The backends this package implements (registered on import). */
 export const backends: BackendFactory[] = [hnswlibBackend, usearchBackend];
+
+registerBackend(...backends);

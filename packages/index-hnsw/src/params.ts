@@ -32,12 +32,3 @@ export function enumParam<T extends string>(params: RawParams, name: string, fal
   }
   return raw as T;
 }
-
-/** Reads an optional per-search integer knob (e.g. `efSearch`), ≥ 1. */
-export function searchKnob(value: number | undefined, name: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidArgumentError(`search parameter ${name} must be an integer in [1, ${max}], got ${value}`);
-  }
-  return value;
-}

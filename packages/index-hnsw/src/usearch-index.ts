@@ -2,23 +2,24 @@ import {
   checkGeometry,
   checkIds,
   checkK,
+  checkSearchParams,
   checkVectors,
   ClosedError,
   IndexCorruptError,
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
-  type BackendFactory,
+  type FileBackendFactory,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type VectorIndex,
+  type FileVectorIndex,
 } from '@pixsearch/core';
 import { availableParallelism } from 'node:os';
 import { fsyncFile } from './binary-reader.js';
-import { enumParam, intParam, rejectUnknownParams, searchKnob, type RawParams } from './params.js';
+import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue, YIELD_EVERY_MS, yieldToEventLoop } from './serial-queue.js';
 import { validateUsearchFile, type UsearchMetric, type UsearchScalar } from './usearch-format.js';
 import { loadUsearchAddon, quantizeRowsI8, type UsearchCompiledIndex } from './usearch-native.js';
@@ -50,6 +51,20 @@ export const USEARCH_DEFAULTS: Readonly<UsearchParams> = {
 };
 
 const MAX_EXPANSION = 100_000;
+
+const USEARCH_SEARCH_PARAMS = Object.freeze([
+  Object.freeze({ name: 'expansion', type: 'integer', min: 1, max: MAX_EXPANSION, description: 'candidate list size (efSearch, raised to k); default: the expansion_search build parameter' } as const),
+]);
+
+/** What the `usearch` backend can do; an index with `i8` quantization supports `cosine` only. */
+export const USEARCH_CAPABILITIES: IndexCapabilities = Object.freeze({
+  exact: false,
+  remove: true,
+  searchParams: USEARCH_SEARCH_PARAMS,
+  metrics: Object.freeze(['cosine', 'l2'] as const),
+});
+
+const USEARCH_I8_CAPABILITIES: IndexCapabilities = Object.freeze({ ...USEARCH_CAPABILITIES, metrics: Object.freeze(['cosine'] as const) });
 /** Rows per native add/search call; the event loop gets a turn between calls. */
 const ADD_CHUNK_ROWS = 4096;
 const SEARCH_CHUNK_ROWS = 1024;
@@ -108,9 +123,10 @@ function createNative(dimension: number, metric: Metric, p: UsearchParams): Usea
  * The caller owns the index and must `close()` it. USearch's binding has no explicit free:
  * `close()` drops the native object and its memory is reclaimed by the garbage collector.
  */
-export class UsearchIndex implements VectorIndex {
+export class UsearchIndex implements FileVectorIndex {
   readonly backend = 'usearch' as const;
-  readonly capabilities: IndexCapabilities = { exact: false, remove: true, searchParams: ['expansion'], metrics: ['cosine', 'l2'] };
+  readonly persistence = 'files' as const;
+  readonly capabilities: IndexCapabilities;
   readonly params: Readonly<UsearchParams>;
 
   private native: UsearchCompiledIndex | null;
@@ -127,6 +143,7 @@ export class UsearchIndex implements VectorIndex {
   ) {
     this.native = native;
     this.params = Object.freeze({ ...params });
+    this.capabilities = params.quantization === 'i8' ? USEARCH_I8_CAPABILITIES : USEARCH_CAPABILITIES;
     // USearch keeps one search context per thread, sized to the core count on load: asking a
     // loaded index for more threads than that fails ("Reserve capacity ahead of searches!").
     this.threads = params.threads === 0 ? 0 : Math.min(params.threads, availableParallelism());
@@ -251,7 +268,7 @@ export class UsearchIndex implements VectorIndex {
     this.assertOpen();
     checkK(k);
     const rows = checkVectors(queries, this.dimension);
-    const expansion = searchKnob(params.expansion, 'expansion', this.params.expansion_search, MAX_EXPANSION);
+    const expansion = (checkSearchParams(this.backend, this.capabilities.searchParams, params).expansion as number | undefined) ?? this.params.expansion_search;
     const d = this.dimension;
     const cosine = this.metric === 'cosine';
     const out: Neighbors[] = [];
@@ -321,8 +338,11 @@ export class UsearchIndex implements VectorIndex {
     });
   }
 
-  close(): void {
+  /** Drops the native object once queued operations have settled (its memory goes with the garbage collector). */
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.queue.idle();
     this.native = null;
   }
 
@@ -337,9 +357,19 @@ export class UsearchIndex implements VectorIndex {
 }
 
 /** Registry entry for the `usearch` backend. */
-export const usearchBackend: BackendFactory = {
+export const usearchBackend: FileBackendFactory = {
   name: 'usearch',
+  persistence: 'files',
+  description: 'USearch HNSW (f32, f16 or i8 vectors): approximate, multi-threaded batches, per-search expansion',
   library: USEARCH_LIBRARY,
+  capabilities: USEARCH_CAPABILITIES,
+  buildParams: [
+    { name: 'connectivity', type: 'integer', min: 2, max: 1024, default: USEARCH_DEFAULTS.connectivity, description: 'graph degree (M)' },
+    { name: 'expansion_add', type: 'integer', min: 1, max: MAX_EXPANSION, default: USEARCH_DEFAULTS.expansion_add, description: 'candidate list size while inserting' },
+    { name: 'expansion_search', type: 'integer', min: 1, max: MAX_EXPANSION, default: USEARCH_DEFAULTS.expansion_search, description: 'default candidate list size while searching' },
+    { name: 'quantization', type: 'string', values: ['f32', 'f16', 'i8'], default: USEARCH_DEFAULTS.quantization, description: 'stored scalar kind (alias dtype); i8 is cosine-only' },
+    { name: 'threads', type: 'integer', min: 0, max: 1024, default: USEARCH_DEFAULTS.threads, description: 'threads for batch add/search; 0 = all cores' },
+  ],
   create: ({ dimension, metric, params }) => UsearchIndex.create(dimension, metric, params),
   load: (dir, manifest) => UsearchIndex.load(dir, manifest),
 };

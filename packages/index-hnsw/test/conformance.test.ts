@@ -1,10 +1,7 @@
-import { createIndex, registerBackend } from '@pixsearch/core';
+import { createIndex } from '@pixsearch/core';
 import { describeVectorIndexConformance } from '@pixsearch/core/testing';
-import { backends as faissBackends } from '@pixsearch/index-faiss';
-import { backends } from '../src/index.js';
-
-// Core resolves adapters by package name; register them here so loadIndex finds them from tests.
-registerBackend(...backends, ...faissBackends);
+// Importing the package registers its backends; faiss-flat (the reference) comes from discovery.
+import '../src/index.js';
 const reference = (dimension: number) => createIndex({ backend: 'faiss-flat', dimension });
 
 describeVectorIndexConformance({

@@ -15,10 +15,10 @@ import { backends, HnswlibIndex, hnswlibBackend } from '../src/index.js';
 import { damage, dataFile, garbage, patch, row, tempDir, unitVectors } from './helpers.js';
 
 const D = 16;
-const open: { close(): void }[] = [];
+const open: { close(): Promise<void> }[] = [];
 const dirs: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const idx of open.splice(0)) idx.close();
+  for (const idx of open.splice(0)) await idx.close();
   for (const cleanup of dirs.splice(0)) await cleanup();
 });
 
@@ -163,6 +163,7 @@ describe('hnswlib backend', () => {
     expect(idx.params).toEqual({ M: 8, efConstruction: 200, efSearch: 64 });
     await idx.add([1], unitVectors(1, D));
     const d = await dir();
+    if (idx.persistence !== 'files') throw new Error('hnswlib keeps its index in files');
     await idx.save(d);
     const back = await loadIndex(d);
     open.push(back);
@@ -173,8 +174,8 @@ describe('hnswlib backend', () => {
   it('close() is idempotent and later use throws ClosedError', async () => {
     const idx = await make();
     await idx.add([1], unitVectors(1, D));
-    idx.close();
-    idx.close();
+    await idx.close();
+    await idx.close();
     await expect(idx.search(unitVectors(1, D), 1)).rejects.toThrow(ClosedError);
     await expect(idx.add([2], unitVectors(1, D))).rejects.toThrow(ClosedError);
     await expect(idx.save(await dir())).rejects.toThrow(ClosedError);
@@ -187,8 +188,9 @@ describe('hnswlib backend', () => {
     const d = await dir();
     const saving = idx.save(d);
     await new Promise((r) => setImmediate(r));
-    idx.close();
+    const closing = idx.close();
     await saving;
+    await closing;
     const back = await load(d);
     expect(back.size).toBe(200);
   });

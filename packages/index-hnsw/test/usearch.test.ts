@@ -7,10 +7,10 @@ import { quantizeRowsI8 } from '../src/usearch-native.js';
 import { damage, dataFile, exactTopK, garbage, patch, readManifest, row, tempDir, unitVectors } from './helpers.js';
 
 const D = 16;
-const open: { close(): void }[] = [];
+const open: { close(): Promise<void> }[] = [];
 const dirs: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const idx of open.splice(0)) idx.close();
+  for (const idx of open.splice(0)) await idx.close();
   for (const cleanup of dirs.splice(0)) await cleanup();
 });
 
@@ -210,8 +210,8 @@ describe('usearch backend', () => {
   it('close() is idempotent and later use throws ClosedError', async () => {
     const idx = await make();
     await idx.add([1], unitVectors(1, D));
-    idx.close();
-    idx.close();
+    await idx.close();
+    await idx.close();
     await expect(idx.search(unitVectors(1, D), 1)).rejects.toThrow(ClosedError);
     await expect(idx.remove([1])).rejects.toThrow(ClosedError);
     expect(() => idx.has(1)).toThrow(ClosedError);

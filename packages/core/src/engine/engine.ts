@@ -13,10 +13,9 @@ import {
   ReadOnlyError,
   SyncInProgressError,
 } from '../errors.js';
-import { isBackendName } from '../index-registry.js';
-import type { BackendName } from '../vector-index.js';
 import type { CatalogImage, CatalogRoot } from './catalog.js';
 import { defaultModel, loadClipEmbedder } from './embedder-loader.js';
+import { getBackend } from '../index-registry.js';
 import { IndexStore } from './index-store.js';
 import { WriterLock } from './lock.js';
 import { isWithin, joinRoot } from './paths.js';
@@ -44,7 +43,7 @@ import { dirKey } from './walk.js';
 /** File name of the catalog inside the data directory. */
 export const CATALOG_FILE = 'catalog.db';
 /** Default backend of a new library. */
-export const DEFAULT_BACKEND: BackendName = 'faiss-flat';
+export const DEFAULT_BACKEND = 'faiss-flat';
 /** Default images per embedding batch. */
 export const DEFAULT_BATCH_SIZE = 16;
 /** Files larger than this are skipped as `too-large` without being read (bytes). */
@@ -103,9 +102,11 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') throw new InvalidArgumentError('dataDir is required');
     const dataDir = path.resolve(options.dataDir);
     const readOnly = options.readOnly ?? false;
-    if (options.backend !== undefined && !isBackendName(options.backend)) {
-      throw new InvalidArgumentError(`unknown backend "${String(options.backend)}"`);
+    if (options.backend !== undefined && (typeof options.backend !== 'string' || options.backend === '')) {
+      throw new InvalidArgumentError(`backend must be a registered backend name, got ${JSON.stringify(options.backend)}`);
     }
+    // An unknown backend fails before anything is created on disk.
+    if (options.backend !== undefined) await getBackend(options.backend);
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 1024)) {
       throw new InvalidArgumentError(`batchSize must be an integer in 1..1024, got ${options.batchSize}`);
     }
@@ -139,8 +140,8 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
 
   private async init(): Promise<void> {
     const settings = this.catalog.settings();
-    const backend = this.options.backend ?? (settings.backend as BackendName | null) ?? DEFAULT_BACKEND;
-    if (!isBackendName(backend)) throw new InvalidArgumentError(`the catalog names an unknown backend "${backend}"`);
+    // An unknown name (here or in the catalog) fails in IndexStore.open with the registered names.
+    const backend = this.options.backend ?? settings.backend ?? DEFAULT_BACKEND;
     const params = this.options.backendParams ?? (this.options.backend === undefined || this.options.backend === settings.backend ? settings.backendParams : {});
     if (!this.readOnly) {
       this.dataDirKey = await dirKey(this.dataDir);
@@ -160,7 +161,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
         warn: (m) => this.warn(m),
         onRebuildProgress: (done, total) => this.emit('progress', { phase: 'index', done, total, rate: 0, etaSeconds: undefined }),
       },
-      { backend, params },
+      { backend, params, ...(this.options.connectionEnv !== undefined ? { connectionEnv: this.options.connectionEnv } : {}) },
     );
     if (!this.readOnly) this.catalog.updateSettings({ backend, backendParams: params });
   }
@@ -213,7 +214,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
         const n = this.catalog.counts().indexed;
         this.catalog.resetEmbeddings({ modelId: e.modelId, modelSource: source, dimension: e.dimension });
         // Before init() opened the store, it will build from the reset catalog by itself.
-        if (this.store) await this.store.reset(e.dimension);
+        if (this.store) await this.store.rebuild(e.dimension);
         this.warn(`the model changed from "${settings.modelId}" to "${e.modelId}": ${n} images will be re-embedded by the next sync`);
       } else if (!this.readOnly && this.options.model !== undefined && source !== settings.modelSource) {
         this.catalog.updateSettings({ modelSource: source });
@@ -347,6 +348,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
       const t0 = performance.now();
       const terms = typeof query === 'string' ? parseQuery(query) : checkTerms(query);
       const o = normalizeOptions(options);
+      const params = this.store.checkSearchParams(options.params);
       if (this.store.size === 0) {
         return { results: [], total: 0, timings: { embed: 0, search: 0, catalog: 0, total: performance.now() - t0 } };
       }
@@ -359,7 +361,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
       const t1 = performance.now();
       const exclude = new Set(terms.flatMap((t) => ('imageId' in t ? [t.imageId] : [])));
       const rootPaths = new Map(this.catalog.roots().map((r) => [r.id, r.path]));
-      const res = await knn(this.catalog, this.store, rootPaths, vector, { ...o, exclude, params: options.params });
+      const res = await knn(this.catalog, this.store, rootPaths, vector, { ...o, exclude, params });
       const results: SearchHit[] = res.hits.map(({ image, score }) => ({
         id: image.id,
         root: rootPaths.get(image.rootId) ?? '',
@@ -495,7 +497,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     this.closing.abort();
     if (this.syncing) await this.syncing.catch(() => undefined);
     await Promise.allSettled([...this.inflight]);
-    this.store?.close();
+    await this.store?.close();
     this.catalog.close();
     this.lock?.release();
     if (this.embedderPromise && !this.options.embedder) {

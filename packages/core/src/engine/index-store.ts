@@ -3,8 +3,9 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { IndexCorruptError, PixsearchError } from '../errors.js';
-import { createIndex, loadIndex } from '../index-registry.js';
-import type { BackendName, Neighbors, SearchParams, VectorIndex } from '../vector-index.js';
+import { getBackend, loadIndex, resolveConnection } from '../index-registry.js';
+import { checkNoSecrets, checkSearchParams } from '../params.js';
+import type { BackendFactory, Neighbors, Persistence, SearchParams, VectorIndex } from '../vector-index.js';
 import type { Catalog, CatalogMarker } from './catalog.js';
 
 /** Folder (inside the data directory) holding the saved index. */
@@ -16,20 +17,31 @@ export const POINTER_FILE = 'current.json';
 export interface IndexPointer {
   format: 'pixsearch-index-pointer';
   version: 1;
-  /** Sub-folder of `index/` holding the saved index (its own `manifest.json` + data files). */
+  /**
+   * `files`: the sub-folder of `index/` holding the saved index (its own `manifest.json` + data
+   * files). `remote`: the index's name in the server.
+   */
   dir: string;
-  /** The catalog state the index reflects exactly. */
+  /** Absent in pointers written before remote backends existed: `files`. */
+  persistence?: Persistence;
+  /** The catalog state the index reflects exactly (a remote index may be ahead: writes go straight to it). */
   marker: CatalogMarker;
-  backend: BackendName;
+  backend: string;
   params: Record<string, number | string>;
   modelId: string;
   dimension: number;
   savedAt: string;
 }
 
+/** Which backend the library uses. Saved in the catalog and the pointer: never secrets. */
 export interface IndexConfig {
-  backend: BackendName;
+  backend: string;
   params: Record<string, number | string>;
+  /**
+   * Remote backends: the environment variable holding the connection string (default: the
+   * backend's `connectionEnv`). Only this name is ever saved, never its value.
+   */
+  connectionEnv?: string;
 }
 
 interface StoreContext {
@@ -53,11 +65,19 @@ const sameMarker = (a: CatalogMarker, b: CatalogMarker): boolean =>
   a.catalogId === b.catalogId && a.generation === b.generation && a.count === b.count && a.idSum === b.idSum;
 
 /**
- * The vector index as a cache of the catalog's embeddings. It is saved into a fresh folder
- * `index/<backend>-<generation>-<random>/`, then `index/current.json` is replaced atomically to
- * point at it (with the catalog marker it reflects), then older folders are deleted. On open an
- * index whose marker, model, backend or parameters disagree with the catalog — or that fails to
- * load — is rebuilt from the stored embeddings (no model run) and a warning is emitted.
+ * The vector index as a cache of the catalog's embeddings.
+ *
+ * `files` backends: the index is saved into a fresh folder `index/<backend>-<generation>-<random>/`,
+ * then `index/current.json` is replaced atomically to point at it (with the catalog marker it
+ * reflects), then older folders are deleted.
+ *
+ * `remote` backends: the index lives in the server under a name (`px_<catalog>_<random>`); writes
+ * go straight to it, a save flushes it and points `current.json` at the name. A rebuild fills a
+ * fresh name, switches the pointer, then drops the old index — the same switch as for folders.
+ * Connection strings come from the environment and are never written.
+ *
+ * On open an index whose marker, model, backend or parameters disagree with the catalog — or that
+ * fails to load — is rebuilt from the stored embeddings (no model run) and a warning is emitted.
  */
 export class IndexStore {
   private index: VectorIndex | undefined;
@@ -72,21 +92,42 @@ export class IndexStore {
   private lastSaveMs = 0;
   private retired: VectorIndex[] = [];
   private busy = 0;
+  /** Remote: the name of the live index, and names to drop once the pointer no longer names them. */
+  private remoteName: string | undefined;
+  private remoteToDrop: string[] = [];
 
   private constructor(
     private readonly ctx: StoreContext,
-    private config: IndexConfig,
+    private readonly config: IndexConfig,
+    private readonly factory: BackendFactory,
   ) {}
 
   /** Opens the saved index, or rebuilds it from the catalog. Owns the index: call `close()`. */
   static async open(ctx: StoreContext, config: IndexConfig): Promise<IndexStore> {
-    const store = new IndexStore(ctx, config);
+    const factory = await getBackend(config.backend);
+    checkNoSecrets(factory.name, config.params);
+    if (factory.persistence === 'remote') resolveConnection(factory, config.connectionEnv); // fail now when unset
+    const store = new IndexStore(ctx, config, factory);
     await store.load();
     return store;
   }
 
-  get backend(): BackendName {
+  get backend(): string {
     return this.config.backend;
+  }
+
+  /** How the backend keeps its data. */
+  get persistence(): Persistence {
+    return this.factory.persistence;
+  }
+
+  /**
+   * Checks per-search parameters against the backend's declared ones (before any work is done);
+   * throws `InvalidArgumentError`. Returns them normalised (numeric strings converted).
+   */
+  checkSearchParams(params: SearchParams | undefined): SearchParams {
+    const caps = this.index?.capabilities ?? this.factory.capabilities;
+    return checkSearchParams(this.factory.name, caps.searchParams, params);
   }
 
   get params(): Record<string, number | string> {
@@ -151,6 +192,7 @@ export class IndexStore {
     const configMatches =
       ptr !== undefined &&
       ptr.backend === this.config.backend &&
+      (ptr.persistence ?? 'files') === this.factory.persistence &&
       sameParams(ptr.params, this.config.params) &&
       ptr.modelId === settings.modelId &&
       ptr.dimension === settings.dimension;
@@ -171,10 +213,15 @@ export class IndexStore {
       why = `the saved index disagrees with the catalog (${ptr.marker.count} vs ${marker.count} images)`;
     } else {
       try {
-        const index = await this.loadDir(ptr);
+        const index = await this.loadDir(ptr, settings.dimension);
         this.index = index;
         this.builtFor = settings.modelId;
-        if (ptr.marker.generation < marker.generation) {
+        if (index.persistence === 'remote' && this.ctx.readOnly) {
+          // A reader never writes to a shared server: it uses the index as the writers left it.
+          if (index.size !== marker.count) this.ctx.warn(`the ${index.backend} index "${index.name}" holds ${index.size} vectors, the catalog ${marker.count} (a writer is syncing?)`);
+          return;
+        }
+        if (ptr.marker.generation < marker.generation || (index.persistence === 'remote' && index.size !== marker.count)) {
           const changes = await this.catchUp(index, ptr.marker.generation);
           if (index.size !== marker.count) {
             throw new IndexCorruptError(path.join(this.root, ptr.dir), `after catching up it holds ${index.size} vectors, the catalog ${marker.count}`);
@@ -188,14 +235,21 @@ export class IndexStore {
         }
         return;
       } catch (err) {
-        this.swap(undefined);
+        await this.swap(undefined);
         if (retryIfMoved && (await this.readPointer())?.dir !== ptr.dir) throw new PointerMoved();
         why = `the saved index is unusable (${(err as Error).message})`;
       }
     }
+    if (this.factory.persistence === 'remote' && this.ctx.readOnly) {
+      // A reader never writes to a shared server, and a remote index cannot live in memory.
+      this.ctx.warn(`${why}; searches return nothing until a writer rebuilds the ${this.factory.name} index`);
+      return;
+    }
     if (marker.count > 0 || ptr) {
       this.ctx.warn(`${why}; rebuilding the index from ${marker.count} stored embeddings${this.ctx.readOnly ? ' in memory (read-only)' : ''}`);
     }
+    // The remote index the pointer named is replaced: drop it once the new pointer is saved.
+    if (ptr && ptr.persistence === 'remote' && ptr.backend === this.factory.name) this.remoteToDrop.push(ptr.dir);
     await this.rebuild(settings.dimension);
   }
 
@@ -215,13 +269,48 @@ export class IndexStore {
     return changes;
   }
 
-  /** Loads the index `ptr` names and checks it against the pointer. */
-  private async loadDir(ptr: IndexPointer): Promise<VectorIndex> {
+  /** Loads (files) or opens (remote) the index `ptr` names and checks it against the pointer. */
+  private async loadDir(ptr: IndexPointer, dimension: number): Promise<VectorIndex> {
+    if (this.factory.persistence === 'remote') {
+      const index = await this.openRemote(ptr.dir, dimension);
+      this.remoteName = ptr.dir;
+      return index;
+    }
     const index = await loadIndex(path.join(this.root, ptr.dir));
     if (index.size !== ptr.marker.count || index.dimension !== ptr.dimension || index.backend !== ptr.backend) {
-      index.close();
+      await index.close();
       throw new IndexCorruptError(path.join(this.root, ptr.dir), `it holds ${index.size} vectors of dimension ${index.dimension}, expected ${ptr.marker.count} of ${ptr.dimension}`);
     }
+    return index;
+  }
+
+  private openRemote(name: string, dimension: number): Promise<VectorIndex> {
+    const factory = this.factory;
+    if (factory.persistence !== 'remote') throw new Error('not a remote backend');
+    return factory.open({ name, dimension, metric: 'cosine', params: { ...this.config.params }, connection: resolveConnection(factory, this.config.connectionEnv) });
+  }
+
+  private async dropRemote(names: string[]): Promise<void> {
+    const factory = this.factory;
+    if (factory.persistence !== 'remote') return;
+    for (const name of names) {
+      try {
+        await factory.drop({ name, connection: resolveConnection(factory, this.config.connectionEnv) });
+      } catch (err) {
+        this.ctx.warn(`could not drop the old ${factory.name} index "${name}": ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** A fresh, empty index (files: in memory; remote: under a new name in the server). */
+  private async freshIndex(dimension: number): Promise<VectorIndex> {
+    const factory = this.factory;
+    if (factory.persistence === 'files') return factory.create({ dimension, metric: 'cosine', params: { ...this.config.params } });
+    const catalogPart = this.ctx.catalog.marker().catalogId.replace(/[^0-9a-z]/gi, '').slice(0, 12).toLowerCase();
+    const name = `px_${catalogPart}_${randomBytes(4).toString('hex')}`;
+    const index = await this.openRemote(name, dimension);
+    if (this.remoteName) this.remoteToDrop.push(this.remoteName);
+    this.remoteName = name;
     return index;
   }
 
@@ -236,7 +325,7 @@ export class IndexStore {
     const settings = this.ctx.catalog.settings();
     const dim = dimension ?? settings.dimension;
     if (dim === null || dim === undefined) return;
-    const fresh = await createIndex({ backend: this.config.backend, dimension: dim, metric: 'cosine', params: this.config.params });
+    const fresh = await this.freshIndex(dim);
     try {
       const total = this.ctx.catalog.marker().count;
       let done = 0;
@@ -246,28 +335,22 @@ export class IndexStore {
         this.ctx.onRebuildProgress?.(done, total);
       }
     } catch (err) {
-      fresh.close();
+      await fresh.close();
       throw err;
     }
-    this.swap(fresh);
+    await this.swap(fresh);
     this.builtFor = settings.modelId;
     this.stale = false;
     this.dirty = true;
     if (!this.ctx.readOnly) await this.save();
   }
 
-  /** Switches backend/parameters: rebuilds from stored embeddings (no model run). */
-  async reconfigure(config: IndexConfig): Promise<void> {
-    this.config = config;
-    await this.rebuild();
-  }
-
-  private swap(next: VectorIndex | undefined): void {
+  private async swap(next: VectorIndex | undefined): Promise<void> {
     const old = this.index;
     this.index = next;
     if (old) {
       if (this.busy > 0) this.retired.push(old);
-      else old.close();
+      else await old.close();
     }
   }
 
@@ -317,12 +400,20 @@ export class IndexStore {
     }
     const started = Date.now();
     await mkdir(this.root, { recursive: true });
-    const dir = `${this.config.backend}-${marker.generation}-${randomBytes(4).toString('hex')}`;
-    await this.index.save(path.join(this.root, dir));
+    const index = this.index;
+    let dir: string;
+    if (index.persistence === 'files') {
+      dir = `${this.config.backend}-${marker.generation}-${randomBytes(4).toString('hex')}`;
+      await index.save(path.join(this.root, dir));
+    } else {
+      dir = index.name;
+      await index.flush();
+    }
     const pointer: IndexPointer = {
       format: 'pixsearch-index-pointer',
       version: 1,
       dir,
+      ...(index.persistence === 'remote' ? { persistence: 'remote' as const } : {}),
       marker,
       backend: this.config.backend,
       params: { ...this.config.params },
@@ -339,30 +430,28 @@ export class IndexStore {
     for (const entry of await readdir(this.root)) {
       if (entry !== dir && entry !== POINTER_FILE) await rm(path.join(this.root, entry), { recursive: true, force: true });
     }
+    // Remote indexes the pointer no longer names (replaced by a rebuild).
+    await this.dropRemote([...new Set(this.remoteToDrop.splice(0))].filter((n) => n !== dir));
   }
 
-  /** Forgets the index (model change): a new empty one of `dimension` is created and saved. */
-  async reset(dimension: number): Promise<void> {
-    await this.rebuild(dimension);
-  }
-
-  /** Nearest neighbours of one query; `k` is clamped to the index size. */
+  /** Nearest neighbours of one query; `k` is clamped to the index size. `params` are checked against the backend's declared ones. */
   async search(query: Float32Array, k: number, params?: SearchParams): Promise<Neighbors> {
+    const checked = this.checkSearchParams(params);
     const index = this.index;
     if (!index || index.size === 0 || k < 1) return { ids: [], scores: [] };
     this.busy++;
     try {
-      const [res] = await index.search(query, Math.min(k, index.size), params);
+      const [res] = await index.search(query, Math.min(k, index.size), checked);
       return res ?? { ids: [], scores: [] };
     } finally {
       this.busy--;
-      if (this.busy === 0) for (const old of this.retired.splice(0)) old.close();
+      if (this.busy === 0) for (const old of this.retired.splice(0)) await old.close();
     }
   }
 
-  /** Closes the index. Unsaved changes are not saved (call `save()` first). */
-  close(): void {
-    this.swap(undefined);
-    for (const old of this.retired.splice(0)) old.close();
+  /** Closes the index (and any replaced one still in use). Unsaved changes are not saved (call `save()` first). */
+  async close(): Promise<void> {
+    await this.swap(undefined);
+    for (const old of this.retired.splice(0)) await old.close();
   }
 }

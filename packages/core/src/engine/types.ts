@@ -1,4 +1,4 @@
-import type { BackendName } from '../vector-index.js';
+import type { SearchParams } from '../vector-index.js';
 import type { Embedder, ImageInput } from '../embedder.js';
 import type { ModelVariant } from '../clip/bundle.js';
 
@@ -14,10 +14,15 @@ export interface EngineOptions {
   roots?: string[];
   /** Model: a bundle folder or a hub id (e.g. `Xenova/clip-vit-base-patch32`). Default: the catalog's model, else the default model. */
   model?: string;
-  /** Vector backend. Default: the catalog's backend, else `faiss-flat`. */
-  backend?: BackendName;
-  /** Backend build parameters (e.g. `{ M: 16 }`). */
+  /** Vector backend: a registered name (see `listBackends()`). Default: the catalog's backend, else `faiss-flat`. */
+  backend?: string;
+  /** Backend build parameters (e.g. `{ M: 16 }`). Saved in the catalog: never secrets. */
   backendParams?: Record<string, number | string>;
+  /**
+   * Remote backends: the environment variable holding the connection string (default: the
+   * backend's own, e.g. `PIXSEARCH_PG_URL`). Only the variable's name is used; nothing is saved.
+   */
+  connectionEnv?: string;
   /** Images per embedding batch (default 16). */
   batchSize?: number;
   /** Intra-op threads for the model (default: all cores). */
@@ -66,8 +71,8 @@ export interface SearchOptions {
   relativeThreshold?: number;
   /** Keep only images whose root-relative path starts with this prefix. */
   pathPrefix?: string;
-  /** Backend search parameters passed through (nprobe, efSearch, expansion). */
-  params?: { nprobe?: number; efSearch?: number; expansion?: number };
+  /** Backend search parameters (e.g. `{ nprobe: 16 }`), checked against the backend's declared ones. */
+  params?: SearchParams;
 }
 
 /** One term of a combined query. Weights default to 1; negative weights subtract. */
@@ -190,7 +195,7 @@ export interface EngineStats {
   roots: string[];
   model: string;
   dimension: number;
-  backend: BackendName;
+  backend: string;
   backendParams: Record<string, number | string>;
   images: { indexed: number; skipped: number; failed: number };
   /** Vectors in the live index. */
