@@ -68,13 +68,13 @@ describe('help and usage errors', () => {
 
   it('lists the registered backends in help and in `pixsearch backends`', async () => {
     const help = await px(['index', '--help']);
-    expect(help.stdout).toMatch(/--backend <name>\s+Vector index: faiss-flat, faiss-ivf, hnswlib, usearch;/);
+    expect(help.stdout).toMatch(/--backend <name>\s+Vector index: faiss-flat, faiss-ivf, hnswlib, usearch[,;]/);
     const list = await px(['backends', '--json']);
     expect(list.code).toBe(0);
     const backends = JSON.parse(list.stdout) as { name: string; persistence: string; searchParams: { name: string }[] }[];
-    expect(backends.map((b) => b.name)).toEqual(['faiss-flat', 'faiss-ivf', 'hnswlib', 'usearch']);
+    expect(backends.map((b) => b.name)).toEqual(expect.arrayContaining(['faiss-flat', 'faiss-ivf', 'hnswlib', 'usearch']));
     expect(backends.find((b) => b.name === 'hnswlib')!.searchParams.map((p) => p.name)).toEqual(['efSearch']);
-    expect(backends.every((b) => b.persistence === 'files')).toBe(true);
+    expect(backends.find((b) => b.name === 'usearch')!.persistence).toBe('files');
     const human = await px(['backends']);
     expect(human.stdout).toContain('nprobe (integer 1..');
   });
@@ -87,7 +87,7 @@ describe('help and usage errors', () => {
     [['similar'], /similar: missing <image>/],
     [['search', 'dog', '-k', 'many'], /-k: expected an integer from 1 to 1000, got "many"/],
     [['search', 'dog', '--threshold'], /option --threshold needs a value/],
-    [['index', '--backend', 'annoy'], /unknown backend "annoy"; registered: faiss-flat, faiss-ivf, hnswlib, usearch/],
+    [['index', '--backend', 'annoy'], /unknown backend "annoy"; registered: faiss-flat, faiss-ivf, hnswlib, usearch\b/],
     [['index', '--backend', 'Not A Name'], /--backend: expected a backend name \(pixsearch backends lists them\)/],
     [['model', 'fetch'], /unknown model action "fetch"/],
     [['model', 'generate', '--preset', 'tiny'], /model generate needs --out <dir>/],

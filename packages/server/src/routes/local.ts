@@ -23,7 +23,7 @@ const Options = z
     threshold: z.number().optional(),
     relativeThreshold: z.number().optional(),
     pathPrefix: z.string().optional(),
-    params: z.record(z.string(), z.unknown()).optional(),
+    params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   })
   .passthrough()
   .default({});
