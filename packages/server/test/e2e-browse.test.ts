@@ -2,7 +2,8 @@
 // copy path, folder link, swipe), selection (click, shift-click, keys → copy paths, zip, more
 // like these) and the library panel, over a real server, engine and image folder.
 // Screenshots go to <repo>/artifacts/screenshots/.
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import yauzl from 'yauzl';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -11,6 +12,8 @@ import { startServer, type RunningServer } from '../src/index.js';
 import { launchBrowser, shot, waitForTiles, type OpenOptions, type TestBrowser } from './support/browser.js';
 import { drawImage } from './support/images.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
+import { SearchEngine } from '@pixsearch/core/engine';
+import { ensureTinyBundle } from '@pixsearch/core/testing';
 
 let lib: TestLibrary;
 let server: RunningServer;
@@ -20,6 +23,7 @@ const PANORAMA = 'trips/panorama-big.tif';
 beforeAll(async () => {
   lib = await openLibrary({ count: 30, sync: false });
   await writeFile(path.join(lib.root, PANORAMA), await drawImage(88, 3000, 1200, 'tiff'));
+  await writeFile(path.join(lib.root, 'misc', 'damaged.jpg'), Buffer.from('this is not a JPEG'));
   await lib.engine.sync();
   server = await startServer({ engine: lib.engine, port: 0 });
   browser = await launchBrowser(() => server.url);
@@ -255,5 +259,52 @@ describe('selection', () => {
     const bar = (await page.locator('#selbar').boundingBox())!;
     expect(bar.width).toBeLessThanOrEqual(390);
     await shot(page, 'selection-phone.png');
+  });
+});
+
+describe('library context', () => {
+  it('lists the folders, counts, skipped files with reasons, model and backend', async () => {
+    const page = await open('/');
+    await page.locator('#library-open').click();
+    await page.waitForFunction(() => document.getElementById('library-body')!.textContent!.includes('Model and index'));
+    const text = (await page.locator('#library-body').textContent())!;
+    expect(text).toContain(lib.root);
+    const status = await lib.engine.stats();
+    expect(text).toContain(`${status.images.indexed}indexed`);
+    expect(text).toContain(status.model);
+    expect(text).toContain(status.backend);
+    expect(text).toMatch(/Skipped files \(1\)/);
+    await page.locator('#library-body details summary').first().click();
+    expect(await page.locator('#library-body details').first().textContent()).toContain('misc/damaged.jpg');
+    await shot(page, 'library-panel.png');
+    await page.keyboard.press('Escape');
+    expect(await page.evaluate(() => (document.getElementById('library') as HTMLDialogElement).open)).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('library-open');
+  });
+
+  it('an empty library names its folder, says how to add one, and offers no weaker matches', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-empty-'));
+    const root = path.join(dir, 'photos');
+    await mkdir(root);
+    const engine = await SearchEngine.open({ dataDir: path.join(dir, 'data'), roots: [root], model: await ensureTinyBundle(), threads: 1 });
+    await engine.sync();
+    const empty = await startServer({ engine, port: 0 });
+    try {
+      const page = await open('/', { base: empty.url });
+      const text = (await page.locator('#message').textContent())!;
+      expect(text).toContain('Your library is empty');
+      expect(text).toContain(root);
+      expect(text).toContain('pixsearch index');
+      await shot(page, 'empty-library.png');
+      await page.goto(`${empty.url}/?q=beach`);
+      await page.waitForSelector('.empty h2');
+      expect(await page.locator('.empty h2').textContent()).toBe('The library is empty');
+      expect(await page.getByRole('button', { name: 'Show weaker matches' }).count()).toBe(0);
+      await shot(page, 'empty-library-query.png');
+    } finally {
+      await empty.close();
+      await engine.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,8 @@ export interface PageInfo {
   maxK: number;
   maxUploadBytes: number;
   maxQueryChars: number;
+  /** The library's folders (absolute). */
+  roots: string[];
 }
 
 /** The search page: a server-rendered shell that `app.js` brings to life. */
@@ -57,9 +59,12 @@ export function renderSearchPage(info: PageInfo): string {
             <input type="file" id="file" accept="image/*" hidden />
           </form>
           <div class="status" id="status">
-            <span class="status-text" id="status-text" title={`model ${info.model} · ${info.backend}`}>
-              {count}
-            </span>
+            <button type="button" class="btn btn-ghost status-btn" id="library-open" aria-haspopup="dialog" title={`Library: folders, skipped files, model ${info.model} · ${info.backend}`}>
+              <Icon.library />
+              <span class="status-text" id="status-text">
+                {count}
+              </span>
+            </button>
             <button type="button" class="btn btn-ghost" id="sync" aria-label="Sync the library now" disabled={info.syncing}>
               <Icon.sync />
               <span>Sync</span>
@@ -111,7 +116,24 @@ export function renderSearchPage(info: PageInfo): string {
             {info.indexed === 0 ? (
               <div class="empty">
                 <h1>Your library is empty</h1>
-                <p>Add images to the indexed folders, then press Sync.</p>
+                {info.roots.length > 0 ? (
+                  <>
+                    <p>{info.roots.length === 1 ? 'The indexed folder holds no images yet:' : 'The indexed folders hold no images yet:'}</p>
+                    <ul class="root-list">
+                      {info.roots.map((r) => (
+                        <li>
+                          <code>{r}</code>
+                        </li>
+                      ))}
+                    </ul>
+                    <p>Put photos there, then press Sync.</p>
+                  </>
+                ) : (
+                  <p>No folder is indexed yet.</p>
+                )}
+                <p class="hint">
+                  To add a folder, run <code>pixsearch index /path/to/photos</code> (or start the server with it: <code>./pixsearch.sh serve /path/to/photos</code>).
+                </p>
               </div>
             ) : (
               <div class="welcome">
@@ -213,6 +235,17 @@ export function renderSearchPage(info: PageInfo): string {
               <span>Copy path</span>
             </button>
           </aside>
+        </dialog>
+        <dialog class="library" id="library" aria-labelledby="library-title">
+          <div class="library-head">
+            <h2 id="library-title">Library</h2>
+            <button type="button" class="icon-btn" id="library-close" aria-label="Close" title="Close (Esc)">
+              <Icon.close />
+            </button>
+          </div>
+          <div class="library-body" id="library-body">
+            <p class="muted">Loading…</p>
+          </div>
         </dialog>
         <div class="drop" id="drop" hidden>
           <div class="drop-card">

@@ -19,6 +19,7 @@ export function pageRoutes(app: Hono, ctx: ServerContext): void {
         maxK: LIMITS.maxK,
         maxUploadBytes: ctx.maxUploadBytes,
         maxQueryChars: LIMITS.maxQueryChars,
+        roots: s.roots,
       }),
     );
   });

@@ -3,6 +3,7 @@
 /* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController */
 import { $, api, el, fileName, toast } from './dom.js';
 import { addFilterParams, filterChips, filtersFromParams, without } from './filters.js';
+import { createLibraryPanel } from './library.js';
 import { createSelection } from './selection.js';
 import { createViewer } from './viewer.js';
 
@@ -345,6 +346,16 @@ function showSkeleton() {
 function showNoResults() {
   const box = el('div', 'empty');
   const mode = state.mode;
+  if (state.indexed === 0) {
+    // Nothing is indexed: weaker matches would not help; say how to fill the library.
+    box.append(el('h2', '', 'The library is empty'), el('p', '', 'There is nothing to search yet. Add photos to an indexed folder and press Sync.'));
+    const b = el('button', 'btn btn-primary', 'Show the library');
+    b.type = 'button';
+    b.addEventListener('click', () => void library.open());
+    box.append(b);
+    ui.message.replaceChildren(box);
+    return;
+  }
   box.append(el('h2', '', mode && mode.kind === 'text' ? `No images matched “${mode.q}”` : 'No similar images found'));
   box.append(el('p', '', `Nothing scored above the minimum score (${state.minScore.toFixed(2)}). Try other words, or show weaker matches.`));
   if (state.minScore > Number(ui.minScore.min)) {
@@ -419,6 +430,8 @@ function setFilters(filters) {
   run(state.mode, 'push');
   window.scrollTo({ top: 0 });
 }
+
+const library = createLibraryPanel({ onFolder: (folder) => setFilters({ ...state.filters, path: folder }) });
 
 // ------------------------------------------------------------------ grid interaction
 
