@@ -24,6 +24,8 @@ export interface CliOptions {
   /** Added to a clean environment (no PIXSEARCH_* from the outside). */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** The CLI sends itself SIGINT right after its first stderr line matching this (see fixtures/interrupt-on.mjs). */
+  interruptOn?: RegExp;
 }
 
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -42,9 +44,10 @@ function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proces
 
 /** Starts the CLI (TypeScript sources through tsx, no build needed). */
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, ['--conditions=@pixsearch/source', '--import', TSX, BIN, ...args], {
+  const preload = opts.interruptOn ? ['--import', pathToFileURL(join(here, 'fixtures/interrupt-on.mjs')).href] : [];
+  return spawn(process.execPath, ['--conditions=@pixsearch/source', '--import', TSX, ...preload, BIN, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: childEnv(opts.env),
+    env: childEnv({ ...opts.env, ...(opts.interruptOn ? { TEST_INTERRUPT_ON: opts.interruptOn.source } : {}) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

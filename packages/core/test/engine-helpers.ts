@@ -204,13 +204,15 @@ export interface ChildRun {
 }
 
 /** Spawns `test/fixtures/engine/engine-child.ts` through tsx with the source condition. */
-export async function spawnChild(args: string[], options: { uid?: number; gid?: number } = {}): Promise<ChildRun> {
+export async function spawnChild(args: string[], options: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<ChildRun> {
   const { spawn } = await import('node:child_process');
   const script = new URL('./fixtures/engine/engine-child.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--conditions=@pixsearch/source', '--import', 'tsx', script, ...args], {
     cwd: new URL('..', import.meta.url).pathname,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...options,
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    env: { ...process.env, ...options.env },
   });
   const lines: Record<string, unknown>[] = [];
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];

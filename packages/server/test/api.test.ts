@@ -570,9 +570,19 @@ describe('status, sync and events', () => {
     expect(s.sync.lastSummary).toMatchObject({ added: 2 });
     expect(s.skippedTotal).toBe(1);
     expect(s.skipped[0]).toMatchObject({ path: 'broken.jpg' });
+    // A sync with nothing to do: followed to its `done` event (no polling), so the engine is idle for later tests.
+    const again = readSse((await app.request('/api/sync/events')).body!);
+    expect((await again.next()).event).toBe('state');
     expect((await getJson('/api/sync', { method: 'POST' })).status).toBe(202);
-    // Wait for that sync to finish so the engine is idle for later tests.
-    for (let i = 0; i < 200 && StatusSchema.parse((await getJson('/api/status')).body).sync.running; i++) await new Promise((r) => setTimeout(r, 25));
+    let idle: Record<string, unknown> | undefined;
+    while (!idle) {
+      const ev = await again.next();
+      if (ev.event === 'done') idle = JSON.parse(ev.data) as Record<string, unknown>;
+      else if (ev.event === 'error') throw new Error(`sync failed: ${ev.data}`);
+    }
+    await again.cancel();
+    expect(idle).toMatchObject({ added: 0, updated: 0, removed: 0, unchanged: lib.images.length + 2, skipped: 1, aborted: false });
+    expect(lib.engine.isSyncing).toBe(false);
   });
 });
 
