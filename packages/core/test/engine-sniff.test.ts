@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { sniffImage } from '@pixsearch/core/engine';
+import { mimeForFormat, sniffImage } from '@pixsearch/core/engine';
 
 const encode = async (format: 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif', opts: Record<string, unknown> = {}): Promise<Buffer> => {
   const img = sharp({ create: { width: 37, height: 23, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.5 } } });
@@ -55,5 +55,15 @@ describe('sniffImage', () => {
     expect(sniffImage(png)).toEqual({ format: 'png', width: 100_000, height: 90_000 });
     const gif = Buffer.concat([Buffer.from('GIF89a'), Buffer.from([0xff, 0xff, 0x10, 0x27])]);
     expect(sniffImage(gif)).toEqual({ format: 'gif', width: 65535, height: 10000 });
+  });
+});
+
+describe('mimeForFormat', () => {
+  test('names the MIME type of every format the sniffer reports, and nothing for unknown ones', () => {
+    expect(mimeForFormat('jpeg')).toBe('image/jpeg');
+    expect(mimeForFormat('heic')).toBe('image/heic');
+    expect(mimeForFormat('HEIF')).toBe('image/heic');
+    expect(mimeForFormat('svg')).toBe('image/svg+xml');
+    expect(mimeForFormat('unknown')).toBeUndefined();
   });
 });

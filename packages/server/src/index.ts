@@ -5,7 +5,6 @@ export type { EngineLike } from './engine-like.js';
 export { generateToken, isLoopbackHost } from './security.js';
 export { TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH, TOKEN_RULE, tokenProblem } from './token-rule.js';
 export { LIMITS } from './schemas.js';
-export { sniffImageType, type SniffedType } from './sniff.js';
 export { Limiter, OverloadedError } from './limiter.js';
 export { ThumbnailCache, type ThumbnailCacheOptions } from './thumbnails.js';
 export { buildOpenApi } from './openapi.js';

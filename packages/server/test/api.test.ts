@@ -159,11 +159,18 @@ describe('POST /api/search/image', () => {
     expect(r.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', field: 'image' });
   });
 
-  it('refuses HEIC and BMP with a reason, and undecodable images with 422', async () => {
-    const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.from([0, 0, 0, 0]), Buffer.from('mif1heic'), Buffer.alloc(64)]);
-    const r1 = await getJson('/api/search/image', { method: 'POST', body: heic, headers: { 'content-type': 'image/heic' } });
+  it('refuses BMP with a reason, and undecodable images (a HEIC header without data) with 422', async () => {
+    const bmp = Buffer.alloc(64);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(40, 14);
+    const r1 = await getJson('/api/search/image', { method: 'POST', body: bmp, headers: { 'content-type': 'image/bmp' } });
     expect(r1.status).toBe(415);
-    expect(r1.body.error?.message).toMatch(/HEIF.*HEVC/);
+    expect(r1.body.error?.message).toMatch(/BMP images cannot be decoded/);
+    // HEIC is recognised by the engine's sniffer (the same one the sync uses) and decoded like an indexed file.
+    const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.from([0, 0, 0, 0]), Buffer.from('mif1heic'), Buffer.alloc(64)]);
+    const r0 = await getJson('/api/search/image', { method: 'POST', body: heic, headers: { 'content-type': 'image/heic' } });
+    expect(r0.status).toBe(422);
+    expect(r0.body.error?.code).toBe('IMAGE_DECODE');
 
     const truncated = new Uint8Array((await drawImage(5, 200, 150, 'jpeg')).subarray(0, 40));
     const r2 = await getJson('/api/search/image', { method: 'POST', body: truncated, headers: { 'content-type': 'image/jpeg' } });

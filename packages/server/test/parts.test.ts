@@ -1,4 +1,4 @@
-// The server's own parts: magic-byte sniffing, the concurrency limiter, the thumbnail cache,
+// The server's own parts: the concurrency limiter, the thumbnail cache,
 // the SSE subscription queue, ETag matching and token comparison.
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,54 +9,11 @@ import type { ImageRecord } from '@pixsearch/core/engine';
 import { Limiter, OverloadedError } from '../src/limiter.js';
 import { etagMatches } from '../src/routes/images.js';
 import { generateToken, tokenMatches } from '../src/security.js';
-import { sniffImageType } from '../src/sniff.js';
 import { StatsCache } from '../src/stats-cache.js';
 import { SyncSubscription } from '../src/sync-controller.js';
 import type { EngineLike } from '../src/engine-like.js';
 import { ThumbnailCache, contentVersion } from '../src/thumbnails.js';
 import { drawImage } from './support/images.js';
-
-describe('sniffImageType', () => {
-  it('recognises every format sharp writes from the bytes alone', async () => {
-    const base = sharp({ create: { width: 8, height: 8, channels: 3, background: '#3366cc' } });
-    const cases: [string, Buffer, string][] = [
-      ['jpeg', await base.clone().jpeg().toBuffer(), 'image/jpeg'],
-      ['png', await base.clone().png().toBuffer(), 'image/png'],
-      ['gif', await base.clone().gif().toBuffer(), 'image/gif'],
-      ['webp', await base.clone().webp().toBuffer(), 'image/webp'],
-      ['avif', await base.clone().avif().toBuffer(), 'image/avif'],
-      ['tiff', await base.clone().tiff().toBuffer(), 'image/tiff'],
-    ];
-    for (const [format, bytes, mime] of cases) {
-      expect(sniffImageType(bytes), format).toMatchObject({ format, mime, decodable: true });
-    }
-  });
-
-  it('knows HEIC and BMP but marks them undecodable', () => {
-    const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.alloc(4), Buffer.from('mif1heic')]);
-    expect(sniffImageType(heic)).toMatchObject({ format: 'heif', decodable: false });
-    const bmp = Buffer.alloc(54);
-    bmp.write('BM', 0, 'latin1');
-    bmp.writeUInt32LE(40, 14);
-    expect(sniffImageType(bmp)).toMatchObject({ format: 'bmp', decodable: false });
-  });
-
-  it('rejects text, SVG, archives, empty and truncated headers', () => {
-    for (const bytes of [
-      Buffer.from('hello world, this is text'),
-      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
-      Buffer.from('PK\x03\x04zipfile', 'latin1'),
-      Buffer.alloc(0),
-      Buffer.from([0xff, 0xd8]),
-      Buffer.from('GIF8'),
-      Buffer.from('RIFF\0\0\0\0WAVE', 'latin1'),
-      Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypmp42'), Buffer.from('isom')]),
-      Buffer.from('BMxx'),
-    ]) {
-      expect(sniffImageType(bytes)).toBeUndefined();
-    }
-  });
-});
 
 describe('Limiter', () => {
   const deferred = () => {

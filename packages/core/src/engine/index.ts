@@ -4,7 +4,7 @@ export { SearchEngine, CATALOG_FILE, DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, MAX_FI
 export { parseQuery, formatQuery, MAX_QUERY_TERMS, MAX_QUERY_LENGTH, type ParseQueryOptions } from './query.js';
 export { DEFAULT_K, DEFAULT_THRESHOLD, MAX_K, MAX_OFFSET, MAX_FETCH, PREFILTER_MAX } from './search.js';
 export { DEFAULT_IGNORED_NAMES } from './walk.js';
-export { IMAGE_EXTENSIONS, DECODABLE_FORMATS, DEFAULT_MAX_PIXELS, sniffImage, type Sniffed } from './sniff.js';
+export { IMAGE_EXTENSIONS, DECODABLE_FORMATS, DEFAULT_MAX_PIXELS, mimeForFormat, sniffImage, type Sniffed } from './sniff.js';
 export { SqliteCatalog, CATALOG_SCHEMA_VERSION } from './sqlite-catalog.js';
 export type * from './catalog.js';
 export { INDEX_DIR, POINTER_FILE, type IndexPointer } from './index-store.js';

@@ -132,3 +132,25 @@ function looksLikeSvg(b: Uint8Array): boolean {
   if (!start.startsWith('<')) return false;
   return /<svg[\s>]/i.test(text);
 }
+
+const MIME_TYPES: Readonly<Record<string, string>> = {
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  heic: 'image/heic',
+  heif: 'image/heic',
+  tiff: 'image/tiff',
+  tif: 'image/tiff',
+  bmp: 'image/bmp',
+  jxl: 'image/jxl',
+  svg: 'image/svg+xml',
+};
+
+/** MIME type of a format name as `sniffImage` (or sharp) names it; undefined when unknown. */
+export function mimeForFormat(format: string): string | undefined {
+  return MIME_TYPES[format.toLowerCase()];
+}
+

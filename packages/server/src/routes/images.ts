@@ -2,13 +2,15 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { openRegularFile } from '@pixsearch/core';
-import type { ImageRecord } from '@pixsearch/core/engine';
+import { mimeForFormat, sniffImage, type ImageRecord } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http-errors.js';
 import { IdParamSchema, LIMITS, OriginalQuerySchema, ThumbnailQuerySchema } from '../schemas.js';
-import { mimeForFormat, SNIFF_BYTES, sniffImageType } from '../sniff.js';
 import { contentVersion } from '../thumbnails.js';
 import { validate } from '../validation.js';
+
+/** Bytes read from an original to check its magic bytes before serving it. */
+const HEAD_BYTES = 64;
 
 /** Browsers revalidate with the ETag on every use: a re-synced image never shows stale. */
 const CACHE_CONTROL = 'private, no-cache';
@@ -55,9 +57,11 @@ async function sendOriginal(c: Context, rec: ImageRecord, download = false): Pro
       'Cache-Control': CACHE_CONTROL,
     };
     if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
-    const head = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(head, 0, SNIFF_BYTES, 0);
-    const sniffed = sniffImageType(head.subarray(0, bytesRead));
+    const head = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(head, 0, HEAD_BYTES, 0);
+    // Magic bytes only: SVG is text, recognised below from the catalog when the file is unchanged.
+    const { format } = sniffImage(head.subarray(0, bytesRead));
+    const sniffed = format !== 'unknown' && format !== 'svg' ? { mime: mimeForFormat(format) ?? 'application/octet-stream' } : undefined;
     const catalogMime = mimeForFormat(rec.format);
     // Serve only what the catalog indexed: a file swapped for something else since the last sync
     // (another type, or a changed SVG, which has no magic bytes) is not served.

@@ -1,13 +1,12 @@
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ImageDecodeError, PixsearchError } from '@pixsearch/core';
-import type { SearchOptions, SearchResponse, SearchHit } from '@pixsearch/core/engine';
+import { DECODABLE_FORMATS, sniffImage, type SearchOptions, type SearchResponse, type SearchHit } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError, type ErrorBody } from '../http-errors.js';
 import type { Limiter } from '../limiter.js';
 import type Sharp from 'sharp';
 import { IdParamSchema, LIMITS, SearchParamsSchema, TextSearchQuerySchema, UploadFormSchema, type SearchParams } from '../schemas.js';
-import { sniffImageType } from '../sniff.js';
 import { validate, validationErrorBody } from '../validation.js';
 
 /** One result as the API returns it. */
@@ -150,13 +149,13 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
       const started = performance.now();
       const params = c.req.valid('query');
       const bytes = await readUpload(c, ctx.maxUploadBytes);
-      const type = sniffImageType(bytes);
-      if (!type) {
-        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'image: not a JPEG, PNG, GIF, WebP, AVIF or TIFF image (recognised from its bytes)', { field: 'image' });
+      // The engine's sniffer (magic bytes only); SVG is text and not accepted as a query image.
+      const { format } = sniffImage(bytes);
+      if (format === 'unknown' || format === 'svg') {
+        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'image: not a JPEG, PNG, GIF, WebP, AVIF, HEIC or TIFF image (recognised from its bytes)', { field: 'image' });
       }
-      if (!type.decodable) {
-        const why = type.format === 'heif' ? "sharp's prebuilt binaries have no HEVC decoder" : 'sharp does not read this format';
-        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `image: ${type.format.toUpperCase()} images cannot be decoded (${why})`, {
+      if (!DECODABLE_FORMATS.has(format)) {
+        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `image: ${format.toUpperCase()} images cannot be decoded (pixsearch does not read this format)`, {
           field: 'image',
           hint: 'convert it to JPEG or PNG first',
         });
