@@ -1,20 +1,28 @@
-// Embedder benchmark: `pnpm nx run benchmarks:embed` (or `pnpm --filter @pixsearch/benchmarks embed`).
-// On the generated vit-b-32 bundle (ViT-B/32 dimensions, random weights, generated on demand into
-// benchmarks/.data/embed/, never committed) it measures:
-//   1. raw onnxruntime session images/s at batch 1, 8, 32 (random pixels, no decoding);
-//   2. the full pipeline (files on disk → normalised vectors) images/s through ClipEmbedder;
-//   3. text query latency p50/p99 at batch 1 (quantized and fp32 text towers; padded to the
-//      query's length vs. to 77).
-// Prints a table and writes JSON to benchmarks/results/embed-<timestamp>.json. CPU time (all
-// threads of the process) is reported beside wall time: on a shared machine it is the steadier
-// figure of the two.
-// Options: --quick (fewer repetitions), --images N (pipeline images, default 128).
+// Embedder benchmark: `pnpm --filter @pixsearch/benchmarks embed [options]`.
+// What it measures, with compared variants interleaved (round-robin, several rounds) so that a
+// shared machine's load falls on all of them alike:
+//   1. decode + preprocess CPU-ms per image by format and size: the default (`scaled`: DCT-scaled
+//      JPEG decode + exact bicubic), `exact` (full decode, PIL-exact) and bare sharp
+//      (`sharp(file).resize(224, 224).raw()`, the floor) on the same files; HEIC (libheif WASM)
+//      and RAW-preview cost per file; the default's deviation from exact (mean abs, 0..255 levels);
+//   2. the raw image-tower session (onnxruntime, random pixels, no decoding) at batch 8/16/32 for
+//      each dtype, and the full pipeline (files → vectors through ClipEmbedder) at the best batch:
+//      pipeline / raw per dtype and image size, with the decode-worker sizing used, and a
+//      1-worker vs 2-worker comparison;
+//   3. the cosine between image embeddings of the scaled and exact paths, and between the fp32
+//      and int8 towers (generated model).
+// Options: --model DIR (a bundle with onnx/vision_model.onnx and vision_model_int8.onnx; default:
+// the generated vit-b-32, made on demand in benchmarks/.data/embed), --images DIR (your photos;
+// default: generated camera-size photos, JPEG at 1600×1200 and 4000×3000, HEIC, a RAW-like DNG),
+// --count N (generated photos per size, default 32), --rounds N (default 3), --quick.
+// Prints tables (CPU model and load recorded) and writes JSON to benchmarks/results/.
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClipEmbedder } from '@pixsearch/core/clip';
+import { ClipEmbedder, CLIP_PREPROCESS, defaultDecodeSizing, preprocessImage } from '@pixsearch/core/clip';
 import { GENERATOR_VERSION, generateBundle } from '@pixsearch/core/model-generator';
 
 // onnxruntime-node and sharp are @pixsearch/core's dependencies: load the very copies it uses.
@@ -33,11 +41,10 @@ const ort = coreRequire('onnxruntime-node') as {
 };
 interface SharpChain {
   resize(w: number, h: number, o?: Record<string, unknown>): SharpChain;
-  resize(o: Record<string, unknown>): SharpChain;
   blur(s: number): SharpChain;
-  png(): SharpChain;
+  sharpen(o: Record<string, unknown>): SharpChain;
   jpeg(o: Record<string, unknown>): SharpChain;
-  composite(layers: Record<string, unknown>[]): SharpChain;
+  raw(): SharpChain;
   toBuffer(): Promise<Buffer>;
   toFile(file: string): Promise<unknown>;
 }
@@ -47,63 +54,142 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const dataDir = path.join(root, '.data', 'embed');
 const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const quick = args.includes('--quick');
-const imageCount = Number(args[args.indexOf('--images') + 1]) || (quick ? 64 : 128);
+const count = Number(flag('--count')) || (quick ? 12 : 32);
+const rounds = Number(flag('--rounds')) || (quick ? 2 : 3);
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+function machine(): { cpu: string; cores: number; loadavg: number[] } {
+  let cpu = os.cpus()[0]?.model ?? 'cpu';
+  try {
+    cpu = /Model name:\s*(.*)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1]?.trim() ?? cpu;
+  } catch {
+    // lscpu missing: os.cpus() names it
+  }
+  return { cpu, cores: os.availableParallelism(), loadavg: os.loadavg() };
 }
-const fmt = (n: number, d = 1) => n.toFixed(d);
 
 async function ensureBundle(): Promise<string> {
+  const given = flag('--model');
+  if (given) return path.resolve(given);
   const dir = path.join(dataDir, `vit-b-32-v${GENERATOR_VERSION}`);
   try {
-    await stat(path.join(dir, 'config.json'));
+    await stat(path.join(dir, 'onnx', 'vision_model_int8.onnx'));
     return dir;
   } catch {
-    console.log(`generating the vit-b-32 bundle into ${dir} (~830 MB, about half a minute)…`);
-    await generateBundle({ preset: 'vit-b-32', out: dir });
+    console.log(`generating the vit-b-32 bundle (fp32, q8 and int8 towers) into ${dir}…`);
+    await generateBundle({ preset: 'vit-b-32', out: dir, variants: ['fp32', 'quantized', 'int8'] });
     return dir;
   }
 }
 
-/** A folder of real image files: openclipart PNGs (Debian's openclipart-png) and JPEG photos made from them. */
-async function ensureImages(count: number): Promise<string[]> {
-  const dir = path.join(dataDir, `images-${count}`);
-  await mkdir(dir, { recursive: true });
-  const existing = (await readdir(dir)).filter((f) => /\.(jpe?g|png)$/.test(f));
-  if (existing.length >= count) return existing.slice(0, count).sort().map((f) => path.join(dir, f));
-  const clipart: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (clipart.length >= count) return;
-      if (e.isDirectory()) await walk(path.join(d, e.name));
-      else if (e.name.endsWith('.png')) clipart.push(path.join(d, e.name));
+/** A photo-like image: smooth gradients, edges and fine texture (compresses like a camera JPEG at q90). */
+async function photo(width: number, height: number, seed: number): Promise<SharpChain> {
+  const w = Math.ceil(width / 4);
+  const h = Math.ceil(height / 4);
+  const raw = Buffer.alloc(w * h * 3);
+  let s = seed * 7919 + 1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      const n = ((s >> 16) & 31) - 16;
+      const edge = (((x / (23 + seed)) | 0) + ((y / 31) | 0)) % 2 ? 50 : 0;
+      const i = (y * w + x) * 3;
+      raw[i] = Math.max(0, Math.min(255, 128 + 90 * Math.sin(x / (60 + seed) + seed) + n + edge));
+      raw[i + 1] = Math.max(0, Math.min(255, 128 + 90 * Math.cos(y / 45) + n));
+      raw[i + 2] = Math.max(0, Math.min(255, ((x + y) / (w + h)) * 255 + n - edge));
     }
-  };
-  await walk('/usr/share/openclipart/png');
-  console.log(`writing ${count} benchmark images into ${dir} (${clipart.length} openclipart sources)…`);
-  for (let i = 0; i < count; i++) {
-    // Photo-like 640×480 background (noise + gradient), with a clipart drawing composited when available.
-    const noise = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: (i * 37) % 255, g: (i * 91) % 255, b: (i * 53) % 255 }, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
-      .resize(640, 480, { kernel: 'cubic' })
-      .blur(1.2)
-      .png()
-      .toBuffer();
-    let img = sharp(noise);
-    const src = clipart[i % Math.max(1, clipart.length)];
-    if (src) {
-      const art = await sharp(src).resize(400, 360, { fit: 'inside' }).png().toBuffer().catch(() => undefined);
-      if (art) img = sharp(await img.composite([{ input: art, gravity: 'center' }]).png().toBuffer());
-    }
-    const name = `img-${String(i).padStart(4, '0')}`;
-    if (i % 4 === 3) await img.png().toFile(path.join(dir, `${name}.png`));
-    else await img.jpeg({ quality: 88 }).toFile(path.join(dir, `${name}.jpg`));
   }
-  return (await readdir(dir)).filter((f) => /\.(jpe?g|png)$/.test(f)).sort().slice(0, count).map((f) => path.join(dir, f));
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).sharpen({ sigma: 1 });
 }
 
-/** Process CPU milliseconds (all threads) spent in `fn`, with its wall time. */
+interface ImageSet {
+  name: string;
+  files: string[];
+}
+
+/** Generated camera photos: JPEG 1600×1200 and 4000×3000, HEIC 4000×3000 (heif-enc), RAW-like DNG with a 4000×3000 preview. */
+async function ensureImages(): Promise<ImageSet[]> {
+  const given = flag('--images');
+  if (given) {
+    const dir = path.resolve(given);
+    const files = (await readdir(dir)).filter((f) => /\.(jpe?g|png|webp|heic|heif|avif|tiff?|cr2|cr3|nef|arw|dng|raf|orf|rw2|pef)$/i.test(f)).map((f) => path.join(dir, f));
+    const byExt = new Map<string, string[]>();
+    for (const f of files.sort()) {
+      const ext = path.extname(f).slice(1).toLowerCase().replace('jpeg', 'jpg');
+      byExt.set(ext, [...(byExt.get(ext) ?? []), f]);
+    }
+    return [...byExt].map(([ext, list]) => ({ name: `${ext} (${path.basename(dir)})`, files: list }));
+  }
+  const dir = path.join(dataDir, `photos-${count}`);
+  await mkdir(dir, { recursive: true });
+  const sets: ImageSet[] = [];
+  for (const [w, h] of [
+    [1600, 1200],
+    [4000, 3000],
+  ] as const) {
+    const files: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const f = path.join(dir, `jpeg-${w}x${h}-${String(i).padStart(3, '0')}.jpg`);
+      files.push(f);
+      if (!(await stat(f).catch(() => undefined))) await (await photo(w, h, i)).jpeg({ quality: 90 }).toFile(f);
+    }
+    sets.push({ name: `JPEG ${w}×${h} (${(w * h) / 1e6} MP)`, files });
+  }
+  const heic: string[] = [];
+  const raws: string[] = [];
+  const few = Math.min(count, quick ? 3 : 6);
+  for (let i = 0; i < few; i++) {
+    const src = sets[1]!.files[i]!;
+    const f = path.join(dir, `heic-4000x3000-${i}.heic`);
+    if (!(await stat(f).catch(() => undefined))) {
+      try {
+        execFileSync('heif-enc', ['-q', '80', src, '-o', f]);
+      } catch {
+        console.log('heif-enc not found (Debian libheif-examples): no HEIC set');
+        break;
+      }
+    }
+    heic.push(f);
+    const dng = path.join(dir, `raw-${i}.dng`);
+    if (!(await stat(dng).catch(() => undefined))) await writeFile(dng, rawLike(await (await import('node:fs/promises')).readFile(src)));
+    raws.push(dng);
+  }
+  if (heic.length > 0) sets.push({ name: 'HEIC 4000×3000 (12 MP)', files: heic });
+  sets.push({ name: 'RAW-like DNG, 4000×3000 preview', files: raws });
+  return sets;
+}
+
+/** A TIFF-structured RAW stand-in: IFD0 (orientation 1) → JPEG preview, plus 2 MB of "sensor data". */
+function rawLike(preview: Buffer): Buffer {
+  const sensor = 2 << 20;
+  const at = 512 + sensor;
+  const b = Buffer.alloc(at + preview.length);
+  b.write('II', 0, 'latin1');
+  b.writeUInt16LE(42, 2);
+  b.writeUInt32LE(8, 4);
+  b.writeUInt16LE(3, 8);
+  const entry = (i: number, tag: number, type: number, value: number) => {
+    const p = 10 + i * 12;
+    b.writeUInt16LE(tag, p);
+    b.writeUInt16LE(type, p + 2);
+    b.writeUInt32LE(1, p + 4);
+    if (type === 3) b.writeUInt16LE(value, p + 8);
+    else b.writeUInt32LE(value, p + 8);
+  };
+  entry(0, 0x0112, 3, 1);
+  entry(1, 0x0201, 4, at);
+  entry(2, 0x0202, 4, preview.length);
+  b.set(preview, at);
+  return b;
+}
+
+/** Process CPU milliseconds (all threads) and wall time of `fn`. */
 async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; wallMs: number; cpuMs: number }> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -112,91 +198,81 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; wallMs: nu
   return { result, wallMs: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 };
 }
 
-const rawCpuMsPerImage: Record<number, number> = {};
+// ---- 1. decode + preprocess -------------------------------------------------------------------
 
-async function rawSession(bundle: string, batches: number[]): Promise<Record<number, number>> {
-  const session = await ort.InferenceSession.create(path.join(bundle, 'onnx/vision_model.onnx'), { graphOptimizationLevel: 'all' });
-  const out: Record<number, number> = {};
-  try {
-    for (const b of batches) {
-      const data = new Float32Array(b * 3 * 224 * 224).map(() => Math.random() * 2 - 1);
-      const feeds = { pixel_values: new ort.Tensor('float32', data, [b, 3, 224, 224]) };
-      await session.run(feeds); // warm-up
-      const images = quick ? 32 : 64;
-      const runs = Math.max(2, Math.ceil(images / b));
-      const m = await measure(async () => {
-        for (let r = 0; r < runs; r++) await session.run(feeds);
-      });
-      out[b] = (runs * b) / (m.wallMs / 1000);
-      rawCpuMsPerImage[b] = m.cpuMs / (runs * b);
+interface DecodeRow {
+  set: string;
+  files: number;
+  scaledCpuMs: number;
+  exactCpuMs: number | undefined;
+  bareSharpCpuMs: number | undefined;
+  deviationLevels: number | undefined;
+}
+
+async function decodeCosts(sets: ImageSet[]): Promise<DecodeRow[]> {
+  const rows: DecodeRow[] = [];
+  for (const set of sets) {
+    const jpeg = /JPEG|jpg/.test(set.name);
+    const files = set.files.slice(0, jpeg ? count : set.files.length);
+    const exactFiles = files.slice(0, Math.min(files.length, 6));
+    const cpu = { scaled: [] as number[], exact: [] as number[], bare: [] as number[] };
+    for (const f of files.slice(0, 2)) await preprocessImage(f, CLIP_PREPROCESS); // warm-up (JIT, WASM)
+    for (let r = 0; r < rounds; r++) {
+      cpu.scaled.push((await measure(async () => { for (const f of files) await preprocessImage(f, CLIP_PREPROCESS); })).cpuMs / files.length);
+      if (jpeg) cpu.bare.push((await measure(async () => { for (const f of files) await sharp(f).resize(224, 224).raw().toBuffer(); })).cpuMs / files.length);
+      if (r === 0) cpu.exact.push((await measure(async () => { for (const f of exactFiles) await preprocessImage(f, CLIP_PREPROCESS, { preprocess: 'exact' }); })).cpuMs / exactFiles.length);
     }
-  } finally {
-    await session.release();
-  }
-  return out;
-}
-
-async function pipeline(bundle: string, files: string[], batchSize: number): Promise<{ imgPerSec: number; cpuMsPerImage: number; errors: number; loopMaxLagMs: number }> {
-  const e = await ClipEmbedder.create({ model: bundle, batchSize });
-  try {
-    await e.embedImages(files.slice(0, batchSize)); // loads the session, warms up
-    let maxLag = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxLag = Math.max(maxLag, now - last - 10);
-      last = now;
-    }, 10);
-    const m = await measure(() => e.embedImages(files));
-    clearInterval(timer);
-    return { imgPerSec: files.length / (m.wallMs / 1000), cpuMsPerImage: m.cpuMs / files.length, errors: m.result.errors.filter(Boolean).length, loopMaxLagMs: maxLag };
-  } finally {
-    await e.close();
-  }
-}
-
-async function textLatency(bundle: string, variant: 'quantized' | 'fp32'): Promise<{ p50: number; p99: number; mean: number }> {
-  const e = await ClipEmbedder.create({ model: bundle, variant: { text: variant } });
-  const queries = ['a photo of a cat', 'a dog sitting on a bench', 'sunset over the sea', 'red car', 'two people walking in the snow'];
-  try {
-    for (let i = 0; i < 10; i++) await e.embedTexts([queries[i % queries.length]!]);
-    const times: number[] = [];
-    const n = quick ? 100 : 300;
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      await e.embedTexts([queries[i % queries.length]!]);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return { p50: pct(times, 50), p99: pct(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length };
-  } finally {
-    await e.close();
-  }
-}
-
-/** Text tower alone, in-process: one query padded to its length vs. to 77 tokens. */
-async function textPadding(bundle: string): Promise<{ shortMs: number; fullMs: number; shortLen: number }> {
-  const session = await ort.InferenceSession.create(path.join(bundle, 'onnx/text_model_quantized.onnx'));
-  const e = await ClipEmbedder.create({ model: bundle });
-  try {
-    const tok = e.tokenizer;
-    const time = async (padTo: 'longest' | 'context') => {
-      const b = tok.tokenize(['a photo of a cat'], { padTo });
-      const feeds = { input_ids: new ort.Tensor('int64', b.inputIds, [1, b.sequenceLength]) };
-      for (let i = 0; i < 5; i++) await session.run(feeds);
-      const times: number[] = [];
-      for (let i = 0; i < (quick ? 50 : 150); i++) {
-        const t0 = performance.now();
-        await session.run(feeds);
-        times.push(performance.now() - t0);
+    let deviation: number | undefined;
+    if (jpeg) {
+      let sum = 0;
+      for (const f of exactFiles) {
+        const a = await preprocessImage(f, CLIP_PREPROCESS);
+        const b = await preprocessImage(f, CLIP_PREPROCESS, { preprocess: 'exact' });
+        const n = a.data.length / 3;
+        let d = 0;
+        for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) d += Math.abs(a.data[c * n + i]! - b.data[c * n + i]!) * CLIP_PREPROCESS.std![c]! * 255;
+        sum += d / a.data.length;
       }
-      return { ms: pct(times.sort((a, c) => a - c), 50), len: b.sequenceLength };
-    };
-    const s = await time('longest');
-    const f = await time('context');
-    return { shortMs: s.ms, fullMs: f.ms, shortLen: s.len };
+      deviation = sum / exactFiles.length;
+    }
+    rows.push({
+      set: set.name,
+      files: files.length,
+      scaledCpuMs: median(cpu.scaled),
+      exactCpuMs: cpu.exact.length ? median(cpu.exact) : undefined,
+      bareSharpCpuMs: cpu.bare.length ? median(cpu.bare) : undefined,
+      deviationLevels: deviation,
+    });
+    console.log(`  decode ${set.name}: scaled ${fmt(rows.at(-1)!.scaledCpuMs)} CPU-ms/img`);
+  }
+  return rows;
+}
+
+// ---- 2. raw session vs pipeline ------------------------------------------------------------------
+
+async function rawSession(file: string, batch: number, images: number): Promise<{ imgPerSec: number; cpuMsPerImage: number }> {
+  const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
+  try {
+    const data = new Float32Array(batch * 3 * 224 * 224).map(() => Math.random() * 2 - 1);
+    const feeds = { pixel_values: new ort.Tensor('float32', data, [batch, 3, 224, 224]) };
+    await session.run(feeds);
+    const runs = Math.max(2, Math.ceil(images / batch));
+    const m = await measure(async () => {
+      for (let r = 0; r < runs; r++) await session.run(feeds);
+    });
+    return { imgPerSec: (runs * batch) / (m.wallMs / 1000), cpuMsPerImage: m.cpuMs / (runs * batch) };
   } finally {
     await session.release();
+  }
+}
+
+async function pipeline(bundle: string, files: string[], dtype: 'fp32' | 'int8', batchSize: number, decodeWorkers?: number): Promise<{ imgPerSec: number; cpuMsPerImage: number; errors: number; workers: number; inFlight: number }> {
+  const e = await ClipEmbedder.create({ model: bundle, batchSize, variant: { vision: dtype }, ...(decodeWorkers !== undefined ? { decodeWorkers } : {}) });
+  try {
+    await e.embedImages(files.slice(0, batchSize)); // loads the session, starts the workers
+    const m = await measure(() => e.embedImages(files));
+    return { imgPerSec: files.length / (m.wallMs / 1000), cpuMsPerImage: m.cpuMs / files.length, errors: m.result.errors.filter(Boolean).length, workers: e.decodeWorkers, inFlight: e.decodeConcurrency };
+  } finally {
     await e.close();
   }
 }
@@ -204,50 +280,119 @@ async function textPadding(bundle: string): Promise<{ shortMs: number; fullMs: n
 async function main(): Promise<void> {
   const started = new Date();
   const bundle = await ensureBundle();
-  const files = await ensureImages(imageCount);
-  console.log(`machine: ${os.cpus().length}× ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log('raw session…');
-  const raw = await rawSession(bundle, [1, 8, 32]);
-  const bestBatch = Number(Object.entries(raw).sort((a, b) => b[1] - a[1])[0]![0]);
-  console.log('pipeline…');
-  const pipe: Record<number, Awaited<ReturnType<typeof pipeline>>> = {};
-  for (const b of [8, 16, 32]) pipe[b] = await pipeline(bundle, files, b);
-  console.log('text…');
-  const textQ = await textLatency(bundle, 'quantized');
-  const textF = await textLatency(bundle, 'fp32');
-  const padding = await textPadding(bundle);
-  const bestPipe = Math.max(...Object.values(pipe).map((p) => p.imgPerSec));
-  const bestRaw = Math.max(...Object.values(raw));
-  const bestPipeCpu = Math.min(...Object.values(pipe).map((p) => p.cpuMsPerImage));
-  const bestRawCpu = Math.min(...Object.values(rawCpuMsPerImage));
-  const rows: [string, string][] = [
-    ...[1, 8, 32].map((b): [string, string] => [`raw vision session, batch ${b}`, `${fmt(raw[b]!)} img/s  (${fmt(rawCpuMsPerImage[b]!)} CPU-ms/img)`]),
-    ...Object.entries(pipe).map(([b, p]): [string, string] => [
-      `pipeline (${files.length} files → vectors), batch ${b}`,
-      `${fmt(p.imgPerSec)} img/s  (${fmt(p.cpuMsPerImage)} CPU-ms/img, max event-loop lag ${fmt(p.loopMaxLagMs, 0)} ms)`,
-    ]),
-    ['pipeline / raw at best batch', `${fmt((100 * bestPipe) / bestRaw, 0)} % wall (best raw batch ${bestBatch}); ${fmt((100 * bestRawCpu) / bestPipeCpu, 0)} % by CPU time`],
-    ['text query, quantized tower, batch 1', `p50 ${fmt(textQ.p50, 2)} ms, p99 ${fmt(textQ.p99, 2)} ms`],
-    ['text query, fp32 tower, batch 1', `p50 ${fmt(textF.p50, 2)} ms, p99 ${fmt(textF.p99, 2)} ms`],
-    [`text tower alone: ${padding.shortLen} tokens vs 77`, `${fmt(padding.shortMs, 2)} ms vs ${fmt(padding.fullMs, 2)} ms (p50)`],
-  ];
-  const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\nembedder benchmark — generated vit-b-32 bundle (fp32 vision, quantized text), ${os.cpus().length} cores`);
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
+  const sets = await ensureImages();
+  const m0 = machine();
+  console.log(`machine: ${m0.cores}× ${m0.cpu}, load avg ${m0.loadavg.map((l) => l.toFixed(2)).join(' ')} (uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()})`);
+
+  console.log('decode + preprocess…');
+  const decode = await decodeCosts(sets);
+
+  console.log('raw session batch sweep…');
+  const dtypes = ['fp32', 'int8'] as const;
+  const towerFile = (d: (typeof dtypes)[number]) => path.join(bundle, 'onnx', d === 'fp32' ? 'vision_model.onnx' : 'vision_model_int8.onnx');
+  const sweep: Record<string, Record<number, { imgPerSec: number; cpuMsPerImage: number }>> = { fp32: {}, int8: {} };
+  for (const b of quick ? [16, 32] : [8, 16, 32]) for (const d of dtypes) sweep[d]![b] = await rawSession(towerFile(d), b, quick ? 64 : 96);
+  const best = Object.fromEntries(dtypes.map((d) => [d, Number(Object.entries(sweep[d]!).sort((a, b) => b[1].imgPerSec - a[1].imgPerSec)[0]![0])])) as Record<(typeof dtypes)[number], number>;
+
+  console.log('pipeline vs raw (interleaved)…');
+  const jpegSets = sets.filter((s) => s.name.startsWith('JPEG') || /jpg/.test(s.name));
+  type Pair = { set: string; dtype: string; batch: number; raw: number[]; rawCpu: number[]; pipe: number[]; pipeCpu: number[]; workers: number; inFlight: number };
+  const pairs: Pair[] = [];
+  for (const set of jpegSets) for (const d of dtypes) pairs.push({ set: set.name, dtype: d, batch: best[d], raw: [], rawCpu: [], pipe: [], pipeCpu: [], workers: 0, inFlight: 0 });
+  for (let r = 0; r < rounds; r++) {
+    for (const p of pairs) {
+      const files = jpegSets.find((s) => s.name === p.set)!.files;
+      const raw = await rawSession(towerFile(p.dtype as 'fp32' | 'int8'), p.batch, files.length);
+      const pipe = await pipeline(bundle, files, p.dtype as 'fp32' | 'int8', p.batch);
+      p.raw.push(raw.imgPerSec);
+      p.rawCpu.push(raw.cpuMsPerImage);
+      p.pipe.push(pipe.imgPerSec);
+      p.pipeCpu.push(pipe.cpuMsPerImage);
+      p.workers = pipe.workers;
+      p.inFlight = pipe.inFlight;
+      console.log(`  round ${r + 1} ${p.set} ${p.dtype}: raw ${fmt(raw.imgPerSec)} img/s, pipeline ${fmt(pipe.imgPerSec)} img/s (${fmt((100 * pipe.imgPerSec) / raw.imgPerSec, 0)} %)`);
+    }
+  }
+
+  console.log('decode workers 1 vs 2 (12 MP, interleaved)…');
+  const big = jpegSets.find((s) => /4000/.test(s.name)) ?? jpegSets[0]!;
+  const workersCmp: { dtype: string; workers: number; imgPerSec: number[]; cpuMs: number[] }[] = [];
+  for (const d of dtypes) for (const w of [1, 2]) workersCmp.push({ dtype: d, workers: w, imgPerSec: [], cpuMs: [] });
+  for (let r = 0; r < Math.max(1, rounds - 1); r++) {
+    for (const c of workersCmp) {
+      const p = await pipeline(bundle, big.files, c.dtype as 'fp32' | 'int8', best[c.dtype as 'fp32' | 'int8'], c.workers);
+      c.imgPerSec.push(p.imgPerSec);
+      c.cpuMs.push(p.cpuMsPerImage);
+    }
+  }
+
+  console.log('embedding agreement…');
+  const sample = big.files.slice(0, 8);
+  const cos = (a: Float32Array, b: Float32Array, dim: number) => {
+    const out: number[] = [];
+    for (let r = 0; r < a.length / dim; r++) {
+      let s = 0;
+      for (let i = r * dim; i < (r + 1) * dim; i++) s += a[i]! * b[i]!;
+      out.push(s);
+    }
+    return out;
+  };
+  const fp32 = await ClipEmbedder.create({ model: bundle });
+  const exact = await ClipEmbedder.create({ model: bundle, preprocess: 'exact' });
+  const int8 = await ClipEmbedder.create({ model: bundle, variant: { vision: 'int8' } });
+  const vScaled = (await fp32.embedImages(sample)).vectors;
+  const vExact = (await exact.embedImages(sample)).vectors;
+  const vInt8 = (await int8.embedImages(sample)).vectors;
+  const dim = fp32.dimension;
+  await Promise.all([fp32.close(), exact.close(), int8.close()]);
+  const cosScaledExact = cos(vScaled, vExact, dim);
+  const cosFp32Int8 = cos(vScaled, vInt8, dim);
+  const m1 = machine();
+
+  // ---- tables ----
+  const line = (cells: string[], widths: number[]) => console.log(`  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`);
+  const table = (head: string[], rows: string[][]) => {
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    line(head, widths);
+    line(widths.map((w) => '-'.repeat(w)), widths);
+    for (const r of rows) line(r, widths);
+  };
+  console.log(`\nembed benchmark — ${path.basename(bundle)}; ${m0.cores}× ${m0.cpu}; load avg at start ${m0.loadavg.map((l) => l.toFixed(2)).join(' ')}, at end ${m1.loadavg.map((l) => l.toFixed(2)).join(' ')}; ${rounds} interleaved rounds, medians`);
+  console.log('\ndecode + preprocess to the 224×224 tensor (one image at a time, CPU-ms per image, all threads):');
+  table(
+    ['images', 'n', 'scaled (default)', 'exact', 'bare sharp resize', 'scaled / bare', 'scaled vs exact (mean abs, levels)'],
+    decode.map((d) => [d.set, String(d.files), fmt(d.scaledCpuMs), d.exactCpuMs === undefined ? '–' : fmt(d.exactCpuMs), d.bareSharpCpuMs === undefined ? '–' : fmt(d.bareSharpCpuMs), d.bareSharpCpuMs ? `${fmt(d.scaledCpuMs / d.bareSharpCpuMs, 2)}×` : '–', d.deviationLevels === undefined ? '–' : fmt(d.deviationLevels, 3)]),
+  );
+  console.log('\nraw image-tower session (random pixels), img/s (CPU-ms/img):');
+  table(
+    ['batch', ...dtypes],
+    Object.keys(sweep.fp32!).map((b) => [b, ...dtypes.map((d) => `${fmt(sweep[d]![Number(b)]!.imgPerSec)} (${fmt(sweep[d]![Number(b)]!.cpuMsPerImage)})`)]),
+  );
+  console.log('\npipeline (files → vectors) vs raw session at the best batch, same rounds:');
+  table(
+    ['images', 'dtype', 'batch', 'decode workers / in flight', 'raw img/s', 'pipeline img/s', 'pipeline / raw', 'pipeline CPU-ms/img'],
+    pairs.map((p) => [p.set, p.dtype, String(p.batch), `${p.workers} / ${p.inFlight}`, fmt(median(p.raw)), fmt(median(p.pipe)), `${fmt((100 * median(p.pipe.map((x, i) => x / p.raw[i]!))), 0)} %`, fmt(median(p.pipeCpu))]),
+  );
+  console.log(`\ndecode workers on ${big.name} (pipeline img/s, CPU-ms/img):`);
+  table(
+    ['dtype', 'workers', 'img/s', 'CPU-ms/img'],
+    workersCmp.map((c) => [c.dtype, String(c.workers), fmt(median(c.imgPerSec)), fmt(median(c.cpuMs))]),
+  );
+  console.log(`  default sizing on this machine: fp32 ${JSON.stringify(defaultDecodeSizing(m0.cores, 'fp32'))}, int8 ${JSON.stringify(defaultDecodeSizing(m0.cores, 'int8'))}`);
+  console.log(`\nembedding cosine on ${sample.length} × ${big.name}: scaled vs exact preprocessing min ${fmt(Math.min(...cosScaledExact), 5)} mean ${fmt(cosScaledExact.reduce((a, b) => a + b, 0) / sample.length, 5)}; fp32 vs int8 tower min ${fmt(Math.min(...cosFp32Int8), 4)} mean ${fmt(cosFp32Int8.reduce((a, b) => a + b, 0) / sample.length, 4)}`);
+
   const result = {
     benchmark: 'embed',
     started: started.toISOString(),
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGB: Math.round(os.totalmem() / 2 ** 30), loadavg: os.loadavg(), node: process.version, ort: ort.env.versions.common },
-    bundle: { preset: 'vit-b-32', generatorVersion: GENERATOR_VERSION, vision: 'fp32', text: 'quantized' },
-    images: { count: files.length, folder: path.dirname(files[0]!) },
-    rawSessionImgPerSec: raw,
-    rawSessionCpuMsPerImage: rawCpuMsPerImage,
-    pipelineCpuMsPerImage: Object.fromEntries(Object.entries(pipe).map(([b, p]) => [b, p.cpuMsPerImage])),
-    pipelineImgPerSec: Object.fromEntries(Object.entries(pipe).map(([b, p]) => [b, p.imgPerSec])),
-    pipelineMaxEventLoopLagMs: Object.fromEntries(Object.entries(pipe).map(([b, p]) => [b, p.loopMaxLagMs])),
-    pipelineOverRawBest: bestPipe / bestRaw,
-    textQueryMs: { quantized: textQ, fp32: textF },
-    textTowerPadding: padding,
+    machine: { cpu: m0.cpu, cores: m0.cores, memGB: Math.round(os.totalmem() / 2 ** 30), loadavgStart: m0.loadavg, loadavgEnd: m1.loadavg, node: process.version, ort: ort.env.versions.common },
+    bundle: { folder: bundle, generatorVersion: GENERATOR_VERSION },
+    rounds,
+    decode,
+    rawSessionSweep: sweep,
+    bestBatch: best,
+    pipelineVsRaw: pairs.map((p) => ({ ...p, ratioMedian: median(p.pipe.map((x, i) => x / p.raw[i]!)) })),
+    decodeWorkers: workersCmp,
+    cosine: { scaledVsExact: cosScaledExact, fp32VsInt8: cosFp32Int8 },
   };
   const out = path.join(root, 'results', `embed-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   await mkdir(path.dirname(out), { recursive: true });

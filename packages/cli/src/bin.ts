@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `pixsearch` executable. Everything lives in main.ts; this file only runs it and exits.
+import { availableParallelism } from 'node:os';
 import { main } from './main.js';
 
 // A reader that stops early (`pixsearch search … | head -1`) closes the pipe: end quietly.
@@ -9,6 +10,10 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
+
+// libuv's thread pool runs sharp's decodes (and file reads): its default of 4 threads would cap
+// image decoding on a many-core machine. Set before the pool's first use; a user's value wins.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.min(64, Math.max(4, availableParallelism())));
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

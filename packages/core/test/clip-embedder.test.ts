@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClipEmbedder, readBundleInfo } from '../src/clip/index.js';
+import { ClipEmbedder, defaultDecodeSizing, readBundleInfo } from '../src/clip/index.js';
 import { AbortedError, ClosedError, DependencyMissingError, ImageDecodeError, InvalidArgumentError, ModelBundleError } from '../src/errors.js';
 import { buildVisionTower, SeededRandom } from '../src/model-generator/clip-graphs.js';
 import { encodeTowerModel, generateBundle, resolveSpec } from '../src/model-generator/index.js';
@@ -49,6 +49,16 @@ describe('ClipEmbedder on the generated tiny bundle', () => {
     const info = await readBundleInfo(tiny);
     expect(Object.keys(info.vision).sort()).toEqual(['fp32', 'quantized']);
     expect(info.contextLength).toBe(77);
+  });
+
+  it('sizes decode workers and images in flight to the cores and the image-tower dtype', async () => {
+    expect(defaultDecodeSizing(2, 'fp32')).toEqual({ workers: 1, concurrency: 4 });
+    expect(defaultDecodeSizing(16, 'fp32')).toEqual({ workers: 2, concurrency: 8 });
+    // An 8-bit tower runs ~3× faster: twice the decoding share.
+    expect(defaultDecodeSizing(16, 'int8')).toEqual({ workers: 4, concurrency: 16 });
+    expect(defaultDecodeSizing(128, 'q8').workers).toBe(8);
+    const e = await embedder({ decodeWorkers: 3, decodeConcurrency: 5 });
+    expect([e.decodeWorkers, e.decodeConcurrency]).toEqual([3, 5]);
   });
 
   it('loads towers lazily: a text query never creates the vision session', async () => {

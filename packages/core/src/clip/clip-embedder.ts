@@ -1,5 +1,6 @@
 // ClipEmbedder: CLIP image and text towers (ONNX, each in its own worker thread, created lazily
 // on first use) behind the core Embedder interface.
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { EmbedOptions, Embedder, ImageEmbeddings, ImageInput } from '../embedder.js';
 import { AbortedError, ClosedError, DependencyMissingError, ImageDecodeError, InvalidArgumentError, ModelBundleError } from '../errors.js';
@@ -33,7 +34,7 @@ export interface ClipEmbedderOptions {
   onDownloadProgress?: (p: DownloadProgress) => void;
   /** Decompression-bomb guard: images with more pixels are rejected per item (reason `too-large`). Default 0x3FFF² (268 M). */
   limitInputPixels?: number;
-  /** Images being decoded at once (default: sized to the cores and the vision variant, see {@link defaultDecodeSizing}). */
+  /** Images being decoded at once (default: sized to the cores and the vision dtype, see {@link defaultDecodeSizing}). */
   decodeConcurrency?: number;
   /**
    * How images are decoded and resized (default `scaled`: JPEG files decode DCT-scaled to the
@@ -43,13 +44,31 @@ export interface ClipEmbedderOptions {
    */
   preprocess?: PreprocessMode;
   /**
-   * Worker threads that decode and resize images (default 1; 0 = on the calling thread). With
-   * workers the caller's event loop stays free while a folder is being embedded.
+   * Worker threads that decode and resize images (default: sized to the cores and the vision
+   * dtype, see {@link defaultDecodeSizing}; 0 = on the calling thread). With workers the caller's
+   * event loop stays free while a folder is being embedded.
    */
   decodeWorkers?: number;
   /** Hub base URL for downloads (tests, mirrors). */
   hubUrl?: string;
   signal?: AbortSignal;
+}
+
+/**
+ * Decode workers and images in flight for a machine and an image-tower precision. Measured with
+ * `benchmarks embed` (see benchmarks/README.md): a 12-MP JPEG costs ~20-25 CPU-ms to decode
+ * DCT-scaled (libvips, on libuv's thread pool) plus ~3 ms of JavaScript resampling (in the worker),
+ * against ~90 CPU-ms per image for the fp32 ViT-B/32 tower and ~30 for int8: decoding needs about
+ * 1/8 of the cores with fp32 and 1/4 with an 8-bit tower. One worker's JavaScript keeps up with
+ * ~300 images/s, so workers grow slowly; images in flight keep every pool thread busy and the
+ * next batch ready while the model runs.
+ */
+export function defaultDecodeSizing(cores: number, visionVariant: ModelVariant): { workers: number; concurrency: number } {
+  const eightBit = visionVariant === 'int8' || visionVariant === 'uint8' || visionVariant === 'quantized' || visionVariant === 'q8';
+  const share = eightBit ? 1 / 4 : 1 / 8;
+  const workers = Math.min(8, Math.max(1, Math.ceil(cores * share)));
+  const concurrency = Math.min(32, Math.max(4, Math.ceil(cores * share * 2) + 2 * workers));
+  return { workers, concurrency };
 }
 
 interface TowerState {
@@ -122,6 +141,9 @@ export class ClipEmbedder implements Embedder {
   private readonly options: ClipEmbedderOptions;
   private readonly towers: Partial<Record<Tower, Promise<TowerState>>> = {};
   private readonly pool: ImagePool;
+  /** Decode worker threads, and images decoded at once (see {@link defaultDecodeSizing}). */
+  readonly decodeWorkers: number;
+  readonly decodeConcurrency: number;
   private closed = false;
 
   private constructor(init: {
@@ -142,7 +164,10 @@ export class ClipEmbedder implements Embedder {
     this.options = init.options;
     this.batchSize = init.options.batchSize ?? 16;
     this.textBatchSize = init.options.textBatchSize ?? 64;
-    this.pool = new ImagePool(init.options.decodeWorkers ?? 1);
+    const sizing = defaultDecodeSizing(availableParallelism(), init.variants.vision);
+    this.decodeWorkers = init.options.decodeWorkers ?? sizing.workers;
+    this.decodeConcurrency = init.options.decodeConcurrency ?? sizing.concurrency;
+    this.pool = new ImagePool(this.decodeWorkers);
   }
 
   /**
@@ -299,7 +324,7 @@ export class ClipEmbedder implements Embedder {
     const batch = Math.min(this.batchSize, state.fixedBatch ?? Infinity);
     const crop = outputSize(this.preprocess)!;
     const per = 3 * crop.width * crop.height;
-    const concurrency = Math.max(1, this.options.decodeConcurrency ?? 4);
+    const concurrency = Math.max(1, this.decodeConcurrency);
     const limitInputPixels = this.options.limitInputPixels;
 
     // Decodes and transforms one batch into a fresh tensor holding only the images that decoded.
