@@ -92,8 +92,11 @@ export class EmbedQueue {
    * A batch whose handler throws is failed and retried; one that resolves is completed.
    */
   async work(handler: (jobs: { id: string; data: EmbedJobData }[]) => Promise<void>, options: { batchSize?: number; pollingIntervalSeconds?: number } = {}): Promise<void> {
-    await this.boss.work<EmbedJobData>(EMBED_QUEUE, { batchSize: options.batchSize ?? 8, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async (jobs) => {
+    const worker: { id?: string } = {};
+    worker.id = await this.boss.work<EmbedJobData>(EMBED_QUEUE, { batchSize: options.batchSize ?? 8, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async (jobs) => {
       await handler(jobs.map((j) => ({ id: j.id, data: j.data })));
+      // pg-boss waits a polling interval after every fetch, busy or not: while there is work, fetch again at once.
+      if (jobs.length > 0 && worker.id !== undefined) this.boss.notifyWorker(worker.id);
     });
   }
 

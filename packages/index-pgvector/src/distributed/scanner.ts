@@ -4,7 +4,7 @@ import { InvalidArgumentError, ModelMismatchError, NotFoundError, type Embedder 
 import { DEFAULT_MAX_PIXELS, loadClipEmbedder, MAX_FILE_BYTES, runSync, type CatalogRoot, type SyncProgress, type SyncSummary } from '@pixsearch/core/engine';
 import { PostgresCatalog } from '../catalog/index.js';
 import { EmbedQueue, type EmbedQueueOptions } from './embed-queue.js';
-import { checkDatabaseUrl } from './library.js';
+import { checkDatabaseUrl, openVectorMirror } from './library.js';
 
 export interface ScanOptions {
   /** The library's database (`postgres://…`). */
@@ -37,6 +37,7 @@ export async function scanLibrary(options: ScanOptions): Promise<SyncSummary> {
   const url = checkDatabaseUrl(options.url);
   const catalog = PostgresCatalog.open(url, { applicationName: 'pixsearch-scanner' });
   let queue: EmbedQueue | undefined;
+  let mirror: Awaited<ReturnType<typeof openVectorMirror>>;
   try {
     const roots: CatalogRoot[] = [];
     for (const folder of options.roots ?? []) {
@@ -54,13 +55,14 @@ export async function scanLibrary(options: ScanOptions): Promise<SyncSummary> {
     if (settings.backend === null || options.backend !== undefined) {
       catalog.updateSettings({ backend: options.backend ?? 'pgvector', backendParams: options.backendParams ?? settings.backendParams });
     }
+    mirror = await openVectorMirror(catalog, url);
     const q = await EmbedQueue.open(url, { ...options.queue, supervise: false });
     queue = q;
     const noStore = { ensure: async () => undefined, apply: async () => undefined, save: async () => undefined, saveDue: () => false };
     return await runSync(
       {
         catalog,
-        store: noStore,
+        store: mirror ?? noStore,
         embedder: () => Promise.reject(new Error('a database scan embeds nothing itself')),
         progress: options.progress ?? (() => undefined),
         warn: options.warn ?? (() => undefined),
@@ -77,6 +79,7 @@ export async function scanLibrary(options: ScanOptions): Promise<SyncSummary> {
     );
   } finally {
     await queue?.close();
+    await mirror?.close().catch(() => undefined);
     catalog.close();
   }
 }

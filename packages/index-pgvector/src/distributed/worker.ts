@@ -3,7 +3,7 @@ import { ImageDecodeError, ModelMismatchError, PixsearchError, type Embedder } f
 import { joinRoot, loadClipEmbedder, QUEUED_REASON, statusFor, type CatalogImage, type CatalogOp, type ImageRowData } from '@pixsearch/core/engine';
 import { PostgresCatalog } from '../catalog/index.js';
 import { EmbedQueue, type EmbedQueueOptions } from './embed-queue.js';
-import { checkDatabaseUrl } from './library.js';
+import { checkDatabaseUrl, openVectorMirror, type VectorMirror } from './library.js';
 
 /** Progress of one worker process. */
 export interface WorkerProgress {
@@ -43,13 +43,15 @@ export interface WorkerOptions extends EmbedQueueOptions {
  * Runs an embedding worker until `signal` aborts: claims jobs from the library's queue, reads each
  * image from the path the scanner recorded (root folder + relative path: every worker must see the
  * roots at the same paths, e.g. one NFS/SMB mount), embeds a batch, and commits the rows (indexed
- * with their embedding, or skipped/failed with a reason) in one catalog transaction. A worker killed at any point loses nothing: its jobs expire
+ * with their embedding, or skipped/failed with a reason) in one catalog transaction, then mirrors
+ * the vectors into the pgvector index. A worker killed at any point loses nothing: its jobs expire
  * and are retried, and every write is an idempotent upsert keyed by image id, so nothing doubles.
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerProgress> {
   const url = checkDatabaseUrl(options.url);
   const catalog = PostgresCatalog.open(url, { applicationName: 'pixsearch-worker' });
   let embedder: Embedder | undefined;
+  let mirror: VectorMirror | undefined;
   let queue: EmbedQueue | undefined;
   const started = performance.now();
   const p: WorkerProgress = { embedded: 0, skipped: 0, stale: 0, rate: 0 };
@@ -63,9 +65,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
     if (settings.modelId !== null && (settings.modelId !== embedder.modelId || settings.dimension !== embedder.dimension)) {
       throw new ModelMismatchError(settings.modelId, embedder.modelId);
     }
+    mirror = await openVectorMirror(catalog, url);
     queue = await EmbedQueue.open(url, options);
     const dim = embedder.dimension;
     const e = embedder;
+    const m = mirror;
     const handle = async (jobs: { data: { imageId: number } }[]): Promise<void> => {
       const rows = catalog.getImages(jobs.map((j) => j.data.imageId));
       const roots = new Map(catalog.roots().map((r) => [r.id, r.path]));
@@ -105,6 +109,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
       await options.beforeCommit?.(todo.map((t) => t.image.id));
       // One transaction for the batch: a worker killed before this line has written nothing.
       catalog.write(ops);
+      if (m && ids.length > 0) {
+        const flat = new Float32Array(ids.length * dim);
+        vectors.forEach((v, i) => flat.set(v, i * dim));
+        await m.apply(ids, flat, []);
+      }
       p.embedded += ids.length;
       p.rate = p.embedded / Math.max((performance.now() - started) / 1000, 1e-3);
       p.current = todo[todo.length - 1]!.image.relPath;
@@ -128,6 +137,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
     return p;
   } finally {
     await queue?.close();
+    await mirror?.close().catch(() => undefined);
     if (embedder && !options.embedder) await embedder.close().catch(() => undefined);
     catalog.close();
   }
