@@ -162,8 +162,8 @@ export interface SkippedFile {
   root: string;
   path: string;
   /**
-   * Short reason code: `empty`, `truncated`, `corrupt`, `not-an-image`, `unsupported-format` (HEIC,
-   * BMP, JPEG XL), `too-large` (pixel or byte limit), `broken-symlink`, `not-a-file` (FIFO, device),
+   * Short reason code: `empty`, `truncated`, `corrupt`, `not-an-image`, `unsupported-format` (BMP, JPEG XL,
+   * CRW/X3F RAWs), `no-preview` (a RAW without a decodable embedded JPEG), `too-large` (pixel or byte limit), `broken-symlink`, `not-a-file` (FIFO, device),
    * `invalid-file-name` (not UTF-8), and — retried by every sync — `unreadable`, `embed-error`,
    * `model-changed`.
    */
