@@ -14,7 +14,8 @@
 // Options: --model DIR (a bundle with onnx/vision_model.onnx and vision_model_int8.onnx; default:
 // the generated vit-b-32, made on demand in benchmarks/.data/embed), --images DIR (your photos;
 // default: generated camera-size photos, JPEG at 1600×1200 and 4000×3000, HEIC, a RAW-like DNG),
-// --count N (generated photos per size, default 32), --rounds N (default 3), --quick.
+// --count N (generated photos per size, default 32), --rounds N (default 3), --quick, --prepare
+// (make the bundle and photos, measure nothing).
 // Prints tables (CPU model and load recorded) and writes JSON to benchmarks/results/.
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
@@ -281,6 +282,10 @@ async function main(): Promise<void> {
   const started = new Date();
   const bundle = await ensureBundle();
   const sets = await ensureImages();
+  if (args.includes('--prepare')) {
+    console.log(`ready: ${bundle}; ${sets.map((s) => `${s.name}: ${s.files.length}`).join(', ')}`);
+    return;
+  }
   const m0 = machine();
   console.log(`machine: ${m0.cores}× ${m0.cpu}, load avg ${m0.loadavg.map((l) => l.toFixed(2)).join(' ')} (uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()})`);
 
