@@ -106,6 +106,11 @@ export const Icon = {
       <path d="M4 9V5a1 1 0 0 1 1-1h4M15 4h4a1 1 0 0 1 1 1v4M20 15v4a1 1 0 0 1-1 1h-4M9 20H5a1 1 0 0 1-1-1v-4" />
     </svg>
   ),
+  filter: () => (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M4 5h16l-6 7.5V19l-4-2v-4.5z" />
+    </svg>
+  ),
   library: () => (
     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
       <path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" />

@@ -80,12 +80,79 @@ export function renderSearchPage(info: PageInfo): string {
         <div class="toolbar" id="toolbar" hidden>
           <div class="query-chip" id="query-chip"></div>
           <div class="filter-chips" id="filter-chips"></div>
-          <span class="result-count" id="result-count"></span>
-          <label class="minscore">
-            <span>Min score</span>
-            <input type="range" id="min-score" min="-1" max="1" step="0.01" value="0.1" aria-label="Minimum score" />
-            <output id="min-score-value">0.10</output>
-          </label>
+          <span class="result-count" id="result-count" aria-live="polite"></span>
+          <div class="toolbar-controls">
+            <button type="button" class="btn" id="filters-toggle" aria-label="Filters" aria-expanded="false" aria-controls="filter-panel">
+              <Icon.filter />
+              <span>Filters</span>
+            </button>
+            <button type="button" class="btn" id="dupes-open" aria-label="Duplicates" aria-pressed="false" title="Find exact copies and near-duplicates">
+              <Icon.similar />
+              <span>Duplicates</span>
+            </button>
+            <label class="sort">
+              <span>Sort</span>
+              <select id="sort" aria-label="Sort">
+                <option value="relevance">Best match</option>
+                <option value="date-desc">Newest first</option>
+                <option value="date-asc">Oldest first</option>
+              </select>
+            </label>
+            <label class="minscore">
+              <span>Min score</span>
+              <input type="range" id="min-score" min="-1" max="1" step="0.01" value="0.1" aria-label="Minimum score" />
+              <output id="min-score-value">0.10</output>
+            </label>
+          </div>
+          <form class="filter-panel" id="filter-panel" aria-label="Filters" hidden>
+            <label>
+              <span>Taken from</span>
+              <input type="date" name="from" />
+            </label>
+            <label>
+              <span>to</span>
+              <input type="date" name="to" />
+            </label>
+            <label class="wide">
+              <span>Folder</span>
+              <select name="path">
+                <option value="">All folders</option>
+              </select>
+            </label>
+            <label>
+              <span>Camera</span>
+              <select name="camera">
+                <option value="">Any camera</option>
+              </select>
+            </label>
+            <label>
+              <span>Format</span>
+              <select name="format">
+                <option value="">Any format</option>
+              </select>
+            </label>
+            <label>
+              <span>Min width (px)</span>
+              <input type="number" name="minWidth" min="0" step="100" inputmode="numeric" placeholder="any" />
+            </label>
+            <label>
+              <span>Min height (px)</span>
+              <input type="number" name="minHeight" min="0" step="100" inputmode="numeric" placeholder="any" />
+            </label>
+            <label>
+              <span>Location</span>
+              <select name="hasLocation">
+                <option value="">Any</option>
+                <option value="true">With GPS position</option>
+                <option value="false">Without</option>
+              </select>
+            </label>
+            <div class="filter-actions">
+              <button type="reset" class="btn btn-ghost" id="filters-clear">
+                Clear all
+              </button>
+            </div>
+          </form>
         </div>
         <div class="selbar" id="selbar" role="region" aria-label="Selection" hidden>
           <button type="button" class="icon-btn" id="sel-clear" aria-label="Clear the selection" title="Clear the selection (Esc)">
@@ -160,7 +227,9 @@ export function renderSearchPage(info: PageInfo): string {
               </div>
             )}
           </section>
+          <section class="dupes" id="dupes" aria-label="Duplicates" hidden></section>
           <div class="grid" id="grid" role="list" aria-label="Results"></div>
+          <p class="end-marker" id="end-marker" hidden></p>
           <div class="sentinel" id="sentinel" aria-hidden="true"></div>
           <div class="more-wrap">
             <button type="button" class="btn" id="more" hidden>

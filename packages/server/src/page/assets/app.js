@@ -1,8 +1,9 @@
 // pixsearch search page: plain ES modules, no dependencies, no build step.
 // Talks only to this server's JSON API; builds every node with textContent (never innerHTML).
 /* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController */
-import { $, api, el, fileName, toast } from './dom.js';
-import { addFilterParams, filterChips, filtersFromParams, without } from './filters.js';
+import { $, api, el, fileName, fmtInt, toast } from './dom.js';
+import { addFilterParams, createFilterPanel, filterChips, filtersFromParams, hasFilters, without } from './filters.js';
+import { createDuplicatesView } from './duplicates.js';
 import { createLibraryPanel } from './library.js';
 import { createSelection } from './selection.js';
 import { createViewer } from './viewer.js';
@@ -34,6 +35,10 @@ const ui = {
   sentinel: $('sentinel'),
   more: $('more'),
   filterChips: $('filter-chips'),
+  sort: $('sort'),
+  minScoreLabel: document.querySelector('.minscore'),
+  endMarker: $('end-marker'),
+  dupesOpen: $('dupes-open'),
   drop: $('drop'),
   toast: $('toast'),
 };
@@ -71,6 +76,7 @@ function modeFromUrl() {
   state.filters = filtersFromParams(p);
   const min = Number(p.get('min'));
   if (p.has('min') && Number.isFinite(min)) setMinScore(min);
+  if (p.get('view') === 'duplicates') return { kind: 'duplicates' };
   const like = p.get('like');
   if (like && /^\d+(,\d+)*$/.test(like)) {
     const ids = [...new Set(like.split(',').map(Number))];
@@ -90,6 +96,7 @@ function urlForMode(mode) {
     p.set('similar', String(mode.id));
     p.set('label', mode.label);
   }
+  if (mode && mode.kind === 'duplicates') p.set('view', 'duplicates');
   if (mode && mode.kind === 'like') {
     p.set('like', mode.ids.join(','));
     p.set('label', mode.label);
@@ -115,6 +122,8 @@ function setMinScore(v) {
  * with `typed` an unreadable, still-being-typed query keeps them without an error.
  */
 function run(mode, historyMode = 'push', { keep = false, typed = false } = {}) {
+  // No query: the timeline (every photo matching the filters, newest first), once there are photos.
+  if (!mode && state.indexed > 0) mode = { kind: 'browse' };
   if (state.mode && state.mode.kind === 'image' && (!mode || mode.kind !== 'image' || mode.preview !== state.mode.preview)) {
     URL.revokeObjectURL(state.mode.preview);
   }
@@ -143,8 +152,16 @@ function run(mode, historyMode = 'push', { keep = false, typed = false } = {}) {
     ui.q.value = '';
   }
   renderToolbar();
+  ui.endMarker.hidden = true;
+  dupes.hide();
   if (!mode) {
     showWelcome();
+    return;
+  }
+  if (mode.kind === 'duplicates') {
+    ui.message.replaceChildren();
+    ui.more.hidden = true;
+    void dupes.show(state.filters);
     return;
   }
   if (!keepGrid) showSkeleton();
@@ -160,6 +177,11 @@ function clearStale() {
 }
 
 function request(mode, offset, signal) {
+  if (mode.kind === 'browse') {
+    const b = addFilterParams(new URLSearchParams({ k: String(PAGE_SIZE), offset: String(offset) }), state.filters, false);
+    b.set('sort', state.filters.sort === 'date-asc' ? 'date-asc' : 'date-desc');
+    return api(`/api/browse?${b}`, { signal });
+  }
   const p = new URLSearchParams({ k: String(PAGE_SIZE), offset: String(offset), threshold: state.minScore.toFixed(2) });
   addFilterParams(p, state.filters);
   if (mode.kind === 'text') {
@@ -195,7 +217,9 @@ async function loadPage() {
     state.total = res.total;
     if (start === 0) {
       clearStale();
-      ui.message.replaceChildren();
+      // The timeline sits under the welcome (unless filters narrowed it: then it is a result list).
+      if (mode.kind === 'browse' && !hasFilters(state.filters) && res.results.length > 0) showWelcome();
+      else ui.message.replaceChildren();
     }
     appendTiles(res.results, start);
     if (state.results.length === 0) showNoResults();
@@ -208,7 +232,9 @@ async function loadPage() {
       return;
     }
     clearStale();
-    if (state.results.length === 0) showError(err);
+    // Without the browse API (an older server) the page still greets with the examples.
+    if (mode.kind === 'browse' && state.results.length === 0 && err.status === 404) showWelcome();
+    else if (state.results.length === 0) showError(err);
     else toast(err.message, true);
   } finally {
     if (state.abort === abort) state.abort = null;
@@ -217,6 +243,7 @@ async function loadPage() {
       ui.more.disabled = false;
       ui.more.hidden = state.nextOffset === null;
       renderToolbar();
+      renderEnd();
       viewer.refresh();
       // Fill tall screens: keep loading while the sentinel is in view.
       requestAnimationFrame(() => {
@@ -293,7 +320,19 @@ function renderToolbar() {
   ui.toolbar.hidden = !mode;
   ui.chip.replaceChildren();
   ui.filterChips.replaceChildren(...filterChips(state.filters, (keys) => setFilters(without(state.filters, keys))));
+  const ranked = !!mode && mode.kind !== 'browse' && mode.kind !== 'duplicates';
+  ui.minScoreLabel.hidden = !ranked;
+  ui.sort.closest('label').hidden = !!mode && mode.kind === 'duplicates';
+  ui.sort.options[0].hidden = !ranked;
+  ui.sort.value = ranked ? state.filters.sort || 'relevance' : state.filters.sort === 'date-asc' ? 'date-asc' : 'date-desc';
+  ui.dupesOpen.setAttribute('aria-pressed', String(!!mode && mode.kind === 'duplicates'));
   if (!mode) return;
+  if (mode.kind === 'browse' || mode.kind === 'duplicates') {
+    ui.chip.append(el('strong', '', mode.kind === 'browse' ? (hasFilters(state.filters) ? 'Photos' : 'All photos') : 'Duplicates'));
+    if (mode.kind === 'duplicates') ui.chip.append(closeChip());
+    ui.count.textContent = mode.kind === 'browse' && state.total !== undefined ? `${fmtInt(state.total)} ${state.total === 1 ? 'photo' : 'photos'}` : '';
+    return;
+  }
   if (mode.kind === 'text') {
     ui.chip.append(el('span', 'chip-label', 'Results for'), el('strong', '', `“${mode.q}”`));
   } else {
@@ -312,6 +351,17 @@ function renderToolbar() {
     }
     ui.chip.append(...thumbs, el('span', 'chip-label', mode.kind === 'image' ? 'Similar to' : 'More like'), el('strong', '', mode.kind === 'image' ? mode.file.name || 'your image' : mode.label));
   }
+  ui.chip.append(closeChip());
+  const n = state.results.length;
+  if (state.stale) return; // the previous results (and their count) stay until the new ones paint
+  // The exact total when the server knows it (it does, but for huge libraries with a low threshold).
+  const total = state.total;
+  ui.count.textContent =
+    state.loading && n === 0 ? 'Searching…' : n === 0 ? '' : total !== undefined ? `${fmtInt(total)} ${total === 1 ? 'result' : 'results'}` : `${fmtInt(n)}+ results`;
+}
+
+/** The × of the query chip: back to the timeline. */
+function closeChip() {
   const clear = el('button', 'chip-clear', '×');
   clear.type = 'button';
   clear.setAttribute('aria-label', 'Clear search');
@@ -319,10 +369,16 @@ function renderToolbar() {
     run(null);
     ui.q.focus();
   });
-  ui.chip.append(clear);
+  return clear;
+}
+
+/** "End of results" under the last page, with the count. */
+function renderEnd() {
   const n = state.results.length;
-  if (state.stale) return; // the previous results (and their count) stay until the new ones paint
-  ui.count.textContent = state.loading && n === 0 ? 'Searching…' : n === 0 ? '' : state.total !== undefined && state.total > n ? `${n} of ${state.total}` : `${n} ${n === 1 ? 'result' : 'results'}`;
+  const mode = state.mode;
+  ui.endMarker.hidden = !mode || n === 0 || state.nextOffset !== null || state.stale;
+  if (ui.endMarker.hidden) return;
+  ui.endMarker.textContent = mode.kind === 'browse' ? `The end · ${fmtInt(n)} ${n === 1 ? 'photo' : 'photos'}` : `End of results · ${fmtInt(n)} ${n === 1 ? 'image' : 'images'}`;
 }
 
 function showWelcome() {
@@ -425,11 +481,26 @@ const viewer = createViewer({
 
 /** Applies new filters to what is on screen. */
 function setFilters(filters) {
-  state.filters = filters;
+  state.filters = { ...filters };
   if (!filters.path) delete state.filters.path;
+  filterPanel.show(state.filters);
   run(state.mode, 'push');
   window.scrollTo({ top: 0 });
 }
+
+const filterPanel = createFilterPanel({ get: () => state.filters, set: (f) => setFilters(f) });
+
+ui.sort.addEventListener('change', () => setFilters({ ...state.filters, sort: ui.sort.value }));
+
+const dupes = createDuplicatesView({
+  container: $('dupes'),
+  // A folder of a duplicate: the photos of that folder.
+  onFolder: (folder) => {
+    state.mode = null;
+    setFilters({ ...state.filters, path: folder });
+  },
+});
+ui.dupesOpen.addEventListener('click', () => run(state.mode && state.mode.kind === 'duplicates' ? null : { kind: 'duplicates' }));
 
 const library = createLibraryPanel({ onFolder: (folder) => setFilters({ ...state.filters, path: folder }) });
 
@@ -731,8 +802,8 @@ ui.sync.addEventListener('click', async () => {
 
 bindExamples();
 setMinScore(state.minScore);
-const initial = modeFromUrl();
-if (initial) run(initial, 'none');
+run(modeFromUrl(), 'none');
+filterPanel.show(state.filters);
 connectEvents();
 void refreshStatus();
 document.documentElement.classList.add('js');

@@ -1,7 +1,7 @@
 // Metadata filters and sort of the page: their URL form (shared by the page's address and the API
 // query string), the chips that show the active ones, and the filter panel.
 /* global URLSearchParams */
-import { el } from './dom.js';
+import { $, api, el } from './dom.js';
 
 /** Filter parameters as the API names them (`/api/search`, `/api/browse`, `/api/facets`). */
 export const FILTER_KEYS = ['path', 'from', 'to', 'camera', 'format', 'minWidth', 'minHeight', 'hasLocation'];
@@ -74,4 +74,109 @@ export function without(filters, keys) {
 export function filterQuery(filters) {
   const s = addFilterParams(new URLSearchParams(), filters).toString();
   return s ? `?${s}` : '';
+}
+
+/**
+ * The filter panel (date range, folder picker, camera, format, minimum size, location), filled
+ * from `/api/facets`. `host`: { get(): filters, set(filters) } — every change applies at once.
+ */
+export function createFilterPanel(host) {
+  const ui = {
+    toggle: $('filters-toggle'),
+    panel: $('filter-panel'),
+  };
+  const form = ui.panel;
+  let facets = null;
+
+  function field(name) {
+    return form.elements.namedItem(name);
+  }
+
+  /** Options of a select: [value, label]; keeps the current value even when the facets lack it. */
+  function fill(select, first, options, current) {
+    const opts = [el('option', '', first)];
+    opts[0].value = '';
+    let found = current === undefined || current === '';
+    for (const [value, label] of options) {
+      const o = el('option', '', label);
+      o.value = value;
+      if (value === current) found = true;
+      opts.push(o);
+    }
+    if (!found) {
+      const o = el('option', '', current);
+      o.value = current;
+      opts.push(o);
+    }
+    select.replaceChildren(...opts);
+    select.value = current ?? '';
+  }
+
+  /** Shows `filters` in the form. */
+  function show(filters) {
+    const f = filters || host.get();
+    const folders = facets ? facets.folders.map((x) => [`${x.path.replace(/\/$/, '')}/`, `${x.path} (${x.count.toLocaleString('en-US')})`]) : [];
+    fill(field('path'), 'All folders', folders, f.path);
+    fill(field('camera'), 'Any camera', facets ? facets.cameras.map((x) => [x.value, `${x.value} (${x.count.toLocaleString('en-US')})`]) : [], f.camera);
+    fill(field('format'), 'Any format', facets ? facets.formats.map((x) => [x.value, `${FORMAT_NAMES[x.value] || x.value.toUpperCase()} (${x.count.toLocaleString('en-US')})`]) : [], f.format);
+    for (const k of ['from', 'to', 'minWidth', 'minHeight', 'hasLocation']) field(k).value = f[k] ?? '';
+    if (facets && facets.dateRange) {
+      for (const k of ['from', 'to']) {
+        field(k).min = facets.dateRange.from;
+        field(k).max = facets.dateRange.to;
+      }
+    }
+  }
+
+  async function loadFacets() {
+    try {
+      facets = await api('/api/facets');
+    } catch {
+      facets = null;
+    }
+    show();
+  }
+
+  function read() {
+    const f = { ...host.get() };
+    for (const k of FILTER_KEYS) {
+      const input = field(k);
+      if (!input) continue;
+      const v = String(input.value || '').trim();
+      if (v === '' || ((k === 'minWidth' || k === 'minHeight') && !(Number(v) > 0))) delete f[k];
+      else f[k] = v;
+    }
+    return f;
+  }
+
+  function setOpen(open) {
+    ui.panel.hidden = !open;
+    ui.toggle.setAttribute('aria-expanded', String(open));
+    if (open) void loadFacets();
+  }
+
+  ui.toggle.addEventListener('click', () => setOpen(ui.panel.hidden));
+  form.addEventListener('change', () => host.set(read()));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    host.set(read());
+  });
+  form.addEventListener('reset', (e) => {
+    e.preventDefault();
+    const f = { ...host.get() };
+    for (const k of FILTER_KEYS) delete f[k];
+    host.set(f);
+  });
+
+  return {
+    /** Shows the active filters in the form (after they changed elsewhere: chips, links, history). */
+    show,
+    /** Opens or closes the panel. */
+    setOpen,
+    /** Forgets the facets (after a sync); the next opening loads them again. */
+    invalidate() {
+      facets = null;
+      if (!ui.panel.hidden) void loadFacets();
+    },
+  };
 }
