@@ -22,3 +22,4 @@ export { checkGeometry, checkIds, checkK, checkVectors, dotRows, MAX_ID, normali
 export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';
 export { assertRegularFile, openRegularFile, openRegularFileSync } from './regular-file.js';
 export { isRawFileName, RAW_EXTENSIONS } from './clip/raw-preview.js';
+export { parseDateBound } from './engine/filter.js';

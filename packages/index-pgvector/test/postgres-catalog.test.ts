@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PixsearchError } from '@pixsearch/core';
-import type { ImageRowData } from '@pixsearch/core/engine';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { resolveFilter, SqliteCatalog, type Catalog, type FilterOptions, type ImageMetadata, type ImageRowData } from '@pixsearch/core/engine';
 import { POSTGRES_CATALOG_SCHEMA_VERSION, PostgresCatalog } from '../src/catalog/index.js';
 import { freshDatabase, plainServer } from './pg-env.js';
 
@@ -222,5 +225,65 @@ describe('PostgresCatalog', () => {
     expect(err?.code).toBe('CATALOG_OPEN');
     expect(err?.message).toMatch(/no_such_database/);
     expect(err?.message).not.toContain('secret');
+  });
+
+  test('metadata, filters, date order, facets and hash groups answer exactly as the SQLite catalog', async () => {
+    const { c: pgc } = await fresh('meta');
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixsearch-pg-parity-'));
+    const lite = SqliteCatalog.open(path.join(dir, 'catalog.db'));
+    try {
+      lite.updateSettings({ modelId: 'm', modelSource: 'm', dimension: DIM });
+      const meta = (over: Partial<ImageMetadata>): ImageMetadata => ({
+        takenAt: null, takenLocal: null, takenOffset: null, dateSource: null, make: null, model: null, lens: null, latitude: null, longitude: null, orientation: null, ...over,
+      });
+      const day = (d: string): number => Date.parse(`${d}T12:00:00Z`);
+      for (const cat of [pgc, lite] as Catalog[]) {
+        const root = cat.addRoot('/photos');
+        const other = cat.addRoot('/other');
+        cat.write([
+          { op: 'insert', row: row(root, 'trips/a.jpg', vec(1, 0, 0, 0), { meta: meta({ takenAt: day('2023-07-14'), takenLocal: day('2023-07-14'), dateSource: 'exif-original', make: 'FUJIFILM', model: 'X-T4', latitude: 1, longitude: 2 }) }) },
+          { op: 'insert', row: row(root, 'trips/b.jpg', vec(0, 1, 0, 0), { width: 4000, height: 3000, hash: 'same', meta: meta({ takenAt: day('2022-01-01'), takenLocal: day('2022-01-01'), dateSource: 'exif-original', make: 'Canon', model: 'Canon EOS R5' }) }) },
+          { op: 'insert', row: row(root, 'c.png', vec(0, 0, 1, 0), { format: 'png', hash: 'same', meta: meta({ takenAt: day('2021-05-05'), takenLocal: day('2021-05-05'), dateSource: 'mtime' }) }) },
+          { op: 'insert', row: row(other, 'd.jpg', vec(0, 0, 0, 1)) },
+          { op: 'insert', row: row(root, 'bad.jpg', null) },
+        ]);
+        const d = cat.getImages(cat.matchingIds(undefined)).values().next().value!;
+        cat.write([{ op: 'metadata', id: d.id + 3, meta: meta({ takenAt: day('2024-02-02'), takenLocal: day('2024-02-02'), dateSource: 'exif-create', make: 'Apple', model: 'iPhone 12' }) }]);
+      }
+      const filters: (FilterOptions | undefined)[] = [
+        undefined,
+        { camera: 'canon' },
+        { camera: ['x-t4', 'IPHONE'] },
+        { from: '2022-01-01', to: '2023-12-31' },
+        { from: '2023-07-14T00:00:00Z' },
+        { format: 'png' },
+        { minWidth: 1000, minHeight: 1000 },
+        { hasLocation: true },
+        { hasLocation: false, pathPrefix: 'trips/' },
+        { pathPrefix: '/other/' },
+      ];
+      for (const f of filters) {
+        const rf = f && resolveFilter(f);
+        const label = JSON.stringify(f);
+        expect(pgc.countMatching(rf), label).toBe(lite.countMatching(rf));
+        expect(pgc.matchingIds(rf), label).toEqual(lite.matchingIds(rf));
+        for (const order of ['desc', 'asc'] as const) {
+          expect(pgc.browse(rf, order, 0, 10).map((r) => r.relPath), label).toEqual(lite.browse(rf, order, 0, 10).map((r) => r.relPath));
+        }
+        expect(pgc.facets(rf), label).toEqual(lite.facets(rf));
+        expect([...pgc.embeddingPages({ ...(rf ? { filter: rf } : {}) })].flatMap((p) => p.ids), label).toEqual([...lite.embeddingPages({ ...(rf ? { filter: rf } : {}) })].flatMap((p) => p.ids));
+      }
+      const ids = pgc.matchingIds(undefined);
+      expect(pgc.orderByDate(ids, 'desc', 1, 2)).toEqual(lite.orderByDate(lite.matchingIds(undefined), 'desc', 1, 2));
+      expect(pgc.hashGroups()).toEqual(lite.hashGroups());
+      expect(pgc.hashGroups()).toHaveLength(1);
+      const a = [...pgc.getImages(ids).values()].find((r) => r.relPath === 'trips/a.jpg')!;
+      expect(a.camera).toBe('FUJIFILM X-T4');
+      expect(a.meta).toMatchObject({ dateSource: 'exif-original', latitude: 1 });
+      expect([...pgc.getImages(ids).values()].find((r) => r.relPath === 'd.jpg')!.camera).toBe('Apple iPhone 12');
+    } finally {
+      lite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

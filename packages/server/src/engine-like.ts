@@ -1,5 +1,11 @@
 import type { ImageInput } from '@pixsearch/core';
 import type {
+  BrowseOptions,
+  BrowseResponse,
+  DuplicateOptions,
+  DuplicateReport,
+  FilterOptions,
+  LibraryFacets,
   EngineEvents,
   EngineStats,
   ImageRecord,
@@ -20,6 +26,14 @@ export interface EngineLike {
   searchByImage(image: ImageInput, options?: SearchOptions): Promise<SearchResponse>;
   /** Images similar to a catalogued one (by id). */
   similar(id: number, options?: SearchOptions): Promise<SearchResponse>;
+  /** "More like these": similar to the mean of several catalogued images' embeddings. */
+  moreLike(ids: readonly number[], options?: SearchOptions): Promise<SearchResponse>;
+  /** No query: the images matching the filters, by date. */
+  browse(options?: BrowseOptions): Promise<BrowseResponse>;
+  /** Values present (cameras, formats, folders, dates) for filter pickers. */
+  facets(filter?: FilterOptions): Promise<LibraryFacets>;
+  /** Exact and near-duplicate groups. */
+  duplicates(options?: DuplicateOptions): Promise<DuplicateReport>;
   /** Catalog row of one image, or undefined when no such id exists. */
   getImage(id: number): ImageRecord | undefined;
   stats(): EngineStats | Promise<EngineStats>;

@@ -4,7 +4,14 @@
  */
 import { z } from 'zod';
 import {
+  BrowseParamsSchema,
+  BrowseResponseSchema,
+  DuplicatesParamsSchema,
+  DuplicatesResponseSchema,
   ErrorSchema,
+  FacetsSchema,
+  FilterParamsSchema,
+  MoreLikeParamsSchema,
   IdParamSchema,
   ImageDetailsSchema,
   LIMITS,
@@ -181,6 +188,51 @@ export function buildOpenApi(version: string): JsonSchema {
           operationId: 'similar',
           parameters: [...parameters(IdParamSchema, 'path'), ...parameters(SearchParamsSchema, 'query')],
           responses: { '200': json(SearchResponseSchema, 'Ranked results.'), ...searchErrors, '404': err('No such image.') },
+        },
+      },
+      '/api/search/similar': {
+        get: {
+          summary: 'More like these: images similar to the mean of several catalogued images',
+          operationId: 'moreLike',
+          description: 'Ranks by the mean of the stored embeddings of `ids` (no model run); the ids themselves are left out. Takes every filter, sort and paging parameter of /api/search.',
+          parameters: parameters(MoreLikeParamsSchema, 'query'),
+          responses: { '200': json(SearchResponseSchema, 'Ranked results.'), ...searchErrors, '404': err('An id is not an indexed image.') },
+        },
+      },
+      '/api/browse': {
+        get: {
+          summary: 'Browse without a query: the images matching the filters, by date taken (a timeline)',
+          operationId: 'browse',
+          description: 'Newest first by default. Images without EXIF date are placed by their file date (`dateSource: mtime`). `total` is exact; `nextOffset` is null on the last page.',
+          parameters: parameters(BrowseParamsSchema, 'query'),
+          responses: { '200': json(BrowseResponseSchema, 'A page of images.'), '400': err('Invalid parameter; `error.field` names it.'), ...commonErrors },
+        },
+      },
+      '/api/facets': {
+        get: {
+          summary: 'Values present for the filter pickers: cameras, formats, folders, date range, months',
+          operationId: 'facets',
+          description: 'Computed over the indexed images matching the given filters (none: the whole library).',
+          parameters: parameters(FilterParamsSchema, 'query'),
+          responses: { '200': json(FacetsSchema, 'Facets.'), '400': err('Invalid parameter; `error.field` names it.'), ...commonErrors },
+        },
+      },
+      '/api/duplicates': {
+        get: {
+          summary: 'Groups of exact copies and near-duplicates (read only: nothing is deleted or moved)',
+          operationId: 'duplicates',
+          description:
+            'Exact copies share a content hash; near-duplicates have stored embeddings with cosine similarity ≥ `threshold` (found through the vector index, no re-embedding; groups grow through chains of neighbours). Each group lists the suggested keeper first. `download=csv|json` sends the list as a file.',
+          parameters: parameters(DuplicatesParamsSchema, 'query'),
+          responses: {
+            '200': {
+              description: 'The groups (JSON), or the export (`download`).',
+              content: { 'application/json': { schema: schemaOf(DuplicatesResponseSchema, 'output') }, 'text/csv': { schema: { type: 'string' } } },
+            },
+            '400': err('Invalid parameter; `error.field` names it.'),
+            ...commonErrors,
+            '503': err('Too many searches waiting (retry shortly).'),
+          },
         },
       },
       '/api/status': {

@@ -3,6 +3,7 @@
  * and response shapes. The OpenAPI document (`/api/openapi.json`) is generated from these.
  */
 import { z } from 'zod';
+import { parseDateBound } from '@pixsearch/core';
 
 /** Request bounds enforced at the edge. */
 export const LIMITS = {
@@ -57,21 +58,95 @@ function numberParam(min: number, max: number, description: string) {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-/** Filters and paging shared by every search endpoint. */
-export const SearchParamsSchema = z.object({
-  k: intParam(1, LIMITS.maxK, `Results to return (1–${LIMITS.maxK}, default ${LIMITS.defaultK}).`).optional(),
-  offset: intParam(0, LIMITS.maxOffset, `Results to skip, for paging (0–${LIMITS.maxOffset}, default 0).`).optional(),
-  threshold: numberParam(-1, 1, 'Minimum cosine score (−1…1, default: the engine default 0.1).').optional(),
-  relative: numberParam(0, 2, 'Keep only results within this distance of the best score (0…2).').optional(),
+/** A query parameter that may repeat (`camera=a&camera=b`); commas also separate values when `commas`. */
+function listParam(max: number, maxLen: number, description: string, commas = false) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((x) => (commas ? x.split(',') : [x])).map((x) => x.trim()).filter((x) => x !== ''))
+    .pipe(
+      z
+        .array(z.string().max(maxLen).refine((x) => !CONTROL_CHARS.test(x), 'must not contain control characters'))
+        .max(max),
+    )
+    .meta({ type: 'array', items: { type: 'string' }, description });
+}
+
+function dateParam(end: boolean, description: string) {
+  return z
+    .string()
+    .max(40)
+    .refine((v) => {
+      try {
+        parseDateBound(v, end, 'date');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an ISO date (2023-07-01) or date-time (2023-07-01T08:00, optionally with Z or +02:00)')
+    .meta({ description });
+}
+
+const boolParam = (description: string) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .meta({ type: 'boolean', description });
+
+/** Metadata filters shared by search, browse, facets and duplicates. */
+export const FilterParamsSchema = z.object({
   path: z
     .string()
     .min(1)
     .max(LIMITS.maxPathChars)
     .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
     .optional()
-    .meta({ description: 'Keep only images whose root-relative path starts with this prefix (a filter, never a file path).' }),
+    .meta({
+      description:
+        'Folder filter: keep only images whose path starts with this prefix — root-relative (`trips/2023/`) or absolute (`/home/me/Pictures/trips/`, as listed by /api/facets). A filter, never a file path.',
+    }),
+  from: dateParam(false, 'Taken on or after: ISO date (`2023-07-01`, from the start of that day) or date-time (`2023-07-01T08:00`). Without a time zone it compares with the camera\'s local time; with `Z` or `+02:00`, with the exact instant. Photos without EXIF date use the file date.').optional(),
+  to: dateParam(true, 'Taken on or before (inclusive: a date includes that whole day). Same forms as `from`.').optional(),
+  camera: listParam(100, 256, 'Camera (repeatable; any of them): matches camera names containing it, case-insensitively — `fuji`, `X-T4`, `Canon EOS R5`. The names are listed by /api/facets.').optional(),
+  format: listParam(32, 16, 'Format (repeatable or comma-separated; any of them): jpeg (jpg), png, webp, gif, tiff, avif, heic, svg.', true).optional(),
+  minWidth: intParam(0, 1_000_000, 'Minimum width in pixels (as displayed).').optional(),
+  minHeight: intParam(0, 1_000_000, 'Minimum height in pixels (as displayed).').optional(),
+  hasLocation: boolParam('`true`: only photos with a GPS position; `false`: only photos without.').optional(),
+});
+export type FilterParams = z.output<typeof FilterParamsSchema>;
+
+/** Filters and paging shared by every search endpoint. */
+export const SearchParamsSchema = FilterParamsSchema.extend({
+  k: intParam(1, LIMITS.maxK, `Results to return (1–${LIMITS.maxK}, default ${LIMITS.defaultK}).`).optional(),
+  offset: intParam(0, LIMITS.maxOffset, `Results to skip, for paging (0–${LIMITS.maxOffset}, default 0).`).optional(),
+  threshold: numberParam(-1, 1, 'Minimum cosine score (−1…1, default: the engine default 0.1).').optional(),
+  relative: numberParam(0, 2, 'Keep only results within this distance of the best score (0…2).').optional(),
+  sort: z
+    .enum(['relevance', 'date-desc', 'date-asc'])
+    .optional()
+    .meta({ description: '`relevance` (default: best score first), or `date-desc` / `date-asc`: all results above the threshold ordered by date taken.' }),
 });
 export type SearchParams = z.output<typeof SearchParamsSchema>;
+
+/** `GET /api/browse`: no query, the images matching the filters by date. */
+export const BrowseParamsSchema = FilterParamsSchema.extend({
+  k: intParam(1, LIMITS.maxK, `Results to return (1–${LIMITS.maxK}, default ${LIMITS.defaultK}).`).optional(),
+  offset: intParam(0, LIMITS.maxOffset, `Results to skip, for paging (0–${LIMITS.maxOffset}, default 0).`).optional(),
+  sort: z.enum(['date-desc', 'date-asc']).optional().meta({ description: '`date-desc` (default: newest first, a timeline) or `date-asc`.' }),
+});
+export type BrowseParams = z.output<typeof BrowseParamsSchema>;
+
+/** `GET /api/search/similar`: "more like these". */
+export const MoreLikeParamsSchema = SearchParamsSchema.extend({
+  ids: listParam(100, 16, 'Catalog ids of 1–100 indexed images (repeatable or comma-separated): results are ranked by similarity to the mean of their embeddings, and the ids themselves are left out.', true)
+    .pipe(z.array(z.string().regex(/^(0|[1-9]\d{0,15})$/, 'expected numeric image ids').transform(Number)).min(1, 'at least one id')),
+});
+
+/** `GET /api/duplicates` */
+export const DuplicatesParamsSchema = FilterParamsSchema.extend({
+  threshold: numberParam(0, 1, 'Cosine similarity from which two images are near-duplicates (0…1, default 0.95).').optional(),
+  neighbors: intParam(1, 100, 'Neighbours looked at per image (1–100, default 10).').optional(),
+  download: z.enum(['json', 'csv']).optional().meta({ description: 'Send the list as an attachment (`json` or `csv`, one row per image) instead of the JSON response.' }),
+});
 
 /** `GET /api/search` */
 export const TextSearchQuerySchema = SearchParamsSchema.extend({
@@ -147,24 +222,49 @@ export const ErrorSchema = z
   })
   .meta({ id: 'Error' });
 
+const imageFields = {
+  id: z.number().int(),
+  root: z.string().meta({ description: 'Absolute path of the root folder holding the image.' }),
+  path: z.string().meta({ description: 'Path relative to its root, `/`-separated.' }),
+  absPath: z.string().meta({ description: 'Absolute path of the file.' }),
+  width: z.number().int().meta({ description: 'Pixels as displayed (after EXIF orientation).' }),
+  height: z.number().int(),
+  format: z.string(),
+  bytes: z.number().int().meta({ description: 'File size in bytes.' }),
+  takenAt: z
+    .string()
+    .nullable()
+    .meta({ description: 'Date taken, ISO 8601: with its UTC offset when known (`2023-07-14T10:23:45+02:00`), else the camera\'s local time (`2023-07-14T10:23:45`).' }),
+  dateSource: z
+    .enum(['exif-original', 'exif-create', 'mtime'])
+    .nullable()
+    .meta({ description: '`exif-original` (DateTimeOriginal), `exif-create` (CreateDate), or `mtime`: the file states no date, the file date is shown.' }),
+  camera: z.string().nullable().meta({ description: 'Camera display name (maker and model).' }),
+  make: z.string().nullable(),
+  model: z.string().nullable(),
+  lens: z.string().nullable(),
+  latitude: z.number().nullable().meta({ description: 'GPS latitude, WGS-84 degrees.' }),
+  longitude: z.number().nullable(),
+  orientation: z.number().int().nullable().meta({ description: 'EXIF orientation 1–8 (already applied to width/height and to served thumbnails).' }),
+  thumbnailUrl: z.string(),
+  imageUrl: z.string(),
+};
+
+/** One image in browse results (search results add `score`). */
+export const ImageItemSchema = z.object(imageFields).meta({ id: 'ImageItem' });
+
 export const SearchResultSchema = z
-  .object({
-    id: z.number().int(),
-    root: z.string().meta({ description: 'Absolute path of the root folder holding the image.' }),
-    path: z.string().meta({ description: 'Path relative to its root, `/`-separated.' }),
-    score: z.number().meta({ description: 'Cosine similarity to the query (higher is better).' }),
-    width: z.number().int(),
-    height: z.number().int(),
-    format: z.string(),
-    thumbnailUrl: z.string(),
-    imageUrl: z.string(),
-  })
+  .object({ ...imageFields, score: z.number().meta({ description: 'Cosine similarity to the query (higher is better).' }) })
   .meta({ id: 'SearchResult' });
 
 export const SearchResponseSchema = z
   .object({
     results: z.array(SearchResultSchema),
-    total: z.number().int().optional().meta({ description: 'Hits that passed the filters, when known (bounded by the over-fetch).' }),
+    total: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'Every result passing the filters and thresholds (exact). Absent only on very large libraries (over 250,000 images) when the threshold lets more through than one search can count.' }),
     offset: z.number().int(),
     k: z.number().int(),
     nextOffset: z.number().int().nullable().meta({ description: 'Offset of the next page, or null when this page was the last.' }),
@@ -194,11 +294,58 @@ export const ImageDetailsSchema = z
   .catchall(z.unknown())
   .meta({ id: 'ImageDetails', description: 'Catalog row of one image; metadata fields (date taken, camera, lens, location) are included when the catalog has them.' });
 
+export const BrowseResponseSchema = z
+  .object({
+    results: z.array(ImageItemSchema),
+    total: z.number().int().meta({ description: 'Images matching the filters (exact).' }),
+    offset: z.number().int(),
+    k: z.number().int(),
+    nextOffset: z.number().int().nullable().meta({ description: 'Offset of the next page, or null at the end.' }),
+    tookMs: z.number(),
+  })
+  .meta({ id: 'BrowseResponse' });
+
+const countList = z.array(z.object({ value: z.string(), count: z.number().int() }));
+export const FacetsSchema = z
+  .object({
+    total: z.number().int().meta({ description: 'Indexed images matching the filters.' }),
+    cameras: countList.meta({ description: 'Camera names, most used first.' }),
+    formats: countList,
+    folders: z.array(z.object({ path: z.string(), count: z.number().int() })).meta({ description: 'Every folder holding images (absolute, all levels, sorted), with the images beneath it. Pass one as `path` (with a trailing `/`) to filter.' }),
+    dateRange: z.object({ from: z.string(), to: z.string() }).nullable().meta({ description: 'Earliest and latest local date taken (YYYY-MM-DD).' }),
+    months: z.array(z.object({ month: z.string(), count: z.number().int() })).meta({ description: 'Images per month taken (YYYY-MM), newest first.' }),
+    located: z.number().int().meta({ description: 'Images with a GPS position.' }),
+  })
+  .meta({ id: 'Facets' });
+
+const DuplicateMemberSchema = z.object({
+  ...imageFields,
+  hash: z.string().meta({ description: 'SHA-256 of the content: members with the same hash are exact copies.' }),
+  similarity: z.number().meta({ description: 'Cosine similarity to the group\'s suggested keeper (1 for exact copies).' }),
+});
+
+export const DuplicatesResponseSchema = z
+  .object({
+    threshold: z.number(),
+    images: z.number().int().meta({ description: 'Images compared.' }),
+    groups: z.array(
+      z.object({
+        kind: z.enum(['exact', 'near']),
+        keeper: z.number().int().meta({ description: 'Suggested keeper: most pixels, then largest file, then earliest date. Nothing is deleted or moved.' }),
+        minSimilarity: z.number(),
+        images: z.array(DuplicateMemberSchema).meta({ description: 'The keeper first.' }),
+      }),
+    ),
+    redundantBytes: z.number().meta({ description: 'Bytes of the members that are not keepers.' }),
+    tookMs: z.number(),
+  })
+  .meta({ id: 'DuplicatesResponse' });
+
 const SkippedFileSchema = z.object({ root: z.string(), path: z.string(), reason: z.string(), message: z.string() });
 
 const SyncProgressSchema = z
   .object({
-    phase: z.enum(['scan', 'hash', 'load-model', 'embed', 'index', 'done']),
+    phase: z.enum(['scan', 'hash', 'metadata', 'load-model', 'embed', 'index', 'done']),
     done: z.number(),
     total: z.number().nullable(),
     rate: z.number(),

@@ -600,10 +600,29 @@ describe('description and page', () => {
     expect(body.openapi).toBe('3.1.0');
     const paths = body.paths as Record<string, Record<string, { parameters?: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[] }>>;
     expect(Object.keys(paths).sort()).toEqual(
-      ['/api/images/{id}', '/api/images/{id}/display', '/api/images/{id}/info', '/api/images/{id}/similar', '/api/images/{id}/thumbnail', '/api/zip', '/api/openapi.json', '/api/search', '/api/search/image', '/api/status', '/api/sync', '/api/sync/events'].sort(),
+      [
+        '/api/browse',
+        '/api/duplicates',
+        '/api/facets',
+        '/api/images/{id}',
+        '/api/images/{id}/display',
+        '/api/images/{id}/info',
+        '/api/images/{id}/similar',
+        '/api/images/{id}/thumbnail',
+        '/api/zip',
+        '/api/openapi.json',
+        '/api/search',
+        '/api/search/image',
+        '/api/search/similar',
+        '/api/status',
+        '/api/sync',
+        '/api/sync/events',
+      ].sort(),
     );
     const params = paths['/api/search']!.get!.parameters!;
-    expect(params.map((p) => p.name).sort()).toEqual(['k', 'offset', 'path', 'q', 'relative', 'threshold']);
+    expect(params.map((p) => p.name).sort()).toEqual(
+      ['camera', 'format', 'from', 'hasLocation', 'k', 'minHeight', 'minWidth', 'offset', 'path', 'q', 'relative', 'sort', 'threshold', 'to'].sort(),
+    );
     expect(params.find((p) => p.name === 'q')).toMatchObject({ required: true, in: 'query' });
     expect(params.find((p) => p.name === 'k')!.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 200 });
     expect(paths['/api/images/{id}/thumbnail']!.get!.parameters!.find((p) => p.name === 'size')!.schema).toMatchObject({ enum: ['128', '256', '512'] });

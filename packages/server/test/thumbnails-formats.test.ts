@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const record = (file: string, id: number): ImageRecord => {
   const st = statSync(file);
-  return { id, root: dir, path: path.basename(file), absPath: file, size: st.size, mtimeMs: st.mtimeMs, hash: `${id}`.padEnd(64, 'a'), width: 0, height: 0, format: '', status: 'indexed', reason: null };
+  return { id, root: dir, path: path.basename(file), absPath: file, size: st.size, mtimeMs: st.mtimeMs, hash: `${id}`.padEnd(64, 'a'), width: 0, height: 0, format: '', status: 'indexed', reason: null, bytes: st.size, takenAt: null, dateSource: null, camera: null, make: null, model: null, lens: null, latitude: null, longitude: null, orientation: null };
 };
 
 describe('thumbnails of phone and camera formats', () => {

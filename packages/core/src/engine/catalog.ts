@@ -6,6 +6,8 @@
  * worker) can implement it; `SqliteCatalog` is the implementation in use.
  */
 
+import type { ImageMetadata } from './metadata.js';
+
 /** Status of an image row. `failed` rows are retried by every sync; `skipped` ones only when the file changes. */
 export type ImageStatus = 'indexed' | 'skipped' | 'failed';
 
@@ -34,6 +36,45 @@ export interface CatalogImage extends FileState {
   height: number;
   format: string;
   message: string | null;
+  /** Photo metadata; null until it has been read (rows from before metadata existed, until the next sync). */
+  meta: ImageMetadata | null;
+  /** Camera display name derived from the metadata's make and model (`cameraName`), or null. */
+  camera: string | null;
+}
+
+/**
+ * A resolved metadata filter (see `resolveFilter`); every field optional, combined with AND.
+ * Only indexed rows ever match.
+ */
+export interface CatalogFilter {
+  /** Root-relative path prefix, or absolute when it starts with `/`. */
+  pathPrefix?: string;
+  /** Inclusive bounds in ms; `local: true` compares the local (camera) time `takenLocal`, else the instant `takenAt`. */
+  takenFrom?: { ms: number; local: boolean };
+  takenTo?: { ms: number; local: boolean };
+  /** ASCII-lower-cased substrings, any of which the camera name must contain. */
+  cameras?: string[];
+  /** Formats, any of them. */
+  formats?: string[];
+  minWidth?: number;
+  minHeight?: number;
+  hasLocation?: boolean;
+}
+
+/** Values present in the library, for filter pickers. */
+export interface CatalogFacets {
+  /** Indexed images matching the filter the facets were computed under. */
+  total: number;
+  cameras: { value: string; count: number }[];
+  formats: { value: string; count: number }[];
+  /** Folders holding images (absolute, every level), with the images beneath them. */
+  folders: { path: string; count: number }[];
+  /** Earliest and latest local date taken (ms, read as UTC), null when no image has a date. */
+  dateRange: { min: number; max: number } | null;
+  /** Images per local month `YYYY-MM`, newest first. */
+  months: { month: string; count: number }[];
+  /** Images with a GPS position. */
+  located: number;
 }
 
 /** Everything stored for one image except its id. `embedding` must be set exactly when `status` is `indexed`. */
@@ -51,6 +92,8 @@ export interface ImageRowData {
   message: string | null;
   /** `dimension` floats, L2-normalised; null unless `status` is `indexed`. */
   embedding: Float32Array | null;
+  /** Photo metadata read from the file; absent or null when not read (a later sync backfills it). */
+  meta?: ImageMetadata | null;
 }
 
 /** One change inside {@link Catalog.write}. */
@@ -60,7 +103,9 @@ export type CatalogOp =
   | { op: 'replace'; id: number; row: ImageRowData }
   /** Changes where a row lives and its stat fields, keeping content, hash and embedding. */
   | { op: 'relocate'; id: number; rootId: number; relPath: string; size: number; mtimeMs: number }
-  | { op: 'delete'; id: number };
+  | { op: 'delete'; id: number }
+  /** Stores the metadata of row `id` (backfill); leaves everything else as it is. */
+  | { op: 'metadata'; id: number; meta: ImageMetadata };
 
 /** Identifies the exact set of stored embeddings; the index saves it and is trusted only when it matches. */
 export interface CatalogMarker {
@@ -123,10 +168,10 @@ export interface Catalog {
   /**
    * Pages of indexed ids (ascending) and their embeddings (`ids.length × dimension` floats),
    * optionally only those whose path (root-relative, or absolute when `pathPrefix` starts with `/`)
-   * starts with `pathPrefix`, or only those changed after generation `sinceGeneration`.
+   * starts with `pathPrefix`, those matching `filter`, or only those changed after generation `sinceGeneration`.
    * Each page is one query; no statement stays open between pages.
    */
-  embeddingPages(options?: { pathPrefix?: string; pageSize?: number; sinceGeneration?: number }): Generator<{ ids: number[]; vectors: Float32Array }>;
+  embeddingPages(options?: { pathPrefix?: string; filter?: CatalogFilter; pageSize?: number; sinceGeneration?: number }): Generator<{ ids: number[]; vectors: Float32Array }>;
   /** Ids whose embedding left the index after `generation` (deleted rows, rows no longer indexed). */
   removedSince(generation: number): number[];
   /** Forgets deletion records up to `generation` (every saved index has seen them). */
@@ -135,6 +180,21 @@ export interface Catalog {
   readSnapshot<T>(fn: () => Promise<T>): Promise<T>;
   /** Indexed rows whose path starts with `prefix` (same rule as `embeddingPages`). */
   countWithPrefix(prefix: string): number;
+  /** Indexed rows matching `filter` (all indexed rows when undefined). */
+  countMatching(filter: CatalogFilter | undefined): number;
+  /** Ids of the indexed rows matching `filter`, ascending. */
+  matchingIds(filter: CatalogFilter | undefined): number[];
+  /**
+   * A page of indexed rows matching `filter`, by date taken (`desc`: newest first), rows without
+   * a date last, ties by id (in the same direction).
+   */
+  browse(filter: CatalogFilter | undefined, order: 'desc' | 'asc', offset: number, limit: number): CatalogImage[];
+  /** `ids` ordered by date taken as {@link browse} orders rows, then sliced to [offset, offset + limit). Unknown ids are dropped. */
+  orderByDate(ids: readonly number[], order: 'desc' | 'asc', offset: number, limit: number): number[];
+  /** Values present among the indexed rows matching `filter`, for pickers. */
+  facets(filter: CatalogFilter | undefined): CatalogFacets;
+  /** Groups (two or more ids, ascending) of indexed rows with the same content hash. */
+  hashGroups(): number[][];
 
   marker(): CatalogMarker;
   counts(): Record<ImageStatus, number>;

@@ -18,14 +18,22 @@ import { defaultModel, loadClipEmbedder } from './embedder-loader.js';
 import { getBackend } from '../index-registry.js';
 import { IndexStore } from './index-store.js';
 import { WriterLock } from './lock.js';
-import { isWithin, joinRoot } from './paths.js';
+import { isWithin } from './paths.js';
 import { MAX_QUERY_TERMS, parseQuery } from './query.js';
-import { knn, normalizeOptions } from './search.js';
+import { DEFAULT_DUPLICATE_NEIGHBORS, DEFAULT_DUPLICATE_THRESHOLD, findDuplicates } from './duplicates.js';
+import { resolveFilter, type FilterOptions } from './filter.js';
+import { localIso, toInfo } from './image-info.js';
+import { DEFAULT_K, MAX_K, MAX_OFFSET, knn, normalizeOptions } from './search.js';
 import { DEFAULT_MAX_PIXELS } from './sniff.js';
 import { SqliteCatalog } from './sqlite-catalog.js';
 import { runSync } from './sync.js';
 import { TextEmbeddingCache } from './text-embedding-cache.js';
 import type {
+  BrowseOptions,
+  BrowseResponse,
+  DuplicateOptions,
+  DuplicateReport,
+  LibraryFacets,
   EngineEvents,
   EngineOptions,
   EngineStats,
@@ -344,9 +352,17 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
    * weights and renormalised. Images named by `imageId` terms are left out of the results.
    */
   search(query: string | QueryTerm[], options: SearchOptions = {}): Promise<SearchResponse> {
-    return this.track(async () => {
+    return this.track(async () => this.runSearch(typeof query === 'string' ? parseQuery(query) : checkTerms(query), options));
+  }
+
+  /** Runs a search over validated terms. */
+  private searchTerms(terms: QueryTerm[], options: SearchOptions): Promise<SearchResponse> {
+    return this.track(async () => this.runSearch(terms, options));
+  }
+
+  private async runSearch(terms: QueryTerm[], options: SearchOptions): Promise<SearchResponse> {
+    {
       const t0 = performance.now();
-      const terms = typeof query === 'string' ? parseQuery(query) : checkTerms(query);
       const o = normalizeOptions(options);
       const params = this.store.checkSearchParams(options.params);
       if (this.store.size === 0) {
@@ -362,22 +378,14 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
       const exclude = new Set(terms.flatMap((t) => ('imageId' in t ? [t.imageId] : [])));
       const rootPaths = new Map(this.catalog.roots().map((r) => [r.id, r.path]));
       const res = await knn(this.catalog, this.store, rootPaths, vector, { ...o, exclude, params });
-      const results: SearchHit[] = res.hits.map(({ image, score }) => ({
-        id: image.id,
-        root: rootPaths.get(image.rootId) ?? '',
-        path: image.relPath,
-        score,
-        width: image.width,
-        height: image.height,
-        format: image.format,
-      }));
+      const results: SearchHit[] = res.hits.map(({ image, score }) => ({ ...toInfo(image, rootPaths.get(image.rootId) ?? ''), score }));
       const end = performance.now();
       return {
         results,
         ...(res.total !== undefined ? { total: res.total } : {}),
         timings: { embed: t1 - t0, search: res.searchMs, catalog: res.catalogMs, total: end - t0 },
       };
-    });
+    }
   }
 
   /** Searches by an example image: a file path or encoded bytes (an upload). Throws `ImageDecodeError` for an unusable image. */
@@ -390,6 +398,78 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     if (!Number.isSafeInteger(imageId) || imageId < 0) return Promise.reject(new InvalidArgumentError(`image id must be a non-negative integer, got ${imageId}`));
     if (!this.closed && !this.catalog.getEmbedding(imageId)) return Promise.reject(new NotFoundError(`indexed image ${imageId}`));
     return this.search([{ imageId }], options);
+  }
+
+  /**
+   * "More like these": images similar to the mean of the stored embeddings of `ids` (1..100
+   * catalogued images, left out of the results). No model run. Throws `NotFoundError` for an id
+   * that is not an indexed image.
+   */
+  moreLike(ids: readonly number[], options: SearchOptions = {}): Promise<SearchResponse> {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_QUERY_TERMS * 4) {
+      return Promise.reject(new InvalidArgumentError(`moreLike needs 1..${MAX_QUERY_TERMS * 4} image ids`));
+    }
+    const unique = [...new Set(ids)];
+    for (const id of unique) {
+      if (!Number.isSafeInteger(id) || id < 0) return Promise.reject(new InvalidArgumentError(`image id must be a non-negative integer, got ${id}`));
+      if (!this.closed && !this.catalog.getEmbedding(id)) return Promise.reject(new NotFoundError(`indexed image ${id}`));
+    }
+    return this.searchTerms(unique.map((imageId) => ({ imageId })), options);
+  }
+
+  /**
+   * Browse without a query: the indexed images matching the filters, by date taken (newest first
+   * by default: a timeline), with the exact total. Synchronous work on the catalog (indexed SQL).
+   */
+  async browse(options: BrowseOptions = {}): Promise<BrowseResponse> {
+    this.assertOpen();
+    const t0 = performance.now();
+    const k = options.k ?? DEFAULT_K;
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}, got ${k}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) throw new InvalidArgumentError(`offset must be an integer in 0..${MAX_OFFSET}, got ${offset}`);
+    const sort = options.sort ?? 'date-desc';
+    if (sort !== 'date-desc' && sort !== 'date-asc') throw new InvalidArgumentError(`browse sorts by date-desc or date-asc, got ${String(sort)}`);
+    const filter = resolveFilter(options);
+    const rootPaths = new Map(this.catalog.roots().map((r) => [r.id, r.path]));
+    const { rows, total } = await this.catalog.readSnapshot(async () => ({
+      rows: this.catalog.browse(filter, sort === 'date-desc' ? 'desc' : 'asc', offset, k),
+      total: this.catalog.countMatching(filter),
+    }));
+    const took = performance.now() - t0;
+    return { results: rows.map((r) => toInfo(r, rootPaths.get(r.rootId) ?? '')), total, timings: { catalog: took, total: took } };
+  }
+
+  /** Cameras, formats, folders, date range and months present among the images matching `filter`, for pickers. */
+  async facets(filter: FilterOptions = {}): Promise<LibraryFacets> {
+    this.assertOpen();
+    const f = this.catalog.facets(resolveFilter(filter));
+    return {
+      total: f.total,
+      cameras: f.cameras,
+      formats: f.formats,
+      folders: f.folders,
+      dateRange: f.dateRange ? { from: localIso(f.dateRange.min).slice(0, 10), to: localIso(f.dateRange.max).slice(0, 10) } : null,
+      months: f.months,
+      located: f.located,
+    };
+  }
+
+  /**
+   * Groups of exact copies (same content hash) and near-duplicates (cosine ≥ `threshold` between
+   * stored embeddings, through the index). Reads only: nothing is deleted or moved, nothing re-embedded.
+   */
+  duplicates(options: DuplicateOptions = {}): Promise<DuplicateReport> {
+    return this.track(async () => {
+      const rootPaths = new Map(this.catalog.roots().map((r) => [r.id, r.path]));
+      return findDuplicates(this.catalog, this.store, rootPaths, {
+        threshold: options.threshold ?? DEFAULT_DUPLICATE_THRESHOLD,
+        neighbors: options.neighbors ?? DEFAULT_DUPLICATE_NEIGHBORS,
+        filter: options.filter ? resolveFilter(options.filter) : undefined,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+    });
   }
 
   /** Combined, renormalised query vector. */
@@ -515,16 +595,10 @@ function modelSource(model: string): string {
 
 function toRecord(image: CatalogImage, root: string): ImageRecord {
   return {
-    id: image.id,
-    root,
-    path: image.relPath,
-    absPath: joinRoot(root, image.relPath),
+    ...toInfo(image, root),
     size: image.size,
     mtimeMs: image.mtimeMs,
     hash: image.hash ?? '',
-    width: image.width,
-    height: image.height,
-    format: image.format,
     status: image.status,
     reason: image.reason,
   };

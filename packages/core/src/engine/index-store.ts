@@ -449,6 +449,21 @@ export class IndexStore {
     }
   }
 
+  /** Nearest neighbours of each of `queries.length / dimension` queries (one batched index call); `k` is clamped to the index size. */
+  async searchMany(queries: Float32Array, k: number, params?: SearchParams): Promise<Neighbors[]> {
+    const checked = this.checkSearchParams(params);
+    const index = this.index;
+    const dim = index?.dimension ?? 1;
+    if (!index || index.size === 0 || k < 1) return Array.from({ length: Math.floor(queries.length / dim) }, () => ({ ids: [], scores: [] }));
+    this.busy++;
+    try {
+      return await index.search(queries, Math.min(k, index.size), checked);
+    } finally {
+      this.busy--;
+      if (this.busy === 0) for (const old of this.retired.splice(0)) await old.close();
+    }
+  }
+
   /** Closes the index (and any replaced one still in use). Unsaved changes are not saved (call `save()` first). */
   async close(): Promise<void> {
     await this.swap(undefined);

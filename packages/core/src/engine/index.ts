@@ -2,10 +2,13 @@
 export type * from './types.js';
 export { SearchEngine, CATALOG_FILE, DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, MAX_FILE_BYTES } from './engine.js';
 export { parseQuery, formatQuery, MAX_QUERY_TERMS, MAX_QUERY_LENGTH, type ParseQueryOptions } from './query.js';
-export { DEFAULT_K, DEFAULT_THRESHOLD, MAX_K, MAX_OFFSET, MAX_FETCH, PREFILTER_MAX } from './search.js';
+export { DEFAULT_K, DEFAULT_THRESHOLD, MAX_K, MAX_OFFSET, MAX_FETCH, PREFILTER_MAX, FULL_PASS_MAX } from './search.js';
+export { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_DUPLICATE_NEIGHBORS } from './duplicates.js';
+export { parseDateBound, resolveFilter, matchesFilter } from './filter.js';
+export { readMetadata, cameraName, METADATA_HEAD_BYTES, EMPTY_METADATA, type ImageMetadata } from './metadata.js';
 export { DEFAULT_IGNORED_NAMES } from './walk.js';
 export { IMAGE_EXTENSIONS, DECODABLE_FORMATS, DEFAULT_MAX_PIXELS, mimeForFormat, sniffImage, type Sniffed } from './sniff.js';
-export { SqliteCatalog, CATALOG_SCHEMA_VERSION } from './sqlite-catalog.js';
+export { SqliteCatalog, CATALOG_SCHEMA_VERSION, METADATA_VERSION } from './sqlite-catalog.js';
 export type * from './catalog.js';
 export { INDEX_DIR, POINTER_FILE, type IndexPointer } from './index-store.js';
 export { LOCK_FILE } from './lock.js';

@@ -11,6 +11,8 @@ export interface Inspected {
   hash: string;
   sniffed: Sniffed;
   bytes: number;
+  /** The file's first bytes (up to 256 KiB): metadata is read from them without a second read. */
+  head: Buffer;
 }
 
 /**
@@ -34,7 +36,8 @@ export async function inspectFile(file: string | Buffer): Promise<Inspected> {
       hash.update(chunk);
       bytes += bytesRead;
     }
-    return { hash: hash.digest('hex'), sniffed: sniffImage(head ?? Buffer.alloc(0)), bytes };
+    const first = head ?? Buffer.alloc(0);
+    return { hash: hash.digest('hex'), sniffed: sniffImage(first), bytes, head: first };
   } finally {
     await fh.close();
   }

@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { CatalogDamagedError, PixsearchError } from '../errors.js';
 import type {
   Catalog,
+  CatalogFacets,
+  CatalogFilter,
   CatalogImage,
   CatalogMarker,
   CatalogOp,
@@ -13,6 +15,7 @@ import type {
   ImageRowData,
   ImageStatus,
 } from './catalog.js';
+import { cameraName, type DateSource, type ImageMetadata } from './metadata.js';
 
 /**
  * Schema migrations: entry `i` upgrades `user_version` i → i+1, inside one transaction.
@@ -72,12 +75,40 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
     put.run('generation', '0');
     put.run('embeddingFormat', JSON.stringify('f32le'));
   },
+  // 2: photo metadata (date taken, camera, lens, GPS, orientation). `meta_version` 0 means not read
+  // yet: the next sync reads it from the file's first bytes (no re-embedding).
+  (db) => {
+    db.exec(`
+      ALTER TABLE images ADD COLUMN meta_version INTEGER NOT NULL DEFAULT 0;
+      -- Date taken: the instant (ms since the epoch) and the camera's wall-clock time (ms, read as UTC).
+      ALTER TABLE images ADD COLUMN taken_at REAL;
+      ALTER TABLE images ADD COLUMN taken_local REAL;
+      -- Minutes east of UTC, when the file states it.
+      ALTER TABLE images ADD COLUMN taken_offset INTEGER;
+      ALTER TABLE images ADD COLUMN date_source TEXT;
+      ALTER TABLE images ADD COLUMN make TEXT;
+      ALTER TABLE images ADD COLUMN model TEXT;
+      -- Display name derived from make and model (what the camera filter matches).
+      ALTER TABLE images ADD COLUMN camera TEXT;
+      ALTER TABLE images ADD COLUMN lens TEXT;
+      ALTER TABLE images ADD COLUMN latitude REAL;
+      ALTER TABLE images ADD COLUMN longitude REAL;
+      ALTER TABLE images ADD COLUMN orientation INTEGER;
+      CREATE INDEX images_taken ON images(taken_at, id) WHERE status = 'indexed';
+      CREATE INDEX images_camera ON images(camera) WHERE camera IS NOT NULL;
+    `);
+  },
 ];
 
 /** Schema version this code writes. */
 export const CATALOG_SCHEMA_VERSION = MIGRATIONS.length;
 
-const IMAGE_COLUMNS = 'i.id, i.root_id, i.rel_path, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.reason, i.message';
+/** Version of the metadata reader; rows below it are read again by the next sync. */
+export const METADATA_VERSION = 1;
+
+const IMAGE_COLUMNS =
+  'i.id, i.root_id, i.rel_path, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.reason, i.message, ' +
+  'i.meta_version, i.taken_at, i.taken_local, i.taken_offset, i.date_source, i.make, i.model, i.camera, i.lens, i.latitude, i.longitude, i.orientation';
 
 interface ImageRow {
   id: number;
@@ -92,6 +123,18 @@ interface ImageRow {
   status: ImageStatus;
   reason: string | null;
   message: string | null;
+  meta_version: number;
+  taken_at: number | null;
+  taken_local: number | null;
+  taken_offset: number | null;
+  date_source: DateSource | null;
+  make: string | null;
+  model: string | null;
+  camera: string | null;
+  lens: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  orientation: number | null;
 }
 
 const toImage = (r: ImageRow): CatalogImage => ({
@@ -107,7 +150,93 @@ const toImage = (r: ImageRow): CatalogImage => ({
   status: r.status,
   reason: r.reason,
   message: r.message,
+  meta:
+    r.meta_version === 0
+      ? null
+      : {
+          takenAt: r.taken_at,
+          takenLocal: r.taken_local,
+          takenOffset: r.taken_offset,
+          dateSource: r.date_source,
+          make: r.make,
+          model: r.model,
+          lens: r.lens,
+          latitude: r.latitude,
+          longitude: r.longitude,
+          orientation: r.orientation,
+        },
+  camera: r.camera,
 });
+
+/** Column values of a row's metadata (all null and version 0 when it was not read). */
+function metaParams(meta: ImageMetadata | null | undefined): Record<string, unknown> {
+  return {
+    metaVersion: meta ? METADATA_VERSION : 0,
+    takenAt: meta?.takenAt ?? null,
+    takenLocal: meta?.takenLocal ?? null,
+    takenOffset: meta?.takenOffset ?? null,
+    dateSource: meta?.dateSource ?? null,
+    make: meta?.make ?? null,
+    model: meta?.model ?? null,
+    camera: meta ? cameraName(meta.make, meta.model) : null,
+    lens: meta?.lens ?? null,
+    latitude: meta?.latitude ?? null,
+    longitude: meta?.longitude ?? null,
+    orientation: meta?.orientation ?? null,
+  };
+}
+
+const META_SET =
+  'meta_version = @metaVersion, taken_at = @takenAt, taken_local = @takenLocal, taken_offset = @takenOffset, date_source = @dateSource, ' +
+  'make = @make, model = @model, camera = @camera, lens = @lens, latitude = @latitude, longitude = @longitude, orientation = @orientation';
+
+/**
+ * SQL condition (over `images i JOIN roots r`) and its named parameters for a filter; always
+ * restricted to indexed rows.
+ */
+export function filterSql(f: CatalogFilter | undefined): { where: string; params: Record<string, unknown> } {
+  const parts = ["i.status = 'indexed'"];
+  const params: Record<string, unknown> = {};
+  if (!f) return { where: parts[0]!, params };
+  if (f.pathPrefix !== undefined) {
+    parts.push(prefixCondition(f.pathPrefix));
+    params.prefix = f.pathPrefix;
+  }
+  if (f.takenFrom) {
+    parts.push(`${f.takenFrom.local ? 'i.taken_local' : 'i.taken_at'} >= @takenFrom`);
+    params.takenFrom = f.takenFrom.ms;
+  }
+  if (f.takenTo) {
+    parts.push(`${f.takenTo.local ? 'i.taken_local' : 'i.taken_at'} <= @takenTo`);
+    params.takenTo = f.takenTo.ms;
+  }
+  if (f.cameras && f.cameras.length > 0) {
+    parts.push(`(${f.cameras.map((c, n) => {
+      params[`camera${n}`] = c;
+      return `instr(lower(i.camera), @camera${n}) > 0`;
+    }).join(' OR ')})`);
+  }
+  if (f.formats && f.formats.length > 0) {
+    parts.push(`i.format IN (${f.formats.map((x, n) => {
+      params[`format${n}`] = x;
+      return `@format${n}`;
+    }).join(', ')})`);
+  }
+  if (f.minWidth !== undefined) {
+    parts.push('i.width >= @minWidth');
+    params.minWidth = f.minWidth;
+  }
+  if (f.minHeight !== undefined) {
+    parts.push('i.height >= @minHeight');
+    params.minHeight = f.minHeight;
+  }
+  if (f.hasLocation !== undefined) parts.push(f.hasLocation ? 'i.latitude IS NOT NULL AND i.longitude IS NOT NULL' : '(i.latitude IS NULL OR i.longitude IS NULL)');
+  return { where: parts.join(' AND '), params };
+}
+
+/** ORDER BY clause of date order (rows without a date last). */
+const dateOrder = (order: 'desc' | 'asc'): string =>
+  order === 'desc' ? 'i.taken_at IS NULL, i.taken_at DESC, i.id DESC' : 'i.taken_at IS NULL, i.taken_at ASC, i.id ASC';
 
 /** An embedding must be present exactly for indexed rows. */
 function checkRow(row: ImageRowData): void {
@@ -279,13 +408,16 @@ export class SqliteCatalog implements Catalog {
         `SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.status != 'indexed' ORDER BY i.root_id, i.rel_path LIMIT ?`,
       ),
       insert: db.prepare(
-        `INSERT INTO images (root_id, rel_path, size, mtime_ms, hash, width, height, format, status, reason, message, gen)
-         VALUES (@rootId, @relPath, @size, @mtimeMs, @hash, @width, @height, @format, @status, @reason, @message, @gen)`,
+        `INSERT INTO images (root_id, rel_path, size, mtime_ms, hash, width, height, format, status, reason, message, gen,
+           meta_version, taken_at, taken_local, taken_offset, date_source, make, model, camera, lens, latitude, longitude, orientation)
+         VALUES (@rootId, @relPath, @size, @mtimeMs, @hash, @width, @height, @format, @status, @reason, @message, @gen,
+           @metaVersion, @takenAt, @takenLocal, @takenOffset, @dateSource, @make, @model, @camera, @lens, @latitude, @longitude, @orientation)`,
       ),
       replace: db.prepare(
         `UPDATE images SET root_id = @rootId, rel_path = @relPath, size = @size, mtime_ms = @mtimeMs, hash = @hash, width = @width,
-         height = @height, format = @format, status = @status, reason = @reason, message = @message, gen = @gen WHERE id = @id`,
+         height = @height, format = @format, status = @status, reason = @reason, message = @message, gen = @gen, ${META_SET} WHERE id = @id`,
       ),
+      setMeta: db.prepare(`UPDATE images SET ${META_SET} WHERE id = @id`),
       relocate: db.prepare('UPDATE images SET root_id = @rootId, rel_path = @relPath, size = @size, mtime_ms = @mtimeMs WHERE id = @id'),
       delete: db.prepare('DELETE FROM images WHERE id = ?'),
       tombstone: db.prepare('INSERT INTO removed (id, gen) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET gen = excluded.gen'),
@@ -383,7 +515,7 @@ export class SqliteCatalog implements Catalog {
     return this.db.transaction(() => {
       const inserted: number[] = [];
       // Relocations alone leave the (id, embedding) set as it is.
-      const gen = ops.some((o) => o.op !== 'relocate') ? this.nextGeneration() : 0;
+      const gen = ops.some((o) => o.op !== 'relocate' && o.op !== 'metadata') ? this.nextGeneration() : 0;
       for (const o of ops) {
         switch (o.op) {
           case 'insert': {
@@ -404,6 +536,9 @@ export class SqliteCatalog implements Catalog {
             break;
           case 'delete':
             this.deleteRow(o.id, gen);
+            break;
+          case 'metadata':
+            this.stmts.setMeta.run({ ...metaParams(o.meta), id: o.id });
             break;
         }
       }
@@ -481,11 +616,15 @@ export class SqliteCatalog implements Catalog {
     return row ? this.decode(row.vector) : undefined;
   }
 
-  *embeddingPages(options: { pathPrefix?: string; pageSize?: number; sinceGeneration?: number } = {}): Generator<{ ids: number[]; vectors: Float32Array }> {
+  *embeddingPages(
+    options: { pathPrefix?: string; filter?: CatalogFilter; pageSize?: number; sinceGeneration?: number } = {},
+  ): Generator<{ ids: number[]; vectors: Float32Array }> {
     const pageSize = options.pageSize ?? 4096;
     const prefix = options.pathPrefix;
     const since = options.sinceGeneration;
-    const where = (prefix === undefined ? '' : ` AND ${prefixCondition(prefix)}`) + (since === undefined ? '' : ' AND i.gen > @since');
+    const filter = options.filter ? filterSql(options.filter) : undefined;
+    const where =
+      (prefix === undefined ? '' : ` AND ${prefixCondition(prefix)}`) + (since === undefined ? '' : ' AND i.gen > @since') + (filter ? ` AND ${filter.where}` : '');
     const stmt = this.db.prepare<Record<string, unknown>, { id: number; vector: Buffer }>(
       where === ''
         ? 'SELECT e.id, e.vector FROM embeddings e WHERE e.id > @after ORDER BY e.id LIMIT @limit'
@@ -495,7 +634,13 @@ export class SqliteCatalog implements Catalog {
     const dim = this.dimension();
     let after = 0;
     for (;;) {
-      const rows = stmt.all({ after, limit: pageSize, ...(prefix === undefined ? {} : { prefix }), ...(since === undefined ? {} : { since }) });
+      const rows = stmt.all({
+        after,
+        limit: pageSize,
+        ...filter?.params,
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(since === undefined ? {} : { since }),
+      });
       if (rows.length === 0) return;
       const vectors = new Float32Array(rows.length * dim);
       rows.forEach((r, i) => this.decode(r.vector, vectors, i));
@@ -512,6 +657,102 @@ export class SqliteCatalog implements Catalog {
       )
       .get({ prefix });
     return row?.n ?? 0;
+  }
+
+  countMatching(filter: CatalogFilter | undefined): number {
+    const { where, params } = filterSql(filter);
+    const join = filter?.pathPrefix?.startsWith('/') ? ' JOIN roots r ON r.id = i.root_id' : '';
+    return this.db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM images i${join} WHERE ${where}`).get(params)?.n ?? 0;
+  }
+
+  matchingIds(filter: CatalogFilter | undefined): number[] {
+    const { where, params } = filterSql(filter);
+    const join = filter?.pathPrefix?.startsWith('/') ? ' JOIN roots r ON r.id = i.root_id' : '';
+    return this.db
+      .prepare<Record<string, unknown>, number>(`SELECT i.id FROM images i${join} WHERE ${where} ORDER BY i.id`)
+      .pluck()
+      .all(params);
+  }
+
+  browse(filter: CatalogFilter | undefined, order: 'desc' | 'asc', offset: number, limit: number): CatalogImage[] {
+    const { where, params } = filterSql(filter);
+    const join = filter?.pathPrefix?.startsWith('/') ? ' JOIN roots r ON r.id = i.root_id' : '';
+    return this.db
+      .prepare<Record<string, unknown>, ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images i${join} WHERE ${where} ORDER BY ${dateOrder(order)} LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit, offset })
+      .map(toImage);
+  }
+
+  orderByDate(ids: readonly number[], order: 'desc' | 'asc', offset: number, limit: number): number[] {
+    if (ids.length === 0 || limit <= 0) return [];
+    return this.db
+      .prepare<[string, number, number], number>(
+        `SELECT i.id FROM images i WHERE i.id IN (SELECT value FROM json_each(?)) ORDER BY ${dateOrder(order)} LIMIT ? OFFSET ?`,
+      )
+      .pluck()
+      .all(JSON.stringify(ids), limit, offset);
+  }
+
+  facets(filter: CatalogFilter | undefined): CatalogFacets {
+    const { where, params } = filterSql(filter);
+    const from = 'FROM images i JOIN roots r ON r.id = i.root_id';
+    return this.db.transaction(() => {
+      const total = this.db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n ${from} WHERE ${where}`).get(params)?.n ?? 0;
+      const cameras = this.db
+        .prepare<Record<string, unknown>, { value: string; count: number }>(
+          `SELECT i.camera AS value, count(*) AS count ${from} WHERE ${where} AND i.camera IS NOT NULL GROUP BY i.camera ORDER BY count DESC, value LIMIT 500`,
+        )
+        .all(params);
+      const formats = this.db
+        .prepare<Record<string, unknown>, { value: string; count: number }>(
+          `SELECT i.format AS value, count(*) AS count ${from} WHERE ${where} GROUP BY i.format ORDER BY count DESC, value`,
+        )
+        .all(params);
+      const range = this.db
+        .prepare<Record<string, unknown>, { min: number | null; max: number | null; located: number }>(
+          `SELECT min(i.taken_local) AS min, max(i.taken_local) AS max, count(i.latitude) AS located ${from} WHERE ${where}`,
+        )
+        .get(params)!;
+      const months = this.db
+        .prepare<Record<string, unknown>, { month: string; count: number }>(
+          `SELECT strftime('%Y-%m', i.taken_local / 1000, 'unixepoch') AS month, count(*) AS count ${from}
+           WHERE ${where} AND i.taken_local IS NOT NULL GROUP BY month ORDER BY month DESC`,
+        )
+        .all(params);
+      // Folders: every directory level above each image, counted in JS (one pass over the paths).
+      const counts = new Map<string, number>();
+      const rows = this.db.prepare<Record<string, unknown>, { root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from} WHERE ${where}`).iterate(params);
+      for (const { root, rel } of rows) {
+        counts.set(root, (counts.get(root) ?? 0) + 1);
+        const base = root === '/' ? '' : root;
+        let cut = rel.indexOf('/');
+        while (cut !== -1) {
+          const dir = `${base}/${rel.slice(0, cut)}`;
+          counts.set(dir, (counts.get(dir) ?? 0) + 1);
+          cut = rel.indexOf('/', cut + 1);
+        }
+      }
+      const folders = [...counts].map(([path, count]) => ({ path, count })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return {
+        total,
+        cameras,
+        formats,
+        folders: folders.slice(0, 5000),
+        dateRange: range.min === null || range.max === null ? null : { min: range.min, max: range.max },
+        months,
+        located: range.located,
+      };
+    })();
+  }
+
+  hashGroups(): number[][] {
+    const rows = this.db
+      .prepare<[], { ids: string }>(
+        `SELECT json_group_array(id) AS ids FROM (SELECT id, hash FROM images WHERE status = 'indexed' AND hash IS NOT NULL ORDER BY id)
+         GROUP BY hash HAVING count(*) > 1`,
+      )
+      .all();
+    return rows.map((r) => JSON.parse(r.ids) as number[]).sort((a, b) => a[0]! - b[0]!);
   }
 
   marker(): CatalogMarker {
@@ -563,5 +804,6 @@ function rowParams(row: ImageRowData): Record<string, unknown> {
     status: row.status,
     reason: row.reason,
     message: row.message,
+    ...metaParams(row.meta),
   };
 }

@@ -5,6 +5,7 @@ import type { SyncContext } from './sync/context.js';
 import { dispatchNew } from './sync/dispatch.js';
 import { embedNew } from './sync/embed.js';
 import { hashChanged } from './sync/hash.js';
+import { backfillMetadata } from './sync/metadata.js';
 import { resolveContent } from './sync/resolve.js';
 import { scanRoots } from './sync/scan.js';
 import { SyncWriter } from './sync/writer.js';
@@ -22,6 +23,8 @@ export type { SyncContext };
  * 4. resolve (`resolveContent`): identical content → touched (stat refreshed) or moved (the vanished
  *    row is relocated: same id, same embedding); content already stored elsewhere → its embedding is
  *    copied; vanished rows are deleted;
+ * 4b. metadata (`backfillMetadata`): unchanged images indexed before metadata existed get it from
+ *    their first bytes (no re-embedding);
  * 5. embed (`embedNew`) the rest in chunks (new files are hashed just before, overlapping the
  *    previous chunk's inference), each chunk committed in one transaction, then mirrored into the index;
  *    or, with `ctx.dispatch` (a scaled-out library), write them as `queued` rows and hand their ids
@@ -39,6 +42,7 @@ export async function runSync(ctx: SyncContext, roots: readonly CatalogRoot[]): 
     const classified = await classify(ctx, writer, roots, scan);
     const { hashed, deferred } = await hashChanged(ctx, writer, classified);
     const toEmbed = await resolveContent(ctx, writer, hashed, classified.vanished);
+    await backfillMetadata(ctx, writer, classified.needMetadata);
     const { dispatch } = ctx;
     if (dispatch) await dispatchNew({ ...ctx, dispatch }, writer, toEmbed, deferred, roots);
     else await embedNew(ctx, writer, toEmbed, deferred);

@@ -1,6 +1,10 @@
 import type { SearchParams } from '../vector-index.js';
 import type { Embedder, ImageInput } from '../embedder.js';
 import type { ModelVariant } from '../clip/bundle.js';
+import type { FilterOptions, SortOrder } from './filter.js';
+import type { DateSource } from './metadata.js';
+
+export type { FilterOptions, SortOrder, DateSource };
 
 /** Options for {@link SearchEngine.open}. */
 export interface EngineOptions {
@@ -59,8 +63,8 @@ export interface EngineOptions {
   onDownloadProgress?: (p: { file: string; received: number; total: number | undefined }) => void;
 }
 
-/** Options common to every search call. */
-export interface SearchOptions {
+/** Options common to every search call; the metadata filters of {@link FilterOptions} combine with any query. */
+export interface SearchOptions extends FilterOptions {
   /** Results to return, 1..1000 (default 30). */
   k?: number;
   /** Results to skip (pagination), ≥ 0 (default 0). */
@@ -69,8 +73,11 @@ export interface SearchOptions {
   threshold?: number;
   /** Keep only results within this distance of the best score (e.g. 0.05); default none. */
   relativeThreshold?: number;
-  /** Keep only images whose root-relative path starts with this prefix. */
-  pathPrefix?: string;
+  /**
+   * `relevance` (default, best score first), or `date-desc` / `date-asc`: every result above the
+   * thresholds, ordered by date taken (images without a date last).
+   */
+  sort?: SortOrder;
   /** Backend search parameters (e.g. `{ nprobe: 16 }`), checked against the backend's declared ones. */
   params?: SearchParams;
 }
@@ -81,19 +88,46 @@ export type QueryTerm =
   | { image: ImageInput; weight?: number }
   | { imageId: number; weight?: number };
 
-/** One search result. */
-export interface SearchHit {
+/** What is known about one catalogued image (search results, browse, duplicates). */
+export interface ImageInfo {
   /** Catalog id of the image (stable across syncs). */
   id: number;
   /** Absolute path of the root folder the image lives in. */
   root: string;
   /** Path relative to its root, with `/` separators. */
   path: string;
-  /** Cosine similarity to the query, higher is better. */
-  score: number;
+  /** Absolute path on disk. */
+  absPath: string;
+  /** Pixels, as displayed (after EXIF orientation); 0 when unknown. */
   width: number;
   height: number;
+  /** `jpeg`, `png`, `webp`, … */
   format: string;
+  /** File size in bytes. */
+  bytes: number;
+  /**
+   * Date taken, ISO 8601: with its UTC offset when known (`2023-07-14T10:23:45+02:00`), else the
+   * camera's local time without an offset (`2023-07-14T10:23:45`); null before metadata was read.
+   */
+  takenAt: string | null;
+  /** Where `takenAt` comes from: `exif-original`, `exif-create`, or `mtime` (the file's date: the photo states none). */
+  dateSource: DateSource | null;
+  /** Camera display name (`FUJIFILM X-T4`), maker and model as written, lens. */
+  camera: string | null;
+  make: string | null;
+  model: string | null;
+  lens: string | null;
+  /** GPS position, WGS-84 degrees. */
+  latitude: number | null;
+  longitude: number | null;
+  /** EXIF orientation 1..8 (already applied to width/height). */
+  orientation: number | null;
+}
+
+/** One search result. */
+export interface SearchHit extends ImageInfo {
+  /** Cosine similarity to the query, higher is better. */
+  score: number;
 }
 
 /** Time spent per stage of a search, milliseconds. */
@@ -106,9 +140,90 @@ export interface SearchTimings {
 
 export interface SearchResponse {
   results: SearchHit[];
-  /** Hits that passed the filters before offset/k were applied, when known (bounded by the over-fetch). */
+  /**
+   * Every hit passing the filters and thresholds (before offset/k). Exact; undefined only for
+   * indexes larger than `FULL_PASS_MAX` when the threshold was not reached within `MAX_FETCH`.
+   */
   total?: number;
   timings: SearchTimings;
+}
+
+/** Options of `browse()`: filters, paging and a date order. */
+export interface BrowseOptions extends FilterOptions {
+  /** Results per page, 1..1000 (default 30). */
+  k?: number;
+  /** Results to skip, ≥ 0. */
+  offset?: number;
+  /** `date-desc` (default, newest first: a timeline) or `date-asc`. */
+  sort?: 'date-desc' | 'date-asc';
+}
+
+export interface BrowseResponse {
+  results: ImageInfo[];
+  /** Images matching the filters (exact). */
+  total: number;
+  timings: { catalog: number; total: number };
+}
+
+/** Values present in the library (under the given filters), for filter pickers. */
+export interface LibraryFacets {
+  /** Indexed images matching the filters. */
+  total: number;
+  /** Camera names with their image counts, most used first. */
+  cameras: { value: string; count: number }[];
+  formats: { value: string; count: number }[];
+  /** Every folder holding images (absolute, all levels), with the images beneath it, by path. */
+  folders: { path: string; count: number }[];
+  /** Earliest and latest local date taken (`YYYY-MM-DD`), null when nothing has a date. */
+  dateRange: { from: string; to: string } | null;
+  /** Images per local month (`2023-07`), newest first. */
+  months: { month: string; count: number }[];
+  /** Images with a GPS position. */
+  located: number;
+}
+
+/** Options of `duplicates()`. */
+export interface DuplicateOptions {
+  /** Cosine similarity from which two images are near-duplicates (default `DEFAULT_DUPLICATE_THRESHOLD`). */
+  threshold?: number;
+  /** Neighbours looked at per image (default 10); a group grows through chains of neighbours. */
+  neighbors?: number;
+  /** Only images matching these filters are compared. */
+  filter?: FilterOptions;
+  /** Stops between batches (rejects with AbortedError). */
+  signal?: AbortSignal;
+  /** Progress: images compared so far of `total`. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One image of a duplicate group. */
+export interface DuplicateMember extends ImageInfo {
+  /** Content hash (SHA-256): members with the same hash are exact copies. */
+  hash: string;
+  /** Cosine similarity to the group's suggested keeper (1 for the keeper and its exact copies). */
+  similarity: number;
+}
+
+/** A group of exact copies or near-duplicates. */
+export interface DuplicateGroup {
+  /** `exact`: every member has the same content; `near`: at least two different contents. */
+  kind: 'exact' | 'near';
+  /** Members, the suggested keeper first (most pixels, then largest file, then earliest date, then lowest id). */
+  images: DuplicateMember[];
+  /** Id of the suggested keeper (nothing is ever deleted or moved by pixsearch). */
+  keeper: number;
+  /** Lowest similarity of a member to the keeper. */
+  minSimilarity: number;
+}
+
+export interface DuplicateReport {
+  threshold: number;
+  groups: DuplicateGroup[];
+  /** Images compared. */
+  images: number;
+  /** Bytes taken by the members that are not keepers (what removing them would free). */
+  redundantBytes: number;
+  durationMs: number;
 }
 
 /** Options of `sync()`. */
@@ -121,8 +236,11 @@ export interface SyncOptions {
 
 /** Progress events of `sync()`. */
 export interface SyncProgress {
-  /** `load-model`: the image tower is being loaded (emitted at start and every second until ready). */
-  phase: 'scan' | 'hash' | 'load-model' | 'embed' | 'index' | 'done';
+  /**
+   * `load-model`: the image tower is being loaded (emitted at start and every second until ready);
+   * `metadata`: reading photo metadata of images indexed before it existed (no re-embedding).
+   */
+  phase: 'scan' | 'hash' | 'metadata' | 'load-model' | 'embed' | 'index' | 'done';
   /** Items done in this phase (embed: files whose vectors are stored or that were skipped). */
   done: number;
   /** Embed phase: images decoded so far (runs ahead of `done`; counts from the first second). */
@@ -172,19 +290,11 @@ export interface SkippedFile {
   message: string;
 }
 
-/** Catalog row of one image. */
-export interface ImageRecord {
-  id: number;
-  root: string;
-  path: string;
-  /** Absolute path on disk. */
-  absPath: string;
+/** Catalog row of one image, with its metadata. */
+export interface ImageRecord extends ImageInfo {
   size: number;
   mtimeMs: number;
   hash: string;
-  width: number;
-  height: number;
-  format: string;
   status: 'indexed' | 'skipped' | 'failed';
   reason: string | null;
 }

@@ -1,6 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { PixsearchError } from '@pixsearch/core';
-import type { Catalog, CatalogImage, CatalogMarker, CatalogOp, CatalogRoot, CatalogSettings, ImageRowData, ImageStatus } from '@pixsearch/core/engine';
+import { cameraName, METADATA_VERSION } from '@pixsearch/core/engine';
+import type {
+  Catalog,
+  CatalogFacets,
+  CatalogFilter,
+  CatalogImage,
+  CatalogMarker,
+  CatalogOp,
+  CatalogRoot,
+  CatalogSettings,
+  DateSource,
+  ImageMetadata,
+  ImageRowData,
+  ImageStatus,
+} from '@pixsearch/core/engine';
 import { PgQueryError, SyncPgClient } from './sync-client.js';
 
 /** Name of the PostgreSQL schema holding the catalog's tables (one library per database). */
@@ -51,12 +65,85 @@ const MIGRATIONS: string[] = [
     gen bigint NOT NULL
   );
   `,
+  // 2: photo metadata (as SQLite catalog migration 2); meta_version 0 = not read yet (backfilled by a sync).
+  `
+  ALTER TABLE ${S}.images
+    ADD COLUMN meta_version integer NOT NULL DEFAULT 0,
+    ADD COLUMN taken_at double precision,
+    ADD COLUMN taken_local double precision,
+    ADD COLUMN taken_offset integer,
+    ADD COLUMN date_source text,
+    ADD COLUMN make text,
+    ADD COLUMN model text,
+    ADD COLUMN camera text,
+    ADD COLUMN lens text,
+    ADD COLUMN latitude double precision,
+    ADD COLUMN longitude double precision,
+    ADD COLUMN orientation integer;
+  CREATE INDEX images_taken ON ${S}.images (taken_at, id) WHERE status = 'indexed';
+  CREATE INDEX images_camera ON ${S}.images (camera) WHERE camera IS NOT NULL;
+  `,
 ];
 
 /** Schema version this code writes. */
 export const POSTGRES_CATALOG_SCHEMA_VERSION = MIGRATIONS.length;
 
-const IMAGE_COLUMNS = 'i.id, i.root_id, i.rel_path, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.reason, i.message';
+const IMAGE_COLUMNS =
+  'i.id, i.root_id, i.rel_path, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.reason, i.message, ' +
+  'i.meta_version, i.taken_at, i.taken_local, i.taken_offset, i.date_source, i.make, i.model, i.camera, i.lens, i.latitude, i.longitude, i.orientation';
+
+/** Metadata columns in write order (see `metaValues`). */
+const META_COLUMNS = ['meta_version', 'taken_at', 'taken_local', 'taken_offset', 'date_source', 'make', 'model', 'camera', 'lens', 'latitude', 'longitude', 'orientation'];
+
+function metaValues(meta: ImageMetadata | null | undefined): unknown[] {
+  return [
+    meta ? METADATA_VERSION : 0,
+    meta?.takenAt ?? null,
+    meta?.takenLocal ?? null,
+    meta?.takenOffset ?? null,
+    meta?.dateSource ?? null,
+    meta?.make ?? null,
+    meta?.model ?? null,
+    meta ? cameraName(meta.make, meta.model) : null,
+    meta?.lens ?? null,
+    meta?.latitude ?? null,
+    meta?.longitude ?? null,
+    meta?.orientation ?? null,
+  ];
+}
+
+/** `col = $n, …` for the metadata columns, parameters starting at `$first`. */
+const metaSet = (first: number): string => META_COLUMNS.map((c, i) => `${c} = $${first + i}`).join(', ');
+
+/**
+ * SQL condition (over `images i JOIN roots r`) for a filter, appending its parameters to `params`;
+ * always restricted to indexed rows.
+ */
+function filterSql(f: CatalogFilter | undefined, params: unknown[]): string {
+  const parts = ["i.status = 'indexed'"];
+  if (!f) return parts[0]!;
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (f.pathPrefix !== undefined) {
+    params.push(f.pathPrefix);
+    parts.push(prefixCondition(f.pathPrefix, params.length));
+  }
+  if (f.takenFrom) parts.push(`${f.takenFrom.local ? 'i.taken_local' : 'i.taken_at'} >= ${p(f.takenFrom.ms)}`);
+  if (f.takenTo) parts.push(`${f.takenTo.local ? 'i.taken_local' : 'i.taken_at'} <= ${p(f.takenTo.ms)}`);
+  // ASCII-only lower case, as the SQLite catalog and the JS matcher do.
+  if (f.cameras && f.cameras.length > 0) parts.push(`(${f.cameras.map((c) => `strpos(translate(i.camera, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ${p(c)}) > 0`).join(' OR ')})`);
+  if (f.formats && f.formats.length > 0) parts.push(`i.format = ANY(${p(f.formats)}::text[])`);
+  if (f.minWidth !== undefined) parts.push(`i.width >= ${p(f.minWidth)}`);
+  if (f.minHeight !== undefined) parts.push(`i.height >= ${p(f.minHeight)}`);
+  if (f.hasLocation !== undefined) parts.push(f.hasLocation ? 'i.latitude IS NOT NULL AND i.longitude IS NOT NULL' : '(i.latitude IS NULL OR i.longitude IS NULL)');
+  return parts.join(' AND ');
+}
+
+/** ORDER BY of date order (rows without a date last). */
+const dateOrder = (order: 'desc' | 'asc'): string =>
+  order === 'desc' ? 'i.taken_at DESC NULLS LAST, i.id DESC' : 'i.taken_at ASC NULLS LAST, i.id ASC';
 
 interface ImageRow {
   id: number;
@@ -71,6 +158,18 @@ interface ImageRow {
   status: ImageStatus;
   reason: string | null;
   message: string | null;
+  meta_version: number;
+  taken_at: number | null;
+  taken_local: number | null;
+  taken_offset: number | null;
+  date_source: DateSource | null;
+  make: string | null;
+  model: string | null;
+  camera: string | null;
+  lens: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  orientation: number | null;
 }
 
 const toImage = (r: ImageRow): CatalogImage => ({
@@ -86,6 +185,22 @@ const toImage = (r: ImageRow): CatalogImage => ({
   status: r.status,
   reason: r.reason,
   message: r.message,
+  meta:
+    r.meta_version === 0
+      ? null
+      : {
+          takenAt: r.taken_at,
+          takenLocal: r.taken_local,
+          takenOffset: r.taken_offset,
+          dateSource: r.date_source,
+          make: r.make,
+          model: r.model,
+          lens: r.lens,
+          latitude: r.latitude,
+          longitude: r.longitude,
+          orientation: r.orientation,
+        },
+  camera: r.camera,
 });
 
 function checkRow(row: ImageRowData): void {
@@ -323,15 +438,15 @@ export class PostgresCatalog implements Catalog {
     if (this.readOnly) throw new PixsearchError('READ_ONLY', 'the catalog is open read-only');
     return this.tx(() => {
       const inserted: number[] = [];
-      const gen = ops.some((o) => o.op !== 'relocate') ? this.nextGeneration() : 0;
+      const gen = ops.some((o) => o.op !== 'relocate' && o.op !== 'metadata') ? this.nextGeneration() : 0;
       for (const o of ops) {
         switch (o.op) {
           case 'insert': {
             checkRow(o.row);
             const id = this.q<{ id: number }>(
-              `INSERT INTO ${S}.images (root_id, rel_path, size, mtime_ms, hash, width, height, format, status, reason, message, gen)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-              [...rowParams(o.row), gen],
+              `INSERT INTO ${S}.images (root_id, rel_path, size, mtime_ms, hash, width, height, format, status, reason, message, gen, ${META_COLUMNS.join(', ')})
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ${META_COLUMNS.map((_, i) => `$${13 + i}`).join(', ')}) RETURNING id`,
+              [...rowParams(o.row), gen, ...metaValues(o.row.meta)],
             )[0]!.id;
             if (o.row.embedding) this.putVector(id, o.row.embedding);
             inserted.push(id);
@@ -341,8 +456,8 @@ export class PostgresCatalog implements Catalog {
             checkRow(o.row);
             const n = this.db.query(
               `UPDATE ${S}.images SET root_id = $1, rel_path = $2, size = $3, mtime_ms = $4, hash = $5, width = $6, height = $7, format = $8,
-               status = $9, reason = $10, message = $11, gen = $12 WHERE id = $13`,
-              [...rowParams(o.row), gen, o.id],
+               status = $9, reason = $10, message = $11, gen = $12, ${metaSet(14)} WHERE id = $13`,
+              [...rowParams(o.row), gen, o.id, ...metaValues(o.row.meta)],
             ).rowCount;
             if (n !== 1) throw new PixsearchError('CATALOG_STATE', `no image ${o.id} to replace`);
             if (o.row.embedding) this.putVector(o.id, o.row.embedding);
@@ -354,6 +469,9 @@ export class PostgresCatalog implements Catalog {
             break;
           case 'delete':
             this.deleteRows([o.id], gen);
+            break;
+          case 'metadata':
+            this.q(`UPDATE ${S}.images SET ${metaSet(2)} WHERE id = $1`, [o.id, ...metaValues(o.meta)]);
             break;
         }
       }
@@ -435,7 +553,9 @@ export class PostgresCatalog implements Catalog {
     return row ? this.decode(row.vector) : undefined;
   }
 
-  *embeddingPages(options: { pathPrefix?: string; pageSize?: number; sinceGeneration?: number } = {}): Generator<{ ids: number[]; vectors: Float32Array }> {
+  *embeddingPages(
+    options: { pathPrefix?: string; filter?: CatalogFilter; pageSize?: number; sinceGeneration?: number } = {},
+  ): Generator<{ ids: number[]; vectors: Float32Array }> {
     const pageSize = options.pageSize ?? 4096;
     const prefix = options.pathPrefix;
     const since = options.sinceGeneration;
@@ -449,6 +569,7 @@ export class PostgresCatalog implements Catalog {
       params.push(since);
       where += ` AND i.gen > $${params.length}`;
     }
+    if (options.filter) where += ` AND ${filterSql(options.filter, params)}`;
     const sql =
       where === ''
         ? `SELECT e.id, e.vector FROM ${S}.embeddings e WHERE e.id > $1 ORDER BY e.id LIMIT $2`
@@ -471,6 +592,85 @@ export class PostgresCatalog implements Catalog {
       `SELECT count(*) AS n FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE i.status = 'indexed' AND ${prefixCondition(prefix, 1)}`,
       [prefix],
     )[0]!.n;
+  }
+
+  countMatching(filter: CatalogFilter | undefined): number {
+    const params: unknown[] = [];
+    const where = filterSql(filter, params);
+    return this.q<{ n: number }>(`SELECT count(*)::int AS n FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where}`, params)[0]!.n;
+  }
+
+  matchingIds(filter: CatalogFilter | undefined): number[] {
+    const params: unknown[] = [];
+    const where = filterSql(filter, params);
+    return this.q<{ id: number }>(`SELECT i.id FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where} ORDER BY i.id`, params).map((r) => Number(r.id));
+  }
+
+  browse(filter: CatalogFilter | undefined, order: 'desc' | 'asc', offset: number, limit: number): CatalogImage[] {
+    const params: unknown[] = [];
+    const where = filterSql(filter, params);
+    params.push(limit, offset);
+    return this.q<ImageRow>(
+      `SELECT ${IMAGE_COLUMNS} FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where} ORDER BY ${dateOrder(order)} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    ).map(toImage);
+  }
+
+  orderByDate(ids: readonly number[], order: 'desc' | 'asc', offset: number, limit: number): number[] {
+    if (ids.length === 0 || limit <= 0) return [];
+    return this.q<{ id: number }>(`SELECT i.id FROM ${S}.images i WHERE i.id = ANY($1::bigint[]) ORDER BY ${dateOrder(order)} LIMIT $2 OFFSET $3`, [ids, limit, offset]).map((r) =>
+      Number(r.id),
+    );
+  }
+
+  facets(filter: CatalogFilter | undefined): CatalogFacets {
+    const params: unknown[] = [];
+    const where = filterSql(filter, params);
+    const from = `FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where}`;
+    const run = (): CatalogFacets => {
+      const head = this.q<{ total: number; min: number | null; max: number | null; located: number }>(
+        `SELECT count(*)::int AS total, min(i.taken_local) AS min, max(i.taken_local) AS max, count(i.latitude)::int AS located ${from}`,
+        params,
+      )[0]!;
+      const cameras = this.q<{ value: string; count: number }>(
+        `SELECT i.camera AS value, count(*)::int AS count ${from} AND i.camera IS NOT NULL GROUP BY i.camera ORDER BY count(*) DESC, i.camera COLLATE "C" LIMIT 500`,
+        params,
+      );
+      const formats = this.q<{ value: string; count: number }>(`SELECT i.format AS value, count(*)::int AS count ${from} GROUP BY i.format ORDER BY count(*) DESC, i.format COLLATE "C"`, params);
+      const months = this.q<{ month: string; count: number }>(
+        `SELECT to_char(to_timestamp(i.taken_local / 1000) AT TIME ZONE 'UTC', 'YYYY-MM') AS month, count(*)::int AS count ${from} AND i.taken_local IS NOT NULL
+         GROUP BY month ORDER BY month DESC`,
+        params,
+      );
+      const counts = new Map<string, number>();
+      for (const { root, rel } of this.q<{ root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from}`, params)) {
+        counts.set(root, (counts.get(root) ?? 0) + 1);
+        const base = root === '/' ? '' : root;
+        let cut = rel.indexOf('/');
+        while (cut !== -1) {
+          const dir = `${base}/${rel.slice(0, cut)}`;
+          counts.set(dir, (counts.get(dir) ?? 0) + 1);
+          cut = rel.indexOf('/', cut + 1);
+        }
+      }
+      const folders = [...counts].map(([path, count]) => ({ path, count })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return {
+        total: head.total,
+        cameras,
+        formats,
+        folders: folders.slice(0, 5000),
+        dateRange: head.min === null || head.max === null ? null : { min: head.min, max: head.max },
+        months,
+        located: head.located,
+      };
+    };
+    return this.depth > 0 ? run() : this.tx(run);
+  }
+
+  hashGroups(): number[][] {
+    return this.q<{ ids: number[] }>(
+      `SELECT array_agg(id ORDER BY id) AS ids FROM ${S}.images WHERE status = 'indexed' AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1 ORDER BY min(id)`,
+    ).map((r) => r.ids.map(Number));
   }
 
   marker(): CatalogMarker {

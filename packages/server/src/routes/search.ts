@@ -1,26 +1,67 @@
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ImageDecodeError, PixsearchError } from '@pixsearch/core';
-import { DECODABLE_FORMATS, sniffImage, type SearchOptions, type SearchResponse, type SearchHit } from '@pixsearch/core/engine';
+import { DECODABLE_FORMATS, sniffImage, type FilterOptions, type ImageInfo, type SearchOptions, type SearchResponse, type SearchHit } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError, type ErrorBody } from '../http-errors.js';
 import type { Limiter } from '../limiter.js';
 import type Sharp from 'sharp';
-import { IdParamSchema, LIMITS, SearchParamsSchema, TextSearchQuerySchema, UploadFormSchema, type SearchParams } from '../schemas.js';
+import {
+  BrowseParamsSchema,
+  DuplicatesParamsSchema,
+  FilterParamsSchema,
+  IdParamSchema,
+  LIMITS,
+  MoreLikeParamsSchema,
+  SearchParamsSchema,
+  TextSearchQuerySchema,
+  UploadFormSchema,
+  type FilterParams,
+  type SearchParams,
+} from '../schemas.js';
 import { validate, validationErrorBody } from '../validation.js';
+
+/** One image as the API returns it (search results add `score`). */
+export function toApiImage(image: ImageInfo) {
+  return {
+    id: image.id,
+    root: image.root,
+    path: image.path,
+    absPath: image.absPath,
+    width: image.width,
+    height: image.height,
+    format: image.format,
+    bytes: image.bytes,
+    takenAt: image.takenAt,
+    dateSource: image.dateSource,
+    camera: image.camera,
+    make: image.make,
+    model: image.model,
+    lens: image.lens,
+    latitude: image.latitude,
+    longitude: image.longitude,
+    orientation: image.orientation,
+    thumbnailUrl: `/api/images/${image.id}/thumbnail?size=${LIMITS.defaultThumbnailSize}`,
+    imageUrl: `/api/images/${image.id}`,
+  };
+}
 
 /** One result as the API returns it. */
 export function toApiResult(hit: SearchHit) {
+  return { ...toApiImage(hit), score: hit.score };
+}
+
+/** Engine filter options from the validated query parameters. */
+export function filterOptions(p: FilterParams): FilterOptions {
   return {
-    id: hit.id,
-    root: hit.root,
-    path: hit.path,
-    score: hit.score,
-    width: hit.width,
-    height: hit.height,
-    format: hit.format,
-    thumbnailUrl: `/api/images/${hit.id}/thumbnail?size=${LIMITS.defaultThumbnailSize}`,
-    imageUrl: `/api/images/${hit.id}`,
+    ...(p.path === undefined ? {} : { pathPrefix: p.path }),
+    ...(p.from === undefined ? {} : { from: p.from }),
+    ...(p.to === undefined ? {} : { to: p.to }),
+    ...(p.camera === undefined || p.camera.length === 0 ? {} : { camera: p.camera }),
+    ...(p.format === undefined || p.format.length === 0 ? {} : { format: p.format }),
+    ...(p.minWidth === undefined ? {} : { minWidth: p.minWidth }),
+    ...(p.minHeight === undefined ? {} : { minHeight: p.minHeight }),
+    ...(p.hasLocation === undefined ? {} : { hasLocation: p.hasLocation }),
   };
 }
 
@@ -30,7 +71,8 @@ function searchOptions(p: SearchParams): Required<Pick<SearchOptions, 'k' | 'off
     offset: p.offset ?? 0,
     ...(p.threshold === undefined ? {} : { threshold: p.threshold }),
     ...(p.relative === undefined ? {} : { relativeThreshold: p.relative }),
-    ...(p.path === undefined ? {} : { pathPrefix: p.path }),
+    ...(p.sort === undefined ? {} : { sort: p.sort }),
+    ...filterOptions(p),
   };
 }
 
@@ -43,7 +85,10 @@ async function respond(
   lane: Limiter = ctx.searchLimiter,
 ) {
   const opts = searchOptions(params);
-  const res = await lane.run(() => run(opts));
+  const res = await lane.run(() => run(opts)).catch((err: unknown) => {
+    if (err instanceof PixsearchError && err.code === 'INVALID_ARGUMENT' && OPTION_ERROR.test(err.message)) badRequest(err);
+    throw err;
+  });
   // Make this page's thumbnails now, in parallel (bounded), rather than one by one as the browser asks.
   ctx.thumbnails.warm(res.results.flatMap((h) => ctx.engine.getImage(h.id) ?? []));
   const results = res.results.map(toApiResult);
@@ -60,8 +105,12 @@ async function respond(
   });
 }
 
-/** Engine argument errors on a text query are about the query text. */
+/** Engine messages about an option start with the option's name. */
+const OPTION_ERROR = /^(from|to|camera|format|minWidth|minHeight|hasLocation|pathPrefix|sort|k|offset|threshold|relativeThreshold)\b/;
+
+/** Engine argument errors on a text query are about the query text (unless they name an option). */
 function blameQuery(err: unknown): never {
+  if (err instanceof PixsearchError && err.code === 'INVALID_ARGUMENT' && OPTION_ERROR.test(err.message)) badRequest(err);
   if (err instanceof PixsearchError && (err.code === 'INVALID_ARGUMENT' || err.code === 'QUERY_SYNTAX')) {
     throw new HttpError(400, err.code, `q: ${err.message}`, { field: 'q', cause: err, ...(err.hint ? { hint: err.hint } : {}) });
   }
@@ -132,7 +181,26 @@ async function readUpload(c: Context, max: number): Promise<Uint8Array> {
   });
 }
 
-/** `GET /api/search`, `POST /api/search/image`, `GET /api/images/:id/similar`. */
+/** Engine argument errors on a filter are the client's (400). */
+function badRequest(err: unknown): never {
+  if (err instanceof PixsearchError && err.code === 'INVALID_ARGUMENT') {
+    const name = OPTION_ERROR.exec(err.message)?.[1];
+    const field = name === 'pathPrefix' ? 'path' : name === 'relativeThreshold' ? 'relative' : name;
+    throw new HttpError(400, err.code, err.message, { cause: err, ...(field ? { field } : {}), ...(err.hint ? { hint: err.hint } : {}) });
+  }
+  throw err;
+}
+
+const csvCell = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : String(v);
+  // Quote everything that could break a row or start a formula in a spreadsheet.
+  return /[",\r\n]/.test(s) || /^[=+\-@\t]/.test(s) ? `"${(/^[=+\-@\t]/.test(s) ? "'" : '') + s.replace(/"/g, '""')}"` : s;
+};
+
+/**
+ * `GET /api/search`, `POST /api/search/image`, `GET /api/images/:id/similar`, `GET /api/search/similar`
+ * (more like these), `GET /api/browse`, `GET /api/facets`, `GET /api/duplicates`.
+ */
 export function searchRoutes(app: Hono, ctx: ServerContext): void {
   app.get('/api/search', validate('query', TextSearchQuerySchema), async (c) => {
     const started = performance.now();
@@ -179,5 +247,76 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
     const { id } = c.req.valid('param');
     if (ctx.engine.getImage(id)?.status !== 'indexed') throw new HttpError(404, 'NOT_FOUND', `image ${id} not found`);
     return respond(c, ctx, c.req.valid('query'), (opts) => ctx.engine.similar(id, opts), started);
+  });
+
+  app.get('/api/search/similar', validate('query', MoreLikeParamsSchema), async (c) => {
+    const started = performance.now();
+    const params = c.req.valid('query');
+    for (const id of params.ids) {
+      if (ctx.engine.getImage(id)?.status !== 'indexed') throw new HttpError(404, 'NOT_FOUND', `image ${id} not found`, { field: 'ids' });
+    }
+    return respond(c, ctx, params, (opts) => ctx.engine.moreLike(params.ids, opts), started);
+  });
+
+  app.get('/api/browse', validate('query', BrowseParamsSchema), async (c) => {
+    const started = performance.now();
+    const p = c.req.valid('query');
+    const k = p.k ?? LIMITS.defaultK;
+    const offset = p.offset ?? 0;
+    const res = await ctx.engine.browse({ ...filterOptions(p), k, offset, sort: p.sort ?? 'date-desc' }).catch(badRequest);
+    const more = res.total > offset + k && offset + k <= LIMITS.maxOffset;
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      results: res.results.map(toApiImage),
+      total: res.total,
+      offset,
+      k,
+      nextOffset: more ? offset + k : null,
+      tookMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+  });
+
+  app.get('/api/facets', validate('query', FilterParamsSchema), async (c) => {
+    const facets = await ctx.engine.facets(filterOptions(c.req.valid('query'))).catch(badRequest);
+    c.header('Cache-Control', 'no-store');
+    return c.json(facets);
+  });
+
+  app.get('/api/duplicates', validate('query', DuplicatesParamsSchema), async (c) => {
+    const started = performance.now();
+    const p = c.req.valid('query');
+    const filter = filterOptions(p);
+    const report = await ctx.searchLimiter
+      .run(() =>
+        ctx.engine.duplicates({
+          ...(p.threshold === undefined ? {} : { threshold: p.threshold }),
+          ...(p.neighbors === undefined ? {} : { neighbors: p.neighbors }),
+          ...(Object.keys(filter).length > 0 ? { filter } : {}),
+        }),
+      )
+      .catch(badRequest);
+    const groups = report.groups.map((g) => ({
+      kind: g.kind,
+      keeper: g.keeper,
+      minSimilarity: g.minSimilarity,
+      images: g.images.map((m) => ({ ...toApiImage(m), hash: m.hash, similarity: m.similarity })),
+    }));
+    const body = { threshold: report.threshold, images: report.images, groups, redundantBytes: report.redundantBytes, tookMs: Math.round((performance.now() - started) * 100) / 100 };
+    c.header('Cache-Control', 'no-store');
+    if (p.download === 'csv') {
+      const cols = ['group', 'kind', 'keeper', 'id', 'path', 'similarity', 'width', 'height', 'bytes', 'format', 'takenAt', 'camera', 'hash'] as const;
+      const lines = [cols.join(',')];
+      groups.forEach((g, i) => {
+        for (const m of g.images) {
+          const row = { group: i + 1, kind: g.kind, keeper: m.id === g.keeper ? 'yes' : 'no', id: m.id, path: m.absPath, similarity: m.similarity.toFixed(4), width: m.width, height: m.height, bytes: m.bytes, format: m.format, takenAt: m.takenAt, camera: m.camera, hash: m.hash };
+          lines.push(cols.map((k) => csvCell(row[k])).join(','));
+        }
+      });
+      return c.body(lines.join('\r\n') + '\r\n', 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="pixsearch-duplicates.csv"' });
+    }
+    if (p.download === 'json') {
+      return c.body(JSON.stringify(body, null, 2) + '\n', 200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Disposition': 'attachment; filename="pixsearch-duplicates.json"' });
+    }
+    return c.json(body);
   });
 }

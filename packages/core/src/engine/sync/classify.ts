@@ -1,5 +1,6 @@
 import type { CatalogImage, CatalogRoot } from '../catalog.js';
 import { checkAbort, type Candidate, type Found, type SyncContext } from './context.js';
+import type { MetadataBackfill } from './metadata.js';
 import type { ScanResult } from './scan.js';
 import type { SyncWriter } from './writer.js';
 
@@ -9,6 +10,8 @@ export interface Classification {
   candidates: Candidate[];
   /** Catalog rows whose file was not seen (not counting folders that could not be read). */
   vanished: CatalogImage[];
+  /** Unchanged indexed rows whose metadata was never read (backfilled without re-embedding). */
+  needMetadata: MetadataBackfill[];
 }
 
 const posixPrefixCovers = (prefixes: readonly string[], rel: string): boolean => prefixes.some((p) => p === '' || rel.startsWith(p));
@@ -27,6 +30,7 @@ const NON_FILE_MESSAGES: Record<string, string> = {
 export async function classify(ctx: SyncContext, writer: SyncWriter, roots: readonly CatalogRoot[], scan: ScanResult): Promise<Classification> {
   const candidates: Candidate[] = [];
   const vanished: CatalogImage[] = [];
+  const needMetadata: MetadataBackfill[] = [];
   const byRoot = new Map<number, Found[]>();
   for (const f of scan.found) {
     const list = byRoot.get(f.root.id);
@@ -50,8 +54,10 @@ export async function classify(ctx: SyncContext, writer: SyncWriter, roots: read
         continue;
       }
       if (st && sameStat && st.status !== 'failed') {
-        if (st.status === 'indexed') writer.summary.unchanged++;
-        else writer.recordSkip(root, f.relPath, st.reason ?? 'skipped', st.message ?? '');
+        if (st.status === 'indexed') {
+          writer.summary.unchanged++;
+          if (st.meta === null) needMetadata.push({ id: st.id, file: f });
+        } else writer.recordSkip(root, f.relPath, st.reason ?? 'skipped', st.message ?? '');
         continue;
       }
       candidates.push({ file: f, existing: st });
@@ -63,5 +69,5 @@ export async function classify(ctx: SyncContext, writer: SyncWriter, roots: read
   }
   await writer.commit();
   checkAbort(ctx);
-  return { candidates, vanished };
+  return { candidates, vanished, needMetadata };
 }

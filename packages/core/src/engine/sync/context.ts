@@ -1,6 +1,7 @@
 import { AbortedError } from '../../errors.js';
 import type { Embedder } from '../../embedder.js';
 import type { Catalog, CatalogImage, CatalogRoot } from '../catalog.js';
+import type { ImageMetadata } from '../metadata.js';
 import type { IndexStore } from '../index-store.js';
 import type { SyncProgress } from '../types.js';
 import type { WalkEntry } from '../walk.js';
@@ -44,6 +45,8 @@ export interface Candidate {
   existing: CatalogImage | undefined;
   hash?: string;
   format?: string;
+  /** Metadata read from the file's first bytes while it was hashed. */
+  meta?: ImageMetadata;
 }
 
 /** Throws `AbortedError` when the sync's signal has fired (checked between steps). */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { RAW_EXTENSIONS, UNSUPPORTED_RAW_EXTENSIONS } from '../../clip/raw-preview.js';
 import { NotAFileError } from '../../errors.js';
 import { inspectFile } from '../inspect.js';
+import { METADATA_HEAD_BYTES, readMetadata } from '../metadata.js';
 import { DECODABLE_FORMATS } from '../sniff.js';
 import type { Candidate, SyncContext } from './context.js';
 
@@ -54,6 +55,8 @@ export async function inspectAll(files: readonly Candidate[], ctx: SyncContext):
           return { c, reason: 'too-large', message: `${width}×${height} pixels exceeds the limit of ${ctx.maxPixels} (decompression bomb guard)` };
         }
       }
+      // EXIF from the bytes already read for the hash: no second read, no pixel decoding.
+      c.meta = await readMetadata(info.head.subarray(0, METADATA_HEAD_BYTES), c.file.mtimeMs);
       return { c, message: '' };
     } catch (err) {
       // Swapped for a FIFO, device or folder since the scan saw it.

@@ -28,6 +28,7 @@ export function rowFor(c: Candidate, fields: Partial<ImageRowData> & Pick<ImageR
     reason: null,
     message: null,
     embedding: null,
+    meta: c.meta ?? null,
     ...fields,
   };
 }
@@ -140,8 +141,9 @@ export class SyncWriter {
     }
   }
 
-  /** Relocates a row to a file (same id, same embedding), refreshing its stat. */
+  /** Relocates a row to a file (same id, same embedding), refreshing its stat (and its metadata when the file was read). */
   async relocate(id: number, c: Candidate): Promise<void> {
     await this.push({ op: 'relocate', id, rootId: c.file.root.id, relPath: c.file.relPath, size: c.file.size, mtimeMs: c.file.mtimeMs }, null, false);
+    if (c.meta) await this.push({ op: 'metadata', id, meta: c.meta }, null, false);
   }
 }
