@@ -19,6 +19,7 @@ import {
 } from '@pixsearch/core';
 import { availableParallelism } from 'node:os';
 import { fsyncFile } from './binary-reader.js';
+import type { ManifestHeader } from './manifest-header.js';
 import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue, YIELD_EVERY_MS, yieldToEventLoop } from './serial-queue.js';
 import { validateUsearchFile, type UsearchMetric, type UsearchScalar } from './usearch-format.js';
@@ -306,6 +307,11 @@ export class UsearchIndex implements FileVectorIndex {
   }
 
   async save(dir: string): Promise<void> {
+    await this.saveAs(dir, { backend: 'usearch', params: { ...this.params } });
+  }
+
+  /** Saves with another backend's manifest header (the `auto` backend wraps this index). */
+  async saveAs(dir: string, header: ManifestHeader): Promise<void> {
     this.assertOpen();
     await this.queue.run(async () => {
       const native = this.open();
@@ -313,11 +319,10 @@ export class UsearchIndex implements FileVectorIndex {
       await saveIndexDir(
         dir,
         {
-          backend: 'usearch',
+          ...header,
           library: `usearch@${loadUsearchAddon().version()}`,
           dimension: this.dimension,
           metric: this.metric,
-          params: { ...this.params },
           count,
         },
         {

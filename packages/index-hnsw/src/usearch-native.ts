@@ -40,15 +40,24 @@ export interface UsearchAddon {
 
 let cached: UsearchAddon | undefined;
 
+/**
+ * Where USearch's addon is: `node-gyp-build`'s entry (as USearch resolves it) and the package
+ * root it loads the addon from. Worker threads load the addon from these paths themselves.
+ */
+export function usearchAddonPaths(): { nodeGypBuild: string; root: string } {
+  const req = createRequire(import.meta.url);
+  const entry = req.resolve('usearch'); // <root>/javascript/dist/cjs/usearch.js
+  const root = path.resolve(path.dirname(entry), '..', '..', '..');
+  return { nodeGypBuild: createRequire(entry).resolve('node-gyp-build'), root };
+}
+
 /** Loads USearch's addon the way its own wrapper does (node-gyp-build on the package root). */
 export function loadUsearchAddon(): UsearchAddon {
   if (cached) return cached;
   let addon: UsearchAddon;
   try {
-    const req = createRequire(import.meta.url);
-    const entry = req.resolve('usearch'); // <root>/javascript/dist/cjs/usearch.js
-    const root = path.resolve(path.dirname(entry), '..', '..', '..');
-    const build = createRequire(entry)('node-gyp-build') as (dir: string) => unknown;
+    const { nodeGypBuild, root } = usearchAddonPaths();
+    const build = createRequire(nodeGypBuild)(nodeGypBuild) as (dir: string) => unknown;
     addon = build(root) as UsearchAddon;
   } catch (cause) {
     throw new DependencyMissingError('usearch', 'the "usearch" backend', { cause });

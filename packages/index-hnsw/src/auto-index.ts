@@ -1,0 +1,201 @@
+import {
+  checkGeometry,
+  ClosedError,
+  IndexCorruptError,
+  type BackendFactory,
+  type IndexCapabilities,
+  type IndexManifest,
+  type Metric,
+  type Neighbors,
+  type SearchParams,
+  type VectorIndex,
+} from '@pixsearch/core';
+import { ExactIndex } from './exact-index.js';
+import { intParam, rejectUnknownParams, type RawParams } from './params.js';
+import { SerialQueue } from './serial-queue.js';
+import { USEARCH_DEFAULTS, UsearchIndex } from './usearch-index.js';
+
+/** Build parameters of the `auto` backend. */
+export interface AutoParams {
+  /**
+   * Most vectors searched exactly; above it the index becomes HNSW (USearch). 0 = derived from
+   * the dimension: {@link AUTO_EXACT_BYTES} of f32 vectors (146 484 at 512-d). Default 0.
+   */
+  threshold: number;
+  /** Threads for the exact scan and HNSW batches; 0 = one per core. Default 0. */
+  threads: number;
+  /** HNSW graph degree (USearch connectivity, M). Default 16. */
+  connectivity: number;
+  /** HNSW efConstruction. Default 128. */
+  expansion_add: number;
+  /** HNSW default efSearch (per search: `{ expansion }`). Default 64. */
+  expansion_search: number;
+}
+
+/**
+ * Bytes of f32 vectors the exact scan covers before `auto` switches to HNSW: the scan reads
+ * them all per query, so this bounds its latency. Measured on 2 Zen 4 cores, the scan reads
+ * ~25-40 GB/s: 300 MB take ~8-12 ms, within the engine's 15 ms text-query budget with the
+ * ~5 ms quantized ViT-B/32 text tower (benchmarks/results, README "Backends").
+ */
+export const AUTO_EXACT_BYTES = 300_000_000;
+
+export const AUTO_DEFAULTS: Readonly<AutoParams> = {
+  threshold: 0,
+  threads: 0,
+  connectivity: USEARCH_DEFAULTS.connectivity,
+  expansion_add: USEARCH_DEFAULTS.expansion_add,
+  expansion_search: USEARCH_DEFAULTS.expansion_search,
+};
+
+/** Parses and validates `auto` parameters. */
+export function parseAutoParams(raw: RawParams): AutoParams {
+  rejectUnknownParams('auto', raw, Object.keys(AUTO_DEFAULTS));
+  return {
+    threshold: intParam(raw, 'threshold', AUTO_DEFAULTS.threshold, 0, Number.MAX_SAFE_INTEGER),
+    threads: intParam(raw, 'threads', AUTO_DEFAULTS.threads, 0, 256),
+    connectivity: intParam(raw, 'connectivity', AUTO_DEFAULTS.connectivity, 2, 1024),
+    expansion_add: intParam(raw, 'expansion_add', AUTO_DEFAULTS.expansion_add, 1, 100_000),
+    expansion_search: intParam(raw, 'expansion_search', AUTO_DEFAULTS.expansion_search, 1, 100_000),
+  };
+}
+
+/** The exact-search limit in vectors for `params` at `dimension`. */
+export function autoThreshold(params: AutoParams, dimension: number): number {
+  return params.threshold > 0 ? params.threshold : Math.max(1, Math.floor(AUTO_EXACT_BYTES / (4 * dimension)));
+}
+
+type Mode = 'exact' | 'usearch';
+type Inner = ExactIndex | UsearchIndex;
+
+const exactParams = (p: AutoParams) => ({ threads: p.threads });
+const hnswParams = (p: AutoParams) => ({ connectivity: p.connectivity, expansion_add: p.expansion_add, expansion_search: p.expansion_search, threads: p.threads });
+
+/**
+ * `auto` backend (the default): exact search (the `exact` backend) while the index holds at
+ * most `threshold` vectors, HNSW (the `usearch` backend) above it. Crossing the threshold moves
+ * the stored vectors into a new HNSW graph inside the add that crossed it (no re-embedding);
+ * searches meanwhile keep using the exact index. The index stays HNSW if it shrinks again (a
+ * rebuild from the catalog starts exact). `{ expansion }` is honoured in HNSW mode and
+ * ignored by the exact scan, which has nothing to tune.
+ *
+ * The caller owns the index and must `close()` it.
+ */
+export class AutoIndex implements VectorIndex {
+  readonly backend = 'auto' as const;
+  readonly persistence = 'files' as const;
+  readonly params: Readonly<AutoParams>;
+  /** Vectors above which the index is HNSW. */
+  readonly threshold: number;
+  private readonly queue = new SerialQueue();
+  private closed = false;
+
+  private constructor(
+    private inner: Inner,
+    readonly dimension: number,
+    readonly metric: Metric,
+    params: AutoParams,
+  ) {
+    this.params = Object.freeze({ ...params });
+    this.threshold = autoThreshold(params, dimension);
+  }
+
+  static async create(dimension: number, metric: Metric, rawParams: RawParams = {}): Promise<AutoIndex> {
+    checkGeometry(dimension, metric);
+    const params = parseAutoParams(rawParams);
+    return new AutoIndex(await ExactIndex.create(dimension, metric, exactParams(params)), dimension, metric, params);
+  }
+
+  static async load(dir: string, manifest: IndexManifest): Promise<AutoIndex> {
+    if (manifest.backend !== 'auto') throw new IndexCorruptError(dir, `manifest is for backend "${manifest.backend}", not auto`);
+    let params: AutoParams;
+    try {
+      checkGeometry(manifest.dimension, manifest.metric);
+      params = parseAutoParams(manifest.params);
+    } catch (cause) {
+      throw new IndexCorruptError(dir, `manifest parameters are invalid: ${(cause as Error).message}`, { cause });
+    }
+    const mode = manifest.extra?.mode;
+    if (mode !== 'exact' && mode !== 'usearch') throw new IndexCorruptError(dir, `manifest names no valid auto mode (${JSON.stringify(mode)})`);
+    const inner: IndexManifest = { ...manifest, backend: mode, params: mode === 'exact' ? exactParams(params) : hnswParams(params) };
+    const index = mode === 'exact' ? await ExactIndex.load(dir, inner) : await UsearchIndex.load(dir, inner);
+    return new AutoIndex(index, manifest.dimension, manifest.metric, params);
+  }
+
+  /** `exact` up to the threshold, `usearch` (HNSW) above it. */
+  get mode(): Mode {
+    return this.inner instanceof ExactIndex ? 'exact' : 'usearch';
+  }
+
+  get capabilities(): IndexCapabilities {
+    return { exact: this.inner.capabilities.exact, remove: true, searchParams: ['expansion'], metrics: ['cosine', 'l2'] };
+  }
+
+  get size(): number {
+    return this.closed ? 0 : this.inner.size;
+  }
+
+  async add(ids: ArrayLike<number>, vectors: Float32Array): Promise<void> {
+    this.assertOpen();
+    await this.queue.run(async () => {
+      this.assertOpen();
+      // Move to HNSW before the batch lands, so a big batch goes straight into the graph.
+      if (this.inner instanceof ExactIndex && this.inner.size + ids.length > this.threshold) await this.switchToHnsw();
+      await this.inner.add(ids, vectors);
+    });
+  }
+
+  async remove(ids: ArrayLike<number>): Promise<number> {
+    this.assertOpen();
+    return this.queue.run(() => this.inner.remove(ids));
+  }
+
+  async search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<Neighbors[]> {
+    this.assertOpen();
+    return this.inner.search(queries, k, params);
+  }
+
+  async save(dir: string): Promise<void> {
+    this.assertOpen();
+    await this.queue.run(() => this.inner.saveAs(dir, { backend: 'auto', params: { ...this.params }, extra: { mode: this.mode } }));
+  }
+
+  /** See `ExactIndex.suspend` (exact mode only; resolves to a no-op release in HNSW mode). */
+  async suspend(): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return this.inner instanceof ExactIndex ? this.inner.suspend() : async () => {};
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.idle();
+    await this.inner.close();
+  }
+
+  private async switchToHnsw(): Promise<void> {
+    const exact = this.inner as ExactIndex;
+    const hnsw = await UsearchIndex.create(this.dimension, this.metric, hnswParams(this.params));
+    try {
+      await exact.exportRows((ids, vectors) => hnsw.add(ids, vectors));
+    } catch (err) {
+      await hnsw.close();
+      throw err;
+    }
+    this.inner = hnsw;
+    // Searches already posted to the exact index finish before its workers end.
+    await exact.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('auto index');
+  }
+}
+
+/** Registry entry for the `auto` backend. */
+export const autoBackend: BackendFactory = {
+  name: 'auto',
+  library: 'usearch@2.26.2',
+  create: ({ dimension, metric, params }) => AutoIndex.create(dimension, metric, params),
+  load: (dir, manifest) => AutoIndex.load(dir, manifest),
+};

@@ -1,0 +1,347 @@
+import {
+  checkGeometry,
+  checkIds,
+  checkK,
+  checkVectors,
+  ClosedError,
+  IndexCorruptError,
+  indexDataFile,
+  InvalidArgumentError,
+  saveIndexDir,
+  type BackendFactory,
+  type IndexCapabilities,
+  type IndexManifest,
+  type Metric,
+  type Neighbors,
+  type SearchParams,
+  type VectorIndex,
+} from '@pixsearch/core';
+import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { shardOf, type ShardHits, type ShardInit } from './exact-protocol.js';
+import type { ManifestHeader } from './manifest-header.js';
+import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
+import { SerialQueue } from './serial-queue.js';
+import { ShardCorruptError, ShardPool } from './shard-pool.js';
+import { loadUsearchAddon, usearchAddonPaths } from './usearch-native.js';
+
+/** Build parameters of the `exact` backend. */
+export interface ExactParams {
+  /** Shard worker threads; 0 = one per core (availableParallelism). 0..256, default 0. */
+  threads: number;
+  /**
+   * What a search scans: `f32` (the stored vectors: exact) or `i8` (codes a quarter the size;
+   * the best k × rerank candidates are re-ranked with the f32 vectors; cosine only). Default `f32`.
+   */
+  quantization: 'f32' | 'i8';
+  /** i8 only: candidates re-ranked per result (k × rerank, at least 32). 1..100, default 4. */
+  rerank: number;
+}
+
+export const EXACT_DEFAULTS: Readonly<ExactParams> = { threads: 0, quantization: 'f32', rerank: 4 };
+
+/** Rows per storage segment in a shard worker (128 MiB at 512-d f32). */
+const SEGMENT_ROWS = 65_536;
+/** Queries per round trip to the shards; the event loop gets a turn between rounds. */
+const QUERY_CHUNK = 1024;
+/** Rows per chunk when moving vectors out (see `exportRows`). */
+const EXPORT_CHUNK = 8192;
+
+/** Parses and validates `exact` parameters (`dtype` is accepted as an alias of `quantization`). */
+export function parseExactParams(raw: RawParams, metric: Metric): ExactParams {
+  rejectUnknownParams('exact', raw, ['threads', 'quantization', 'dtype', 'rerank']);
+  const quantization = enumParam(raw.dtype !== undefined ? { quantization: raw.dtype } : raw, 'quantization', EXACT_DEFAULTS.quantization, ['f32', 'i8'] as const);
+  if (quantization === 'i8' && metric !== 'cosine') {
+    throw new InvalidArgumentError('exact quantization "i8" supports metric "cosine" only');
+  }
+  return {
+    threads: intParam(raw, 'threads', EXACT_DEFAULTS.threads, 0, 256),
+    quantization,
+    rerank: intParam(raw, 'rerank', EXACT_DEFAULTS.rerank, 1, 100),
+  };
+}
+
+/**
+ * `exact` backend: brute-force top-k over every stored vector, scanned with USearch's SIMD
+ * kernel (`exactSearch`: AVX-512/AVX2/NEON dot products) in worker threads — one shard per core,
+ * each scanning its part on its own core, so one query uses every core and the main thread only
+ * posts the query and merges k results per shard. Near the memory-bandwidth floor: a query reads
+ * each stored byte once.
+ *
+ * - Scores: `cosine` → inner product (vectors are expected L2-normalised), `l2` → −squared
+ *   distance; the returned scores are recomputed in double precision.
+ * - Ids are spread over the shards by a hash; adding an existing id replaces its vector in place,
+ *   removal moves the shard's last row into the hole (no tombstones, no compaction).
+ * - Saved as one file: the ids (f64) then the rows (f32), written by the workers in parallel.
+ * - Memory: 4 × dimension + ~60 bytes per vector (+ dimension bytes with `i8`), in the workers.
+ *
+ * The caller owns the index: `close()` ends the workers once queued operations have settled.
+ */
+export class ExactIndex implements VectorIndex {
+  readonly backend = 'exact' as const;
+  readonly persistence = 'files' as const;
+  readonly capabilities: IndexCapabilities;
+  readonly params: Readonly<ExactParams>;
+
+  private readonly pool: ShardPool;
+  /** Rows per shard, as last reported by the workers. */
+  private readonly sizes: number[];
+  private readonly queue = new SerialQueue();
+  private closed = false;
+
+  private constructor(
+    readonly dimension: number,
+    readonly metric: Metric,
+    params: ExactParams,
+  ) {
+    this.params = Object.freeze({ ...params });
+    this.capabilities = { exact: params.quantization === 'f32', remove: true, searchParams: [], metrics: params.quantization === 'i8' ? ['cosine'] : ['cosine', 'l2'] };
+    loadUsearchAddon(); // fails here with DependencyMissingError rather than in a worker
+    const shards = params.threads === 0 ? availableParallelism() : Math.min(params.threads, availableParallelism() * 4);
+    const init: ShardInit = {
+      dimension,
+      metric: metric === 'cosine' ? 'ip' : 'l2sq',
+      quantization: params.quantization,
+      rerank: params.rerank,
+      segmentRows: SEGMENT_ROWS,
+      addon: usearchAddonPaths(),
+    };
+    this.pool = new ShardPool(init, shards);
+    this.sizes = new Array<number>(shards).fill(0);
+  }
+
+  /** Creates an empty index. */
+  static async create(dimension: number, metric: Metric, rawParams: RawParams = {}): Promise<ExactIndex> {
+    checkGeometry(dimension, metric);
+    return new ExactIndex(dimension, metric, parseExactParams(rawParams, metric));
+  }
+
+  /** Loads an index saved by {@link save}. Throws `IndexCorruptError` on any inconsistency. */
+  static async load(dir: string, manifest: IndexManifest): Promise<ExactIndex> {
+    if (manifest.backend !== 'exact') throw new IndexCorruptError(dir, `manifest is for backend "${manifest.backend}", not exact`);
+    let params: ExactParams;
+    try {
+      checkGeometry(manifest.dimension, manifest.metric);
+      params = parseExactParams(manifest.params, manifest.metric);
+    } catch (cause) {
+      throw new IndexCorruptError(dir, `manifest parameters are invalid: ${(cause as Error).message}`, { cause });
+    }
+    const { dimension: d, count } = manifest;
+    if (!Number.isSafeInteger(count) || count < 0) throw new IndexCorruptError(dir, `manifest count ${count} is invalid`);
+    const file = await indexDataFile(dir, manifest, 'vectors');
+    const expected = count * (8 + 4 * d);
+    if (manifest.files.vectors!.bytes !== expected) {
+      throw new IndexCorruptError(dir, `the vectors file has ${manifest.files.vectors!.bytes} bytes, ${count} vectors of dimension ${d} take ${expected}`);
+    }
+    const index = new ExactIndex(d, manifest.metric, params);
+    try {
+      const saved = manifest.extra?.shards;
+      const W = index.pool.count;
+      // Saved with as many shards as now: each worker reads its own block. Otherwise every
+      // worker reads the whole file and keeps the rows its shards own.
+      const blocks = Array.isArray(saved) && saved.length === W && saved.every((n) => Number.isSafeInteger(n) && n >= 0) && (saved as number[]).reduce((a, b) => a + b, 0) === count ? (saved as number[]) : undefined;
+      let from = 0;
+      const replies = await index.pool.all((shard) => {
+        const range = blocks ? { from, to: (from += blocks[shard]!) } : { from: 0, to: count };
+        return { req: { op: 'load', file, total: count, ...range, shard, shards: W, strict: blocks !== undefined } };
+      });
+      replies.forEach((r, s) => (index.sizes[s] = r!.size));
+      if (index.size !== count) throw new ShardCorruptError(`it holds ${index.size} distinct vectors, the manifest says ${count}`);
+    } catch (err) {
+      await index.close();
+      if (err instanceof ShardCorruptError) throw new IndexCorruptError(dir, err.message, { cause: err });
+      throw err;
+    }
+    return index;
+  }
+
+  /** Live vectors (0 once closed). */
+  get size(): number {
+    if (this.closed) return 0;
+    let n = 0;
+    for (const s of this.sizes) n += s;
+    return n;
+  }
+
+  async add(ids: ArrayLike<number>, vectors: Float32Array): Promise<void> {
+    this.assertOpen();
+    checkIds(ids);
+    checkVectors(vectors, this.dimension, ids.length);
+    if (ids.length === 0) return;
+    const d = this.dimension;
+    const W = this.pool.count;
+    // Split the batch by shard (copies: the caller keeps its arrays).
+    const shardOfRow = new Uint16Array(ids.length);
+    const counts = new Array<number>(W).fill(0);
+    for (let i = 0; i < ids.length; i++) counts[(shardOfRow[i] = shardOf(ids[i]!, W))]!++;
+    const parts = counts.map((n) => ({ ids: new Float64Array(n), vectors: new Float32Array(n * d), n: 0 }));
+    for (let i = 0; i < ids.length; i++) {
+      const p = parts[shardOfRow[i]!]!;
+      p.ids[p.n] = ids[i]!;
+      p.vectors.set(vectors.subarray(i * d, (i + 1) * d), p.n * d);
+      p.n++;
+    }
+    await this.queue.run(async () => {
+      this.assertOpen();
+      const replies = await this.pool.all((s) =>
+        counts[s]! > 0 ? { req: { op: 'add', ids: parts[s]!.ids, vectors: parts[s]!.vectors }, transfer: [parts[s]!.ids.buffer, parts[s]!.vectors.buffer] } : undefined,
+      );
+      this.record(replies);
+    });
+  }
+
+  async remove(ids: ArrayLike<number>): Promise<number> {
+    this.assertOpen();
+    checkIds(ids);
+    const W = this.pool.count;
+    const byShard: number[][] = Array.from({ length: W }, () => []);
+    for (let i = 0; i < ids.length; i++) byShard[shardOf(ids[i]!, W)]!.push(ids[i]!);
+    return this.queue.run(async () => {
+      this.assertOpen();
+      const replies = await this.pool.all((s) => (byShard[s]!.length > 0 ? { req: { op: 'remove', ids: Float64Array.from(byShard[s]!) } } : undefined));
+      this.record(replies);
+      return replies.reduce((sum, r) => sum + ((r?.value as number | undefined) ?? 0), 0);
+    });
+  }
+
+  /** Resolves to whether `id` is present. */
+  async contains(id: number): Promise<boolean> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(id) || id < 0) return false;
+    const reply = await this.pool.call(shardOf(id, this.pool.count), { op: 'has', ids: Float64Array.of(id) });
+    return (reply.value as Uint8Array)[0] === 1;
+  }
+
+  async search(queries: Float32Array, k: number, _params: SearchParams = {}): Promise<Neighbors[]> {
+    this.assertOpen();
+    checkK(k);
+    const rows = checkVectors(queries, this.dimension);
+    const d = this.dimension;
+    const out: Neighbors[] = [];
+    for (let start = 0; start < rows; start += QUERY_CHUNK) {
+      const n = Math.min(QUERY_CHUNK, rows - start);
+      const chunk = queries.slice(start * d, (start + n) * d);
+      const replies = await this.pool.all(() => ({ req: { op: 'search', queries: chunk, k } }));
+      const hits = replies.map((r) => r!.value as ShardHits);
+      for (let q = 0; q < n; q++) out.push(mergeHits(hits, q, k));
+    }
+    return out;
+  }
+
+  async save(dir: string): Promise<void> {
+    await this.saveAs(dir, { backend: 'exact', params: { ...this.params } });
+  }
+
+  /** Saves with another backend's manifest header (the `auto` backend wraps this index). */
+  async saveAs(dir: string, header: ManifestHeader): Promise<void> {
+    this.assertOpen();
+    await this.queue.run(async () => {
+      this.assertOpen();
+      const sizes = this.sizes.slice();
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const d = this.dimension;
+      await saveIndexDir(
+        dir,
+        {
+          ...header,
+          library: `usearch@${loadUsearchAddon().version()}`,
+          dimension: d,
+          metric: this.metric,
+          count: total,
+          extra: { ...header.extra, layout: 'ids f64 × count, then rows f32 × count × dimension (little-endian)', shards: sizes },
+        },
+        {
+          vectors: async (tmp) => {
+            const fh = await open(tmp, 'w');
+            try {
+              await fh.truncate(total * (8 + 4 * d));
+              let before = 0;
+              await this.pool.all((s) => {
+                const at = before;
+                before += sizes[s]!;
+                return sizes[s]! > 0 ? { req: { op: 'write', fd: fh.fd, idsAt: at * 8, rowsAt: total * 8 + at * d * 4 } } : undefined;
+              });
+              await fh.sync();
+            } finally {
+              await fh.close();
+            }
+          },
+        },
+      );
+    });
+  }
+
+  /**
+   * Hands every stored vector to `sink` in chunks (ids, row-major vectors), with no write in
+   * between; for moving the vectors into another index without re-embedding.
+   */
+  async exportRows(sink: (ids: Float64Array, vectors: Float32Array) => Promise<void>): Promise<void> {
+    this.assertOpen();
+    await this.queue.run(async () => {
+      for (let s = 0; s < this.pool.count; s++) {
+        for (let from = 0; from < this.sizes[s]!; from += EXPORT_CHUNK) {
+          const reply = await this.pool.call(s, { op: 'export', from, count: EXPORT_CHUNK });
+          const { ids, vectors } = reply.value as { ids: Float64Array; vectors: Float32Array };
+          await sink(ids, vectors);
+        }
+      }
+    });
+  }
+
+  /**
+   * Holds every shard worker until the returned function is called: operations posted meanwhile
+   * wait. For tests that need a search to stay in flight (e.g. to show the event loop stays free).
+   */
+  async suspend(): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const held = this.pool.all(() => ({ req: { op: 'hold', flag } }));
+    return async () => {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      await held;
+    };
+  }
+
+  /** Ends the workers once the operations already posted have settled. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.terminate();
+  }
+
+  private record(replies: ({ size: number } | undefined)[]): void {
+    replies.forEach((r, s) => {
+      if (r) this.sizes[s] = r.size;
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('exact index');
+  }
+}
+
+/** The best `k` of the shards' results for query `q`, best first (ties: smaller id first). */
+function mergeHits(hits: ShardHits[], q: number, k: number): Neighbors {
+  const all: { id: number; score: number }[] = [];
+  for (const h of hits) {
+    const n = h.counts[q]!;
+    for (let i = 0; i < n; i++) all.push({ id: h.ids[q * k + i]!, score: h.scores[q * k + i]! });
+  }
+  all.sort((a, b) => b.score - a.score || a.id - b.id);
+  const m = Math.min(k, all.length);
+  const ids = new Array<number>(m);
+  const scores = new Array<number>(m);
+  for (let i = 0; i < m; i++) {
+    ids[i] = all[i]!.id;
+    scores[i] = all[i]!.score;
+  }
+  return { ids, scores };
+}
+
+/** Registry entry for the `exact` backend. */
+export const exactBackend: BackendFactory = {
+  name: 'exact',
+  library: 'usearch@2.26.2',
+  create: ({ dimension, metric, params }) => ExactIndex.create(dimension, metric, params),
+  load: (dir, manifest) => ExactIndex.load(dir, manifest),
+};
