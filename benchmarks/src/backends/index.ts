@@ -13,6 +13,9 @@ export function bareDriver(backend: BenchBackend): BareDriver {
       return bareHnswlib;
     case 'usearch':
       return bareUsearch;
+    default:
+      // exact and auto: measured by `pnpm --filter @pixsearch/benchmarks exact-scan` and the engine query.
+      throw new Error(`no bare-library driver for backend "${backend}"`);
   }
 }
 
