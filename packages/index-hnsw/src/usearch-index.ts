@@ -68,6 +68,7 @@ export const USEARCH_CAPABILITIES: IndexCapabilities = Object.freeze({
 const USEARCH_I8_CAPABILITIES: IndexCapabilities = Object.freeze({ ...USEARCH_CAPABILITIES, metrics: Object.freeze(['cosine'] as const) });
 /** Rows per native add/search call; the event loop gets a turn between calls. */
 const ADD_CHUNK_ROWS = 4096;
+const MIN_ADD_CHUNK_ROWS = 32;
 const SEARCH_CHUNK_ROWS = 1024;
 const SERIAL_PREFIX_ROWS = 1024;
 /** Result slots (12 bytes each) one native search call may allocate. */
@@ -217,13 +218,17 @@ export class UsearchIndex implements FileVectorIndex {
       const total = unique ? ids.length : rows.length;
       const d = this.dimension;
       let since = performance.now();
+      let chunkRows = MIN_ADD_CHUNK_ROWS;
       for (let start = 0, n = 0; start < total; start += n) {
         const native = this.open();
         // Parallel inserts into a tiny graph race (new nodes miss each other and end up
         // unreachable), so the first SERIAL_PREFIX_ROWS nodes go in one per call. Each call
         // still names the full thread count: USearch sizes its per-thread search contexts from
         // the thread count of the add that last grew the index.
-        n = Math.min(native.size() < SERIAL_PREFIX_ROWS ? 1 : ADD_CHUNK_ROWS, total - start);
+        // Past the prefix, chunks are sized so one native call takes about YIELD_EVERY_MS (the
+        // event loop gets a turn after each): 4096 rows of 512-d take seconds on 2 cores.
+        n = Math.min(native.size() < SERIAL_PREFIX_ROWS ? 1 : chunkRows, total - start);
+        const began = performance.now();
         const keys = new BigUint64Array(n);
         let chunk: Float32Array;
         if (unique) {
@@ -242,6 +247,10 @@ export class UsearchIndex implements FileVectorIndex {
         const stale = keys.filter((_, i) => present[i]);
         if (stale.length > 0) native.remove(stale);
         native.add(keys, this.params.quantization === 'i8' ? quantizeRowsI8(chunk, d) : chunk, this.threads);
+        if (n > 1) {
+          const msPerRow = (performance.now() - began) / n;
+          chunkRows = Math.max(MIN_ADD_CHUNK_ROWS, Math.min(ADD_CHUNK_ROWS, Math.round(YIELD_EVERY_MS / Math.max(msPerRow, 1e-3))));
+        }
         if (start + n < total && (n > 1 || performance.now() - since > YIELD_EVERY_MS)) {
           await yieldToEventLoop();
           since = performance.now();
