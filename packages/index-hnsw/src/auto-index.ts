@@ -166,6 +166,11 @@ export class AutoIndex implements VectorIndex {
     return this.inner instanceof ExactIndex ? this.inner.suspend() : async () => {};
   }
 
+  /** See `ExactIndex.nextSearch` (exact mode only). */
+  nextSearch(): Promise<void> {
+    return this.inner instanceof ExactIndex ? this.inner.nextSearch() : Promise.resolve();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

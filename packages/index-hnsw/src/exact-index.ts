@@ -88,6 +88,7 @@ export class ExactIndex implements VectorIndex {
   private readonly sizes: number[];
   private readonly queue = new SerialQueue();
   private closed = false;
+  private readonly searchWaiters: (() => void)[] = [];
 
   private constructor(
     readonly dimension: number,
@@ -221,7 +222,9 @@ export class ExactIndex implements VectorIndex {
     for (let start = 0; start < rows; start += QUERY_CHUNK) {
       const n = Math.min(QUERY_CHUNK, rows - start);
       const chunk = queries.slice(start * d, (start + n) * d);
-      const replies = await this.pool.all(() => ({ req: { op: 'search', queries: chunk, k } }));
+      const posted = this.pool.all(() => ({ req: { op: 'search', queries: chunk, k } }));
+      for (const notify of this.searchWaiters.splice(0)) notify();
+      const replies = await posted;
       const hits = replies.map((r) => r!.value as ShardHits);
       for (let q = 0; q < n; q++) out.push(mergeHits(hits, q, k));
     }
@@ -301,6 +304,14 @@ export class ExactIndex implements VectorIndex {
       Atomics.notify(flag, 0);
       await held;
     };
+  }
+
+  /**
+   * Resolves when the next search has been posted to the shard workers (with `suspend()`, a
+   * test knows the search is in flight and cannot finish until it releases them).
+   */
+  nextSearch(): Promise<void> {
+    return new Promise((resolve) => this.searchWaiters.push(resolve));
   }
 
   /** Ends the workers once the operations already posted have settled. Idempotent. */

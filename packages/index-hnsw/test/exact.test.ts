@@ -88,7 +88,9 @@ describe('exact backend', () => {
     try {
       const release = await idx.suspend();
       let settled = false;
+      const posted = idx.nextSearch();
       const search = idx.search(row(v, 7, D), 3).finally(() => (settled = true));
+      await posted; // the query is in the (held) workers
       // The shard workers are held, so the search cannot finish before `release()`. If searching
       // blocked the main thread, this request could not be answered and the test would hang.
       const { port } = server.address() as AddressInfo;

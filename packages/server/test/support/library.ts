@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@pixsearch/index-faiss';
+import type { BackendName } from '@pixsearch/core';
 import { SearchEngine } from '@pixsearch/core/engine';
 import { ensureTinyBundle } from '@pixsearch/core/testing';
 import { makeImageFolder, type FixtureImage } from './images.js';
@@ -29,12 +30,19 @@ export interface TestLibrary {
   close(): Promise<void>;
 }
 
-export async function openLibrary(options: { count?: number; sync?: boolean } = {}): Promise<TestLibrary> {
+export async function openLibrary(options: { count?: number; sync?: boolean; backend?: BackendName } = {}): Promise<TestLibrary> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-server-'));
   const root = path.join(dir, 'images');
   const dataDir = path.join(dir, 'data');
   const images = await makeImageFolder(root, options.count ?? 24);
-  const engine = await SearchEngine.open({ dataDir, roots: [root], model: await ensureTinyBundle(), threads: 1, batchSize: 8 });
+  const engine = await SearchEngine.open({
+    dataDir,
+    roots: [root],
+    model: await ensureTinyBundle(),
+    threads: 1,
+    batchSize: 8,
+    ...(options.backend ? { backend: options.backend } : {}),
+  });
   if (options.sync !== false) await engine.sync();
   return {
     dir,
