@@ -3,7 +3,8 @@
 // (ExactIndex.suspend / nextSearch), not by timings: if a search blocked the event loop, the
 // status request could not be answered before the release and the test would fail.
 import { registerBackend, type IndexManifest, type ResolvedIndexOptions } from '@pixsearch/core';
-import { exactBackend, ExactIndex } from '@pixsearch/index-hnsw';
+import type { ExactIndex } from '@pixsearch/index-hnsw';
+import { exactBackend } from '@pixsearch/index-hnsw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type PixsearchApp } from '../src/index.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
