@@ -13,7 +13,8 @@ import {
 import { ExactIndex } from './exact-index.js';
 import { intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue } from './serial-queue.js';
-import { USEARCH_DEFAULTS, UsearchIndex } from './usearch-index.js';
+import { UsearchHost } from './usearch-host.js';
+import { USEARCH_DEFAULTS } from './usearch-index.js';
 
 /** Build parameters of the `auto` backend. */
 export interface AutoParams {
@@ -66,7 +67,7 @@ export function autoThreshold(params: AutoParams, dimension: number): number {
 }
 
 type Mode = 'exact' | 'usearch';
-type Inner = ExactIndex | UsearchIndex;
+type Inner = ExactIndex | UsearchHost;
 
 const exactParams = (p: AutoParams) => ({ threads: p.threads });
 const hnswParams = (p: AutoParams) => ({ connectivity: p.connectivity, expansion_add: p.expansion_add, expansion_search: p.expansion_search, threads: p.threads });
@@ -118,7 +119,7 @@ export class AutoIndex implements VectorIndex {
     const mode = manifest.extra?.mode;
     if (mode !== 'exact' && mode !== 'usearch') throw new IndexCorruptError(dir, `manifest names no valid auto mode (${JSON.stringify(mode)})`);
     const inner: IndexManifest = { ...manifest, backend: mode, params: mode === 'exact' ? exactParams(params) : hnswParams(params) };
-    const index = mode === 'exact' ? await ExactIndex.load(dir, inner) : await UsearchIndex.load(dir, inner);
+    const index = mode === 'exact' ? await ExactIndex.load(dir, inner) : await UsearchHost.load(dir, inner);
     return new AutoIndex(index, manifest.dimension, manifest.metric, params);
   }
 
@@ -160,15 +161,15 @@ export class AutoIndex implements VectorIndex {
     await this.queue.run(() => this.inner.saveAs(dir, { backend: 'auto', params: { ...this.params }, extra: { mode: this.mode } }));
   }
 
-  /** See `ExactIndex.suspend` (exact mode only; resolves to a no-op release in HNSW mode). */
+  /** Holds the workers of the current mode until released (see `ExactIndex.suspend`). */
   async suspend(): Promise<() => Promise<void>> {
     this.assertOpen();
-    return this.inner instanceof ExactIndex ? this.inner.suspend() : async () => {};
+    return this.inner.suspend();
   }
 
-  /** See `ExactIndex.nextSearch` (exact mode only). */
+  /** Resolves when the next search is posted to the current mode's workers (see `ExactIndex.nextSearch`). */
   nextSearch(): Promise<void> {
-    return this.inner instanceof ExactIndex ? this.inner.nextSearch() : Promise.resolve();
+    return this.inner.nextSearch();
   }
 
   async close(): Promise<void> {
@@ -180,7 +181,7 @@ export class AutoIndex implements VectorIndex {
 
   private async switchToHnsw(): Promise<void> {
     const exact = this.inner as ExactIndex;
-    const hnsw = await UsearchIndex.create(this.dimension, this.metric, hnswParams(this.params));
+    const hnsw = await UsearchHost.create(this.dimension, this.metric, hnswParams(this.params));
     try {
       await exact.exportRows((ids, vectors) => hnsw.add(ids, vectors));
     } catch (err) {

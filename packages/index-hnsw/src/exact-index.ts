@@ -18,11 +18,11 @@ import {
 } from '@pixsearch/core';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { shardOf, type ShardHits, type ShardInit } from './exact-protocol.js';
+import { shardOf, type ShardHits, type ShardInit, type ShardRequest } from './exact-protocol.js';
 import type { ManifestHeader } from './manifest-header.js';
 import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue } from './serial-queue.js';
-import { ShardCorruptError, ShardPool } from './shard-pool.js';
+import { WorkerCorruptError, WorkerPool } from './worker-pool.js';
 import { loadUsearchAddon, usearchAddonPaths } from './usearch-native.js';
 
 /** Build parameters of the `exact` backend. */
@@ -83,7 +83,7 @@ export class ExactIndex implements VectorIndex {
   readonly capabilities: IndexCapabilities;
   readonly params: Readonly<ExactParams>;
 
-  private readonly pool: ShardPool;
+  private readonly pool: WorkerPool<ShardRequest>;
   /** Rows per shard, as last reported by the workers. */
   private readonly sizes: number[];
   private readonly queue = new SerialQueue();
@@ -107,7 +107,7 @@ export class ExactIndex implements VectorIndex {
       segmentRows: SEGMENT_ROWS,
       addon: usearchAddonPaths(),
     };
-    this.pool = new ShardPool(init, shards);
+    this.pool = new WorkerPool<ShardRequest>('exact-worker', init, shards, 'exact index shard');
     this.sizes = new Array<number>(shards).fill(0);
   }
 
@@ -147,10 +147,10 @@ export class ExactIndex implements VectorIndex {
         return { req: { op: 'load', file, total: count, ...range, shard, shards: W, strict: blocks !== undefined } };
       });
       replies.forEach((r, s) => (index.sizes[s] = r!.size));
-      if (index.size !== count) throw new ShardCorruptError(`it holds ${index.size} distinct vectors, the manifest says ${count}`);
+      if (index.size !== count) throw new WorkerCorruptError(`it holds ${index.size} distinct vectors, the manifest says ${count}`);
     } catch (err) {
       await index.close();
-      if (err instanceof ShardCorruptError) throw new IndexCorruptError(dir, err.message, { cause: err });
+      if (err instanceof WorkerCorruptError) throw new IndexCorruptError(dir, err.message, { cause: err });
       throw err;
     }
     return index;

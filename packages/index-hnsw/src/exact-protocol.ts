@@ -42,9 +42,6 @@ export interface ShardHits {
   counts: Int32Array;
 }
 
-export type ShardReply =
-  | { id: number; ok: true; size: number; value?: unknown }
-  | { id: number; ok: false; code: 'corrupt' | 'error'; message: string };
 
 /**
  * The shard an id lives in: a multiplicative hash of its 53 bits, so sequential catalog ids

@@ -5,7 +5,8 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { shardOf, type ShardHits, type ShardInit, type ShardReply, type ShardRequest } from './exact-protocol.js';
+import { shardOf, type ShardHits, type ShardInit, type ShardRequest } from './exact-protocol.js';
+import type { WorkerReply } from './worker-pool.js';
 
 interface Kernel {
   exactSearch(
@@ -298,7 +299,7 @@ if (parentPort) {
   const kernel = createRequire(init.addon.nodeGypBuild)(init.addon.nodeGypBuild) as (root: string) => Kernel;
   const shard = new Shard(init, kernel(init.addon.root));
   port.on('message', ({ id, req }: { id: number; req: ShardRequest }) => {
-    let reply: ShardReply;
+    let reply: WorkerReply;
     const transfer: ArrayBuffer[] = [];
     try {
       let value: unknown;

@@ -51,7 +51,7 @@ export const USEARCH_DEFAULTS: Readonly<UsearchParams> = {
   threads: 0,
 };
 
-const MAX_EXPANSION = 100_000;
+export const MAX_EXPANSION = 100_000;
 
 const USEARCH_SEARCH_PARAMS = Object.freeze([
   Object.freeze({ name: 'expansion', type: 'integer', min: 1, max: MAX_EXPANSION, description: 'candidate list size (efSearch, raised to k); default: the expansion_search build parameter' } as const),

@@ -25,3 +25,34 @@ describeVectorIndexConformance({
   scoreTolerance: 5e-3,
   skip: { 'l2-metric': 'i8 codes keep only angles, so the usearch i8 kind is cosine-only by design' },
 });
+
+describeVectorIndexConformance({
+  name: 'exact',
+  create: (o) => createIndex({ backend: 'exact', ...o }),
+  reference,
+  minRecall: 1,
+});
+
+// i8 codes are scanned, the best k × 4 candidates re-ranked with the f32 rows.
+describeVectorIndexConformance({
+  name: 'exact-i8',
+  create: (o) => createIndex({ backend: 'exact', ...o, params: { quantization: 'i8', ...o.params } }),
+  reference,
+  minRecall: 0.99,
+  skip: { 'l2-metric': 'i8 codes keep only angles, so the exact i8 kind is cosine-only by design' },
+});
+
+// auto at its default threshold stays exact at these sizes…
+describeVectorIndexConformance({
+  name: 'auto',
+  create: (o) => createIndex({ backend: 'auto', ...o }),
+  reference,
+  minRecall: 1,
+});
+
+// …and with a small one switches to HNSW inside the suite's adds.
+describeVectorIndexConformance({
+  name: 'auto-hnsw',
+  create: (o) => createIndex({ backend: 'auto', ...o, params: { threshold: 50, ...o.params } }),
+  reference,
+});

@@ -189,6 +189,17 @@ describe('auto backend', () => {
     expect(idx.mode).toBe('usearch');
     expect(idx.capabilities.exact).toBe(false);
     expect(idx.size).toBe(n - 1);
+    // HNSW searches run in the graph's worker too: held there, one stays in flight while the
+    // event loop turns.
+    const release = await idx.suspend();
+    const posted = idx.nextSearch();
+    let settled = false;
+    const held = idx.search(row(v, 9, D), 1).finally(() => (settled = true));
+    await posted;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    await release();
+    expect((await held)[0]!.ids).toEqual([109]);
     const all = await idx.search(v.subarray(D), 1);
     expect(all.map((r) => r.ids[0])).toEqual(keys.slice(1));
     // Both modes survive save → load.
