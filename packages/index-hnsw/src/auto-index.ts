@@ -1,20 +1,21 @@
 import {
   checkGeometry,
+  checkSearchParams,
   ClosedError,
   IndexCorruptError,
-  type BackendFactory,
+  type FileBackendFactory,
+  type FileVectorIndex,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type VectorIndex,
 } from '@pixsearch/core';
 import { ExactIndex } from './exact-index.js';
 import { intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue } from './serial-queue.js';
 import { UsearchHost } from './usearch-host.js';
-import { USEARCH_DEFAULTS } from './usearch-index.js';
+import { MAX_EXPANSION, USEARCH_CAPABILITIES, USEARCH_DEFAULTS, USEARCH_LIBRARY } from './usearch-index.js';
 
 /** Build parameters of the `auto` backend. */
 export interface AutoParams {
@@ -67,6 +68,23 @@ export function autoThreshold(params: AutoParams, dimension: number): number {
 }
 
 type Mode = 'exact' | 'usearch';
+
+/** What the `auto` backend can do (approximate once it is HNSW); `expansion` applies to HNSW mode. */
+export const AUTO_CAPABILITIES: IndexCapabilities = Object.freeze({
+  exact: false,
+  remove: true,
+  searchParams: Object.freeze([
+    Object.freeze({
+      name: 'expansion',
+      type: 'integer',
+      min: 1,
+      max: MAX_EXPANSION,
+      description: 'HNSW mode: candidate list size (efSearch, raised to k); ignored while the index is searched exactly',
+    } as const),
+  ]),
+  metrics: USEARCH_CAPABILITIES.metrics,
+});
+const AUTO_EXACT_CAPABILITIES: IndexCapabilities = Object.freeze({ ...AUTO_CAPABILITIES, exact: true });
 type Inner = ExactIndex | UsearchHost;
 
 const exactParams = (p: AutoParams) => ({ threads: p.threads });
@@ -82,7 +100,7 @@ const hnswParams = (p: AutoParams) => ({ connectivity: p.connectivity, expansion
  *
  * The caller owns the index and must `close()` it.
  */
-export class AutoIndex implements VectorIndex {
+export class AutoIndex implements FileVectorIndex {
   readonly backend = 'auto' as const;
   readonly persistence = 'files' as const;
   readonly params: Readonly<AutoParams>;
@@ -129,7 +147,7 @@ export class AutoIndex implements VectorIndex {
   }
 
   get capabilities(): IndexCapabilities {
-    return { exact: this.inner.capabilities.exact, remove: true, searchParams: ['expansion'], metrics: ['cosine', 'l2'] };
+    return this.inner instanceof ExactIndex ? AUTO_EXACT_CAPABILITIES : AUTO_CAPABILITIES;
   }
 
   get size(): number {
@@ -153,7 +171,9 @@ export class AutoIndex implements VectorIndex {
 
   async search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<Neighbors[]> {
     this.assertOpen();
-    return this.inner.search(queries, k, params);
+    const checked = checkSearchParams(this.backend, AUTO_CAPABILITIES.searchParams, params);
+    // The exact scan has nothing to tune: `expansion` only matters to the graph.
+    return this.inner instanceof ExactIndex ? this.inner.search(queries, k) : this.inner.search(queries, k, checked);
   }
 
   async save(dir: string): Promise<void> {
@@ -199,9 +219,19 @@ export class AutoIndex implements VectorIndex {
 }
 
 /** Registry entry for the `auto` backend. */
-export const autoBackend: BackendFactory = {
+export const autoBackend: FileBackendFactory = {
   name: 'auto',
-  library: 'usearch@2.26.2',
+  persistence: 'files',
+  description: 'the default: exact search (the exact backend) up to a size where it stays fast, USearch HNSW above it; both off the main thread',
+  library: USEARCH_LIBRARY,
+  capabilities: AUTO_CAPABILITIES,
+  buildParams: [
+    { name: 'threshold', type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, description: 'most vectors searched exactly; 0 = 300 MB of f32 vectors (146 484 at 512-d)' },
+    { name: 'threads', type: 'integer', min: 0, max: 256, default: 0, description: 'threads for the exact scan and HNSW batches; 0 = one per core' },
+    { name: 'connectivity', type: 'integer', min: 2, max: 1024, default: AUTO_DEFAULTS.connectivity, description: 'HNSW graph degree (M)' },
+    { name: 'expansion_add', type: 'integer', min: 1, max: MAX_EXPANSION, default: AUTO_DEFAULTS.expansion_add, description: 'HNSW candidate list size while inserting' },
+    { name: 'expansion_search', type: 'integer', min: 1, max: MAX_EXPANSION, default: AUTO_DEFAULTS.expansion_search, description: 'HNSW default candidate list size while searching' },
+  ],
   create: ({ dimension, metric, params }) => AutoIndex.create(dimension, metric, params),
   load: (dir, manifest) => AutoIndex.load(dir, manifest),
 };

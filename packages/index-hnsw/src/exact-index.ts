@@ -2,19 +2,20 @@ import {
   checkGeometry,
   checkIds,
   checkK,
+  checkSearchParams,
   checkVectors,
   ClosedError,
   IndexCorruptError,
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
-  type BackendFactory,
+  type FileBackendFactory,
+  type FileVectorIndex,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type VectorIndex,
 } from '@pixsearch/core';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -23,6 +24,7 @@ import type { ManifestHeader } from './manifest-header.js';
 import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
 import { SerialQueue } from './serial-queue.js';
 import { WorkerCorruptError, WorkerPool } from './worker-pool.js';
+import { USEARCH_LIBRARY } from './usearch-index.js';
 import { loadUsearchAddon, usearchAddonPaths } from './usearch-native.js';
 
 /** Build parameters of the `exact` backend. */
@@ -39,6 +41,17 @@ export interface ExactParams {
 }
 
 export const EXACT_DEFAULTS: Readonly<ExactParams> = { threads: 0, quantization: 'f32', rerank: 4 };
+
+/** What the `exact` backend can do: exact top-k with the f32 scan; no search parameters. */
+export const EXACT_CAPABILITIES: IndexCapabilities = Object.freeze({
+  exact: true,
+  remove: true,
+  searchParams: Object.freeze([]),
+  metrics: Object.freeze(['cosine', 'l2'] as const),
+});
+
+/** The i8 scan re-ranks candidates: near-exact (recall in the benchmark), cosine only. */
+const EXACT_I8_CAPABILITIES: IndexCapabilities = Object.freeze({ ...EXACT_CAPABILITIES, exact: false, metrics: Object.freeze(['cosine'] as const) });
 
 /** Rows per storage segment in a shard worker (128 MiB at 512-d f32). */
 const SEGMENT_ROWS = 65_536;
@@ -77,7 +90,7 @@ export function parseExactParams(raw: RawParams, metric: Metric): ExactParams {
  *
  * The caller owns the index: `close()` ends the workers once queued operations have settled.
  */
-export class ExactIndex implements VectorIndex {
+export class ExactIndex implements FileVectorIndex {
   readonly backend = 'exact' as const;
   readonly persistence = 'files' as const;
   readonly capabilities: IndexCapabilities;
@@ -96,7 +109,7 @@ export class ExactIndex implements VectorIndex {
     params: ExactParams,
   ) {
     this.params = Object.freeze({ ...params });
-    this.capabilities = { exact: params.quantization === 'f32', remove: true, searchParams: [], metrics: params.quantization === 'i8' ? ['cosine'] : ['cosine', 'l2'] };
+    this.capabilities = params.quantization === 'i8' ? EXACT_I8_CAPABILITIES : EXACT_CAPABILITIES;
     loadUsearchAddon(); // fails here with DependencyMissingError rather than in a worker
     const shards = params.threads === 0 ? availableParallelism() : Math.min(params.threads, availableParallelism() * 4);
     const init: ShardInit = {
@@ -213,9 +226,10 @@ export class ExactIndex implements VectorIndex {
     return (reply.value as Uint8Array)[0] === 1;
   }
 
-  async search(queries: Float32Array, k: number, _params: SearchParams = {}): Promise<Neighbors[]> {
+  async search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<Neighbors[]> {
     this.assertOpen();
     checkK(k);
+    checkSearchParams(this.backend, this.capabilities.searchParams, params); // it takes none
     const rows = checkVectors(queries, this.dimension);
     const d = this.dimension;
     const out: Neighbors[] = [];
@@ -350,9 +364,17 @@ function mergeHits(hits: ShardHits[], q: number, k: number): Neighbors {
 }
 
 /** Registry entry for the `exact` backend. */
-export const exactBackend: BackendFactory = {
+export const exactBackend: FileBackendFactory = {
   name: 'exact',
-  library: 'usearch@2.26.2',
+  persistence: 'files',
+  description: 'exact top-k: USearch SIMD scan of every vector in worker threads (one shard per core), off the main thread',
+  library: USEARCH_LIBRARY,
+  capabilities: EXACT_CAPABILITIES,
+  buildParams: [
+    { name: 'threads', type: 'integer', min: 0, max: 256, default: EXACT_DEFAULTS.threads, description: 'shard worker threads; 0 = one per core' },
+    { name: 'quantization', type: 'string', values: ['f32', 'i8'], default: EXACT_DEFAULTS.quantization, description: 'what a search scans (alias dtype): f32 (exact) or i8 codes re-ranked with f32 (cosine only)' },
+    { name: 'rerank', type: 'integer', min: 1, max: 100, default: EXACT_DEFAULTS.rerank, description: 'i8: candidates re-ranked per result (k × rerank, at least 32)' },
+  ],
   create: ({ dimension, metric, params }) => ExactIndex.create(dimension, metric, params),
   load: (dir, manifest) => ExactIndex.load(dir, manifest),
 };

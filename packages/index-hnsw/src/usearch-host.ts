@@ -1,6 +1,7 @@
 import {
   checkIds,
   checkK,
+  checkSearchParams,
   checkVectors,
   ClosedError,
   IndexCorruptError,
@@ -11,8 +12,7 @@ import {
   type SearchParams,
 } from '@pixsearch/core';
 import type { ManifestHeader } from './manifest-header.js';
-import { searchKnob } from './params.js';
-import { MAX_EXPANSION, parseUsearchParams, type UsearchParams } from './usearch-index.js';
+import { parseUsearchParams, USEARCH_CAPABILITIES, USEARCH_I8_CAPABILITIES, type UsearchParams } from './usearch-index.js';
 import type { UsearchRequest } from './usearch-worker.js';
 import { WorkerCorruptError, WorkerPool } from './worker-pool.js';
 
@@ -34,7 +34,7 @@ export class UsearchHost {
     readonly metric: Metric,
     readonly params: Readonly<UsearchParams>,
   ) {
-    this.capabilities = { exact: false, remove: true, searchParams: ['expansion'], metrics: params.quantization === 'i8' ? ['cosine'] : ['cosine', 'l2'] };
+    this.capabilities = params.quantization === 'i8' ? USEARCH_I8_CAPABILITIES : USEARCH_CAPABILITIES;
   }
 
   static async create(dimension: number, metric: Metric, params: Record<string, number | string>): Promise<UsearchHost> {
@@ -98,9 +98,9 @@ export class UsearchHost {
     this.assertOpen();
     checkK(k);
     checkVectors(queries, this.dimension);
-    searchKnob(params.expansion, 'expansion', this.params.expansion_search, MAX_EXPANSION);
+    const checked = checkSearchParams('usearch', this.capabilities.searchParams, params);
     const copy = queries.slice();
-    const posted = this.pool.call(0, { op: 'search', queries: copy, k, params: { ...params } }, [copy.buffer]);
+    const posted = this.pool.call(0, { op: 'search', queries: copy, k, params: checked }, [copy.buffer]);
     for (const notify of this.searchWaiters.splice(0)) notify();
     return (await posted).value as Neighbors[];
   }

@@ -65,7 +65,7 @@ export const USEARCH_CAPABILITIES: IndexCapabilities = Object.freeze({
   metrics: Object.freeze(['cosine', 'l2'] as const),
 });
 
-const USEARCH_I8_CAPABILITIES: IndexCapabilities = Object.freeze({ ...USEARCH_CAPABILITIES, metrics: Object.freeze(['cosine'] as const) });
+export const USEARCH_I8_CAPABILITIES: IndexCapabilities = Object.freeze({ ...USEARCH_CAPABILITIES, metrics: Object.freeze(['cosine'] as const) });
 /** Rows per native add/search call; the event loop gets a turn between calls. */
 const ADD_CHUNK_ROWS = 4096;
 const MIN_ADD_CHUNK_ROWS = 32;

@@ -48,11 +48,13 @@ describeVectorIndexConformance({
   create: (o) => createIndex({ backend: 'auto', ...o }),
   reference,
   minRecall: 1,
+  recallSize: { n: 5000, dimension: 256, queries: 100 }, // the exact suite above covers 20k × 512
 });
 
-// …and with a small one switches to HNSW inside the suite's adds.
+// …and with a small one switches to HNSW (a USearch graph in a worker) inside the suite's adds.
 describeVectorIndexConformance({
   name: 'auto-hnsw',
   create: (o) => createIndex({ backend: 'auto', ...o, params: { threshold: 50, ...o.params } }),
   reference,
+  recallSize: { n: 5000, dimension: 256, queries: 100 }, // the usearch suite above covers 20k × 512
 });

@@ -48,10 +48,10 @@ describe('the event loop during index searches', () => {
     const release = await index.suspend();
     const posted = index.nextSearch();
     let settled = 0;
-    const text = app.request('/api/search?q=a%20red%20square&k=3&threshold=-1').finally(() => settled++);
+    const text = Promise.resolve(app.request('/api/search?q=a%20red%20square&k=3&threshold=-1')).finally(() => settled++);
     await posted; // the text query is now in the held workers
     const postedSimilar = index.nextSearch();
-    const similar = app.request('/api/images/1/similar?k=3').finally(() => settled++);
+    const similar = Promise.resolve(app.request('/api/images/1/similar?k=3')).finally(() => settled++);
     await postedSimilar;
     for (let i = 0; i < 3; i++) {
       const status = await app.request('/api/status');

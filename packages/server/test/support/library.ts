@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@pixsearch/index-faiss';
-import type { BackendName } from '@pixsearch/core';
 import { SearchEngine } from '@pixsearch/core/engine';
 import { ensureTinyBundle } from '@pixsearch/core/testing';
 import { makeImageFolder, type FixtureImage } from './images.js';
@@ -30,7 +29,7 @@ export interface TestLibrary {
   close(): Promise<void>;
 }
 
-export async function openLibrary(options: { count?: number; sync?: boolean; backend?: BackendName } = {}): Promise<TestLibrary> {
+export async function openLibrary(options: { count?: number; sync?: boolean; backend?: string } = {}): Promise<TestLibrary> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-server-'));
   const root = path.join(dir, 'images');
   const dataDir = path.join(dir, 'data');
