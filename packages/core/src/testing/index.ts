@@ -1,5 +1,6 @@
 // @pixsearch/core/testing — the VectorIndex conformance suite and test data helpers.
 // Imports vitest: use it from test files only.
-export { describeVectorIndexConformance, type ConformanceCase, type ConformanceOptions } from './conformance.js';
+export { describeVectorIndexConformance, type ConformanceCase, type ConformanceOptions } from './conformance/index.js';
+export { catalogRow, describeCatalogConformance, type CatalogConformanceOptions } from './catalog-conformance.js';
 export { clusterModel, clusteredDataset, exactTopK, gaussian, mulberry32, recallAtK, sampleClusters, type ClusterModel, type ClusteredOptions } from './datasets.js';
 export { ensureTinyBundle } from './tiny-model.js';
