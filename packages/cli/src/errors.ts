@@ -1,4 +1,4 @@
-import { PixsearchError } from '@pixsearch/core';
+import { diskFullError, PixsearchError } from '@pixsearch/core';
 
 /** Exit codes of the `pixsearch` command. */
 export const EXIT = {
@@ -37,6 +37,11 @@ export function errorJson(err: unknown): { error: { code: string; message: strin
 
 /** Code, one-line message and hint of any thrown value. */
 export function describeError(err: unknown): { code: string; message: string; hint: string | undefined } {
+  // A full disk reported raw by Node or SQLite (not already typed): say so, where.
+  if (!(err instanceof PixsearchError)) {
+    const full = diskFullError(err, (err as NodeJS.ErrnoException | null)?.path ?? 'the data directory');
+    if (full) err = full;
+  }
   if (err instanceof PixsearchError) return { code: err.code, message: oneLine(err.message), hint: err.hint };
   if (err instanceof Error && err.name === 'CACError') {
     return { code: 'USAGE', message: oneLine(err.message.replace(/`/g, '')), hint: 'run the command with --help to see what it accepts' };

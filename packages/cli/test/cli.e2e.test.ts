@@ -1,10 +1,11 @@
 // End-to-end: the real `pixsearch` CLI in child processes, over real image files (sharp), a real
 // data directory and the generated `tiny` model. Tests run in order and share the library.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, imageNames, makeImages, runCli, spawnCli, waitForStderr } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { CLI_COMMAND, childEnv, collect, imageNames, makeImages, runCli, spawnCli, waitForStderr } from './helpers.js';
 
 let tmp: string;
 let model: string;
@@ -462,4 +463,50 @@ describe('an empty catalog', () => {
       expect(statSync(join(data, 'catalog.db')).size).toBe(0);
     }
   });
+});
+
+describe('a full disk', () => {
+  // A real small file system: an 8 MB tmpfs mounted in a private mount namespace (unshare), so
+  // nothing is mounted outside this test even if it dies. Root mounts directly; other users map
+  // themselves to root in a user namespace (-r).
+  it('says "disk full at <dir>" (with the megabytes missing when known), leaves no half-made files, and the rerun finishes', async () => {
+    const out = join(tmp, 'disk-full');
+    const mnt = join(out, 'mnt');
+    mkdirSync(mnt, { recursive: true });
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const cli = `${CLI_COMMAND.map(q).join(' ')} index ${q(lib)} --model ${q(model)} --data-dir "$MNT/data"`;
+    const script = [
+      'mount -t tmpfs -o size=8m tmpfs "$MNT"',
+      // Leaves $1 bytes free on the tmpfs.
+      'fill() { rm -f "$MNT/filler"; avail=$(df --output=avail -B1 "$MNT" | tail -1); head -c $((avail - $1)) /dev/zero > "$MNT/filler"; }',
+      `fill 40000; ${cli} >"$OUT/1.out" 2>"$OUT/1.err"; echo $? >"$OUT/1.rc"`,
+      `fill 900000; ${cli} >"$OUT/2.out" 2>"$OUT/2.err"; echo $? >"$OUT/2.rc"`,
+      `rm -f "$MNT/filler"; ${cli} >"$OUT/3.out" 2>"$OUT/3.err"; echo $? >"$OUT/3.rc"`,
+      'ls -a "$MNT/data/index" >"$OUT/index.ls"',
+    ].join('\n');
+    const flags = process.getuid?.() === 0 ? ['--mount', '--propagation', 'private'] : ['--map-root-user', '--mount', '--propagation', 'private'];
+    const child = spawn('unshare', [...flags, 'sh', '-c', script], { env: { ...childEnv(env), MNT: mnt, OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await collect(child, 240_000);
+    expect(r.code, r.stderr).toBe(0);
+    const run = (n: number) => ({ rc: Number(readFileSync(join(out, `${n}.rc`), 'utf8')), stderr: readFileSync(join(out, `${n}.err`), 'utf8'), stdout: readFileSync(join(out, `${n}.out`), 'utf8') });
+
+    // 1. No room for the catalog: nothing half-made is left behind.
+    const first = run(1);
+    expect(first.rc, first.stderr).toBe(1);
+    expect(first.stderr).toContain(`error: disk full at ${join(mnt, 'data')}`);
+    expect(first.stderr).toContain('hint: free some disk space');
+    expect(first.stderr).not.toContain('--debug');
+    // 2. Room for the catalog, not for the index save: how much is missing is said.
+    const second = run(2);
+    expect(second.rc, second.stderr).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`error: disk full at ${join(mnt, 'data', 'index').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: free \\d+ MB more is needed`));
+    expect(second.stderr).not.toContain('--debug');
+    // 3. With space again, the same command finishes; no leftover index folders remain.
+    const third = run(3);
+    expect(third.rc, third.stderr).toBe(0);
+    expect(third.stdout).toMatch(/✓ 12 images in the library/);
+    const entries = readFileSync(join(out, 'index.ls'), 'utf8').split('\n').filter((e) => e && e !== '.' && e !== '..');
+    expect(entries.filter((e) => e !== 'current.json')).toHaveLength(1);
+    expect(readdirSync(mnt)).toEqual([]); // unmounted with the namespace: the folder under it is empty here
+  }, 300_000);
 });

@@ -28,7 +28,7 @@ export interface CliOptions {
   interruptOn?: RegExp;
 }
 
-function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIXSEARCH_') && !k.startsWith('XDG_') && k !== 'FORCE_COLOR') env[k] = v;
   env.NO_COLOR = '1';
@@ -41,6 +41,9 @@ function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proces
   }
   return env;
 }
+
+/** The command line that runs the CLI from its sources (node and its arguments, without the CLI's own). */
+export const CLI_COMMAND = [process.execPath, '--conditions=@pixsearch/source', '--import', TSX, BIN];
 
 /** Starts the CLI (TypeScript sources through tsx, no build needed). */
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {

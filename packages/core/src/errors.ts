@@ -1,3 +1,6 @@
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 /**
  * Typed errors shared by every pixsearch package. Each carries a stable `code` (for JSON APIs
  * and exit codes), a message a user can act on, and, where one exists, the `cause`.
@@ -220,5 +223,46 @@ export class CatalogDamagedError extends PixsearchError {
       ...options,
       hint: `restore it from a backup; or move it aside (mv ${file} ${file}.damaged) and index your folders again: the images stay where they are and are embedded once more`,
     });
+  }
+}
+
+/** The disk holding `path` is full (ENOSPC, SQLITE_FULL). Work committed before it is kept. */
+export class DiskFullError extends PixsearchError {
+  constructor(
+    readonly path: string,
+    /** Bytes still missing for the write that failed, when known. */
+    readonly neededBytes?: number,
+    options: { cause?: unknown } = {},
+  ) {
+    const mb = neededBytes === undefined ? undefined : Math.max(1, Math.ceil(neededBytes / (1024 * 1024)));
+    super('DISK_FULL', `disk full at ${path}${mb === undefined ? '' : `: free ${mb} MB more is needed`}`, {
+      ...options,
+      hint: 'free some disk space (or move the data directory to a larger disk), then run the same command again: the work saved so far is kept',
+    });
+  }
+}
+
+/**
+ * `err` as a {@link DiskFullError} at `path` when it reports a full disk, else undefined: ENOSPC,
+ * EDQUOT, SQLITE_FULL, and SQLite's generic I/O errors (`SQLITE_IOERR_*`, which is how a failed
+ * write of its log often surfaces) when the file system of `path` has less than 1 MiB free.
+ */
+export function diskFullError(err: unknown, path: string, neededBytes?: number): DiskFullError | undefined {
+  if (err instanceof DiskFullError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return new DiskFullError(path, neededBytes, { cause: err });
+  if (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && freeBytes(path) < 1 << 20) return new DiskFullError(path, neededBytes, { cause: err });
+  return undefined;
+}
+
+/** Free bytes on the file system of `path` (or its nearest existing parent); Infinity when unknown. */
+function freeBytes(path: string): number {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      const s = statfsSync(p);
+      return s.bavail * s.bsize;
+    } catch {
+      if (dirname(p) === p) return Infinity;
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Incremental sync end to end: the generated tiny CLIP model through the real ClipEmbedder (wrapped
 // in a counting spy), real images written with sharp, the real SQLite catalog and FAISS index.
-import { copyFile, mkdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ClosedError, NotFoundError, SyncInProgressError, type Embedder } from '@pixsearch/core';
@@ -302,4 +302,26 @@ describe('incremental sync', () => {
     expect((await reopened.stats()).indexSize).toBe(60);
     await reopened.close();
   });
+
+  test('leftovers of an interrupted index save (folders and temporary files) are removed when a writer opens', async () => {
+    const lib = path.join(dir, 'lib-leftovers');
+    await writeImages(lib, 3);
+    const first = await openEngine('data-leftovers', [lib]);
+    await first.sync();
+    await first.close();
+    const indexDir = path.join(dir, 'data-leftovers', 'index');
+    const kept = (await readdir(indexDir)).sort();
+    await mkdir(path.join(indexDir, 'faiss-flat-999-deadbeef'), { recursive: true });
+    await writeFile(path.join(indexDir, 'faiss-flat-999-deadbeef', 'index.x.bin'), Buffer.alloc(1024));
+    await writeFile(path.join(indexDir, '.current.json.tmp-1234'), '{');
+    // A reader leaves them alone (a writer may be saving right now).
+    const reader = await SearchEngine.open({ dataDir: path.join(dir, 'data-leftovers'), readOnly: true, embedder: spy });
+    await reader.close();
+    expect((await readdir(indexDir)).length).toBe(kept.length + 2);
+    const writer = await openEngine('data-leftovers', [lib]);
+    expect((await readdir(indexDir)).sort()).toEqual(kept);
+    expect((await writer.stats()).indexSize).toBe(3);
+    await writer.close();
+  });
 });
+

@@ -43,6 +43,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   READ_ONLY: 409,
   QUERY_SYNTAX: 400,
   OVERLOADED: 503,
+  DISK_FULL: 507,
   CLOSED: 503,
   ABORTED: 503,
 };

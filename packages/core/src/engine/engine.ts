@@ -6,6 +6,7 @@ import type { Embedder, ImageInput } from '../embedder.js';
 import {
   ClosedError,
   DimensionMismatchError,
+  diskFullError,
   ImageDecodeError,
   InvalidArgumentError,
   ModelMismatchError,
@@ -142,7 +143,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
         catalog?.close();
         lock?.release();
       }
-      throw err;
+      throw diskFullError(err, dataDir) ?? err;
     }
   }
 
@@ -326,6 +327,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
     return runSync(
       {
+        // (a full disk — the catalog's SQLITE_FULL, an index save's ENOSPC — becomes DiskFullError below)
         catalog: this.catalog,
         store: this.store,
         embedder: () => this.embedder(),
@@ -340,7 +342,9 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
         signal,
       },
       roots,
-    );
+    ).catch((err: unknown) => {
+      throw diskFullError(err, this.dataDir) ?? err;
+    });
   }
 
   // ---- search --------------------------------------------------------------------------------------

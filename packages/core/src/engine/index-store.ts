@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
-import { IndexCorruptError, PixsearchError } from '../errors.js';
+import { DiskFullError, diskFullError, IndexCorruptError, PixsearchError } from '../errors.js';
 import { getBackend, loadIndex, resolveConnection } from '../index-registry.js';
 import { checkNoSecrets, checkSearchParams } from '../params.js';
 import type { BackendFactory, Neighbors, Persistence, SearchParams, VectorIndex } from '../vector-index.js';
@@ -152,7 +152,7 @@ export class IndexStore {
     return path.join(this.ctx.dataDir, INDEX_DIR);
   }
 
-  private async readPointer(): Promise<IndexPointer | undefined> {
+  private async readPointer(quiet = false): Promise<IndexPointer | undefined> {
     let raw: string;
     try {
       raw = await readFile(path.join(this.root, POINTER_FILE), 'utf8');
@@ -165,13 +165,16 @@ export class IndexStore {
     } catch {
       // fall through
     }
-    this.ctx.warn(`the index pointer ${path.join(this.root, POINTER_FILE)} is unreadable; rebuilding the index from the catalog`);
+    if (!quiet) this.ctx.warn(`the index pointer ${path.join(this.root, POINTER_FILE)} is unreadable; rebuilding the index from the catalog`);
     return undefined;
   }
 
   private async load(): Promise<void> {
     const { catalog } = this.ctx;
-    if (!this.ctx.readOnly) return this.loadFrom();
+    if (!this.ctx.readOnly) {
+      await this.removeLeftovers();
+      return this.loadFrom();
+    }
     // Readers take one snapshot of the catalog for the whole load (a writer may be committing
     // meanwhile); if the writer replaced the saved index under us, start over (a few times).
     for (let attempt = 0; ; attempt++) {
@@ -180,6 +183,26 @@ export class IndexStore {
       } catch (err) {
         if (!(err instanceof PointerMoved)) throw err;
       }
+    }
+  }
+
+  /**
+   * Writers only (one at a time, under the data directory's lock): removes what an interrupted
+   * save left in `index/` — folders and temporary files the pointer does not name — so a crash or
+   * a full disk does not keep their space until the next successful save.
+   */
+  private async removeLeftovers(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.root);
+    } catch {
+      return; // no index folder yet
+    }
+    const ptr = await this.readPointer(true);
+    if (!ptr && entries.includes(POINTER_FILE)) return; // unreadable pointer: keep everything for the rebuild to replace
+    for (const entry of entries) {
+      if (entry === POINTER_FILE || (ptr && (ptr.persistence ?? 'files') === 'files' && entry === ptr.dir)) continue;
+      await rm(path.join(this.root, entry), { recursive: true, force: true });
     }
   }
 
@@ -404,7 +427,13 @@ export class IndexStore {
     let dir: string;
     if (index.persistence === 'files') {
       dir = `${this.config.backend}-${marker.generation}-${randomBytes(4).toString('hex')}`;
-      await index.save(path.join(this.root, dir));
+      try {
+        await index.save(path.join(this.root, dir));
+      } catch (err) {
+        // A half-written folder is never used: remove it now (it would also go at the next open).
+        await rm(path.join(this.root, dir), { recursive: true, force: true }).catch(() => undefined);
+        throw err instanceof DiskFullError ? new DiskFullError(this.root, err.neededBytes, { cause: err }) : (diskFullError(err, this.root) ?? err);
+      }
     } else {
       dir = index.name;
       await index.flush();
@@ -421,7 +450,12 @@ export class IndexStore {
       dimension: this.index.dimension,
       savedAt: new Date().toISOString(),
     };
-    await writeFileAtomic(path.join(this.root, POINTER_FILE), JSON.stringify(pointer, null, 2) + '\n');
+    try {
+      await writeFileAtomic(path.join(this.root, POINTER_FILE), JSON.stringify(pointer, null, 2) + '\n');
+    } catch (err) {
+      if (index.persistence === 'files') await rm(path.join(this.root, dir), { recursive: true, force: true }).catch(() => undefined);
+      throw diskFullError(err, this.root) ?? err;
+    }
     this.dirty = false;
     this.lastSave = Date.now();
     this.lastSaveMs = this.lastSave - started;

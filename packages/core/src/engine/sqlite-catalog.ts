@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CatalogDamagedError, PixsearchError } from '../errors.js';
+import { CatalogDamagedError, diskFullError, PixsearchError } from '../errors.js';
 import type {
   Catalog,
   CatalogFacets,
@@ -351,7 +351,14 @@ export class SqliteCatalog implements Catalog {
   static open(file: string, options: { readOnly?: boolean } = {}): SqliteCatalog {
     const readOnly = options.readOnly ?? false;
     checkNotEmpty(file);
-    if (!readOnly && !existsSync(file)) createCatalogFile(file);
+    if (!readOnly && !existsSync(file)) {
+      try {
+        createCatalogFile(file);
+      } catch (err) {
+        rmSync(`${file}.creating`, { force: true });
+        throw diskFullError(err, path.dirname(file)) ?? err;
+      }
+    }
     let db: Database.Database;
     try {
       db = new Database(file, { readonly: readOnly, fileMustExist: true, timeout: 10_000 });
