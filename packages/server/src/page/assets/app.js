@@ -6,7 +6,7 @@ import { addFilterParams, createFilterPanel, filterChips, filtersFromParams, has
 import { createDuplicatesView } from './duplicates.js';
 import { createLibraryPanel } from './library.js';
 import { createSelection } from './selection.js';
-import { createViewer } from './viewer.js';
+import { createViewer, fmtTaken } from './viewer.js';
 
 const PAGE_SIZE = 48;
 /** Tiles that fit a large first screen. */
@@ -294,7 +294,10 @@ function appendTiles(results, start) {
     a.href = r.imageUrl;
     a.dataset.i = String(i);
     a.setAttribute('role', 'listitem');
-    a.setAttribute('aria-label', `${r.path}, score ${fmtScore(r.score)}`);
+    // Ranked results show their score; the timeline shows the date taken.
+    const ranked = typeof r.score === 'number';
+    const badge = ranked ? fmtScore(r.score) : r.takenAt ? fmtTaken(r.takenAt).replace(/, \d\d:\d\d$/, '') : '';
+    a.setAttribute('aria-label', ranked ? `${r.path}, score ${badge}` : badge ? `${r.path}, ${badge}` : r.path);
     a.style.setProperty('--r', String(ratio));
     const img = el('img');
     // The first screen loads at once (and comes from the browser's image cache when the previous
@@ -308,7 +311,7 @@ function appendTiles(results, start) {
     img.addEventListener('error', () => a.classList.add('broken'), { once: true });
     const check = el('span', 'tile-check');
     check.title = 'Select';
-    a.append(img, check, el('span', 'score', fmtScore(r.score)), el('span', 'name', fileName(r.path)));
+    a.append(img, check, ...(badge ? [el('span', ranked ? 'score' : 'score date', badge)] : []), el('span', 'name', fileName(r.path)));
     selection.decorate(a, r);
     frag.append(a);
   });
