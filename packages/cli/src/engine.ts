@@ -15,6 +15,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Forget the stored embeddings when the model changed (the next sync re-embeds). */
   reembed?: boolean;
+  /** A library in PostgreSQL (`--db`): a read-only front end over its catalog. */
+  db?: string;
 }
 
 /** A nothing-indexed-yet data directory, reported with the command that fixes it. */
@@ -83,10 +85,19 @@ export async function openEngine(out: Output, settings: Settings, opts: OpenOpti
     ...(settings.preprocess !== undefined ? { preprocess: settings.preprocess } : {}),
     ...(settings.ignore !== undefined ? { ignore: settings.ignore } : {}),
     ...(settings.cacheDir !== undefined ? { cacheDir: settings.cacheDir } : {}),
-    ...(opts.readOnly ? { readOnly: true } : {}),
+    ...(opts.readOnly || opts.db !== undefined ? { readOnly: true } : {}),
     ...(opts.reembed ? { reembed: true } : {}),
     onDownloadProgress: downloadProgressHandler(display),
   };
+  if (opts.db !== undefined) {
+    // The front end keeps its own in-process index, built from the catalog's embeddings in its data
+    // folder; a pgvector library's table is written by the workers, never by a front end.
+    const { PostgresCatalog } = await import('@pixsearch/index-pgvector/catalog');
+    const catalog = PostgresCatalog.open(opts.db, { readOnly: true, applicationName: 'pixsearch-serve' });
+    const backend = catalog.settings().backend;
+    options.catalog = catalog;
+    if (options.backend === undefined && (backend === null || backend === 'pgvector')) options.backend = 'faiss-flat';
+  }
   let engine: SearchEngine;
   try {
     engine = await SearchEngine.open(options);

@@ -109,6 +109,7 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .option('--no-sync', 'Serve what is indexed without syncing first')
     .option('--no-watch', 'Do not follow changes in the folders (sync only at start and on request)')
     .option('--open', 'Open the page in the browser')
+    .option('--db <url>', 'Serve a library in PostgreSQL, read-only (filled by `index --db` and `worker --db`)', S)
     .example('  $ pixsearch serve                  # ~/Pictures, or the folders indexed before')
     .example('  $ pixsearch serve ~/Photos --port 8080')
     .example('  $ pixsearch serve ~/Photos --model ./models/tiny   # offline, with a local bundle')

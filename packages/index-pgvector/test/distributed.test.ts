@@ -152,6 +152,20 @@ describe('one library, many machines', () => {
         await e.close();
       }
 
+      // A front end reads the library: a read-only engine over the PostgreSQL catalog builds its
+      // index from the stored embeddings (no model run) and answers from it.
+      const { SearchEngine } = await import('@pixsearch/core/engine');
+      const front = await SearchEngine.open({ dataDir: path.join(dir, 'front-end'), readOnly: true, catalog: PostgresCatalog.open(url, { readOnly: true }) });
+      try {
+        const someId = [...catalog.embeddingPages()][0]!.ids[3]!;
+        const res = await front.similar(someId, { k: 5, threshold: -1 });
+        expect(res.results).toHaveLength(5);
+        expect(res.results.map((r) => r.id)).not.toContain(someId);
+        expect((await front.stats()).images.indexed).toBe(24);
+      } finally {
+        await front.close();
+      }
+
       // A second scan finds nothing to do.
       const again = await scanLibrary({ url, roots: [root] });
       expect(again).toMatchObject({ queued: 0, added: 0, updated: 0, removed: 0, unchanged: 24 });

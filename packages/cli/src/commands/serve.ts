@@ -13,6 +13,9 @@ import { printable } from '../terminal-text.js';
 
 export async function run({ out, args, flags }: CommandContext): Promise<number> {
   const { settings } = resolveSettings(flags);
+  const { dbFlag } = await import('./db.js');
+  const db = dbFlag(flags);
+  if (db !== undefined) return serveDb(out, settings, db, flags);
   const given = ((args[0] as string[] | undefined) ?? []).map((f) => expandPath(f));
   let roots: string[] | undefined = given.length > 0 ? given : settings.folders;
   if (roots) checkFolders(roots);
@@ -129,3 +132,40 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   }
 }
 
+
+/**
+ * `pixsearch serve --db <url>`: a read-only front end of a library in PostgreSQL. It builds its
+ * index from the catalog's embeddings at start (no model run; text queries load the model) and
+ * serves it; the scanner and the workers keep the library up to date — restart a front end to
+ * serve what they added since.
+ */
+async function serveDb(out: CommandContext['out'], settings: ReturnType<typeof resolveSettings>['settings'], db: string, flags: CommandContext['flags']): Promise<number> {
+  const engine = await openEngine(out, settings, { db });
+  try {
+    const stats = await engine.stats();
+    const { startServer } = await import('@pixsearch/server');
+    const server = await startServer({
+      engine,
+      ...(settings.host !== undefined ? { host: settings.host } : {}),
+      ...(settings.port !== undefined ? { port: settings.port } : {}),
+      ...(settings.token !== undefined ? { token: settings.token } : {}),
+    });
+    const interrupted = untilInterrupted();
+    try {
+      const n = stats.images.indexed;
+      if (out.json) out.result({ url: server.url, openUrl: server.openUrl, ...(server.token !== undefined ? { token: server.token } : {}), indexed: n, readOnly: true });
+      else {
+        out.line(`${out.c.green('➜')} pixsearch is serving ${out.c.bold(String(n))} ${plural(n, 'image')} from the database at ${out.c.cyan(out.c.bold(server.url))} (read-only)`);
+        if (server.token !== undefined) out.line(`  ${out.c.yellow('token:')} ${server.token}`);
+        out.info(out.ce.dim('Press Ctrl-C to stop.'));
+      }
+      if (flags.open === true && !openWithSystem(server.openUrl)) out.warn(`cannot open a browser: no system opener found (xdg-open); visit ${server.url}`);
+      await interrupted;
+    } finally {
+      await server.close();
+    }
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}

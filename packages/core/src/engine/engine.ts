@@ -14,7 +14,7 @@ import {
   ReadOnlyError,
   SyncInProgressError,
 } from '../errors.js';
-import type { CatalogImage, CatalogRoot } from './catalog.js';
+import type { Catalog, CatalogImage, CatalogRoot } from './catalog.js';
 import { defaultModel, loadClipEmbedder } from './embedder-loader.js';
 import { getBackend } from '../index-registry.js';
 import { IndexStore } from './index-store.js';
@@ -75,7 +75,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
   readonly readOnly: boolean;
 
   private readonly options: EngineOptions;
-  private readonly catalog: SqliteCatalog;
+  private readonly catalog: Catalog;
   private readonly lock: WriterLock | undefined;
   private store!: IndexStore;
   private embedderPromise: Promise<Embedder> | undefined;
@@ -88,7 +88,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
   /** Recent query-text embeddings (search as you type sends every prefix). */
   private readonly textEmbeddings = new TextEmbeddingCache();
 
-  private constructor(dataDir: string, options: EngineOptions, catalog: SqliteCatalog, lock: WriterLock | undefined) {
+  private constructor(dataDir: string, options: EngineOptions, catalog: Catalog, lock: WriterLock | undefined) {
     super();
     this.dataDir = dataDir;
     this.options = options;
@@ -121,17 +121,18 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     }
     if (readOnly && options.reembed) throw new ReadOnlyError('re-embedding');
     const catalogFile = path.join(dataDir, CATALOG_FILE);
+    const given = options.catalog;
     let lock: WriterLock | undefined;
     if (readOnly) {
-      if (!existsSync(catalogFile)) throw new NotFoundError(`pixsearch library in ${dataDir}`);
+      if (!given && !existsSync(catalogFile)) throw new NotFoundError(`pixsearch library in ${dataDir}`);
     } else {
       await mkdir(dataDir, { recursive: true });
       lock = WriterLock.acquire(dataDir);
     }
-    let catalog: SqliteCatalog | undefined;
+    let catalog: Catalog | undefined = given;
     let engine: SearchEngine | undefined;
     try {
-      catalog = SqliteCatalog.open(catalogFile, { readOnly });
+      catalog ??= SqliteCatalog.open(catalogFile, { readOnly });
       engine = new SearchEngine(dataDir, options, catalog, lock);
       await engine.init();
       const e = engine;

@@ -1,3 +1,4 @@
+import type { Catalog } from './catalog.js';
 import type { SearchParams } from '../vector-index.js';
 import type { Embedder, ImageInput } from '../embedder.js';
 import type { ModelVariant } from '../clip/bundle.js';
@@ -51,6 +52,12 @@ export interface EngineOptions {
   embedder?: Embedder;
   /** Open for reading only: no sync, and no lock contention with a writer. */
   readOnly?: boolean;
+  /**
+   * A catalog to use instead of the SQLite one in `dataDir` (e.g. `PostgresCatalog` from
+   * `@pixsearch/index-pgvector/catalog`: one library shared by several machines). The engine takes
+   * ownership and closes it. `dataDir` still holds the index files and, for writers, the lock.
+   */
+  catalog?: Catalog;
   /**
    * When the configured model differs from the one the library was embedded with: `true` forgets
    * the stored embeddings (the next sync re-embeds every image); otherwise opening or the first use
