@@ -444,6 +444,11 @@ describe('files swapped for a FIFO since the sync', () => {
       expect(ok.status).toBe(200);
       expect((await ok.arrayBuffer()).byteLength).toBeGreaterThan(0);
       expect((await fresh.request(`/api/images/${idOf(other.rel)}/thumbnail?size=256`)).status).toBe(200);
+      // A zip of a swapped image and a good one: the swapped one is listed as missing, the zip completes.
+      const zip = await fresh.request(`/api/zip?ids=${ids[0]},${idOf(other.rel)}`);
+      expect(zip.status).toBe(200);
+      const zipBytes = Buffer.from(await zip.arrayBuffer());
+      expect(zipBytes.includes(Buffer.from('MISSING.txt'))).toBe(true);
     } finally {
       await fresh.shutdown();
       for (const [i, img] of swapped.entries()) {

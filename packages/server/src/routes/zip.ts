@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Hono } from 'hono';
 import yazl from 'yazl';
+import { openRegularFile } from '@pixsearch/core';
 import type { ImageRecord } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http-errors.js';
@@ -78,9 +78,13 @@ export function zipRoutes(app: Hono, ctx: ServerContext): void {
     const zip = new yazl.ZipFile();
     for (const e of entries) {
       zip.addReadStreamLazy(e.name, { compress: false, size: e.size, mtime: e.mtime, mode: 0o100644 }, (cb) => {
-        const stream = createReadStream(e.rec.absPath);
-        // An error here (the file vanished or shrank mid-way) aborts the archive: the download fails visibly.
-        cb(null, stream);
+        // Opened without blocking and checked to be a regular file (a FIFO swapped in since the stat
+        // above would hang a libuv thread). An error here (the file vanished, was swapped or shrank
+        // mid-way) aborts the archive: the download fails visibly.
+        openRegularFile(e.rec.absPath).then(
+          (fh) => cb(null, fh.createReadStream({ autoClose: true })),
+          (err: Error) => cb(err, undefined as unknown as Readable),
+        );
       });
     }
     if (missing.length > 0) {
