@@ -36,7 +36,7 @@ usage: pnpm bench [--quick | --full] [options]
                         bundle over a 100k library; on by default with --full)
   --no-engine           skip it
   --engine-only         only the engine measurement
-  --engine-backends L   backends for it (default faiss-flat,hnswlib)
+  --engine-backends L   backends for it (default auto,faiss-flat,hnswlib)
   --engine-queries N    queries for it (default 200)
   --engine-size N       library size for it (default 100k)
   --resume              keep the datasets already measured in --out DIR's report.json (a long
@@ -97,7 +97,7 @@ export function parseCli(argv: string[]): SuiteOptions | 'help' {
   for (const b of backends ?? []) if (!isBenchBackend(b)) throw new Error(`unknown backend "${b}"; choose from ${BENCH_BACKENDS.join(', ')}`);
   const engineOnly = values['engine-only'] ?? false;
   const sizes = engineOnly ? [] : (list(values.sizes)?.map(parseSize) ?? (values.dataset?.length ? [] : d.sizes));
-  const engineBackends = list(values['engine-backends']) ?? ['faiss-flat', 'hnswlib'];
+  const engineBackends = list(values['engine-backends']) ?? ['auto', 'faiss-flat', 'hnswlib'];
   for (const b of engineBackends) if (!isBenchBackend(b)) throw new Error(`unknown backend "${b}" in --engine-backends`);
   const withEngine = engineOnly || (values['no-engine'] ? false : (values.engine ?? mode === 'full'));
   const budget = values.budget === undefined ? d.budgetS : Number(values.budget);

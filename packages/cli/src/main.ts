@@ -42,7 +42,7 @@ let backendNames: readonly string[] = [];
 function indexOptions(cmd: Command): Command {
   const names = backendNames.length > 0 ? `${backendNames.join(', ')}; ` : '';
   return cmd
-    .option('--backend <name>', `Vector index: ${names}default faiss-flat; pixsearch backends lists them with their parameters`, S)
+    .option('--backend <name>', `Vector index: ${names}default auto; pixsearch backends lists them with their parameters`, S)
     .option('--param <key=value>', 'Backend parameter, repeatable (e.g. --param M=32)', S)
     .option('--batch-size <n>', 'Images per model batch (default: 16)', S)
     .option('--preprocess <mode>', 'scaled (default: JPEGs decoded at the size the model needs) or exact (full decode, bit-exact with PIL)', S)

@@ -261,7 +261,7 @@ describe('index → search → similar → status', () => {
     const r = await px(['status']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Folders\s+.*library/);
-    expect(r.stdout).toMatch(/Backend\s+faiss-flat/);
+    expect(r.stdout).toMatch(/Backend\s+auto/);
     expect(r.stdout).toMatch(/Images\s+12 indexed · 0 skipped · 0 failed/);
     const st = json<{ images: { indexed: number }; roots: string[]; model: string; dimension: number; exists: boolean }>((await px(['status', '--json'])).stdout);
     expect(st).toMatchObject({ images: { indexed: 12 }, roots: [lib], dimension: 32, exists: true });

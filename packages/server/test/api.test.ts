@@ -530,7 +530,7 @@ describe('status, sync and events', () => {
     expect(s.images.indexed).toBe(lib.images.length);
     expect(s.indexSize).toBe(lib.images.length);
     expect(s.roots).toEqual([lib.root]);
-    expect(s.backend).toBe('faiss-flat');
+    expect(s.backend).toBe('auto');
     expect(s.model).not.toBe('');
     expect(s.dimension).toBeGreaterThan(0);
     expect(s.lastSync).not.toBeNull();

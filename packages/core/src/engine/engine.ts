@@ -52,7 +52,7 @@ import { dirKey } from './walk.js';
 /** File name of the catalog inside the data directory. */
 export const CATALOG_FILE = 'catalog.db';
 /** Default backend of a new library. */
-export const DEFAULT_BACKEND = 'faiss-flat';
+export const DEFAULT_BACKEND = 'auto';
 /** Default images per embedding batch. */
 export const DEFAULT_BATCH_SIZE = 16;
 /** Files larger than this are skipped as `too-large` without being read (bytes). */

@@ -19,7 +19,7 @@ export interface EngineOptions {
   roots?: string[];
   /** Model: a bundle folder or a hub id (e.g. `Xenova/clip-vit-base-patch32`). Default: the catalog's model, else the default model. */
   model?: string;
-  /** Vector backend: a registered name (see `listBackends()`). Default: the catalog's backend, else `faiss-flat`. */
+  /** Vector backend: a registered name (see `listBackends()`). Default: the catalog's backend, else `auto` (exact search, HNSW above ~150k vectors). */
   backend?: string;
   /** Backend build parameters (e.g. `{ M: 16 }`). Saved in the catalog: never secrets. */
   backendParams?: Record<string, number | string>;
