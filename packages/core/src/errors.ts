@@ -48,13 +48,6 @@ export class InvalidArgumentError extends PixsearchError {
   }
 }
 
-/** An id that is already present where the operation requires it to be new, or absent where required. */
-export class DuplicateIdError extends PixsearchError {
-  constructor(readonly id: number) {
-    super('DUPLICATE_ID', `id ${id} is already in the index`);
-  }
-}
-
 /** An index file or directory that is truncated, garbled, or disagrees with its manifest. */
 export class IndexCorruptError extends PixsearchError {
   constructor(
@@ -66,17 +59,6 @@ export class IndexCorruptError extends PixsearchError {
       ...options,
       hint: 'pixsearch rebuilds a damaged index from its stored embeddings when the library is next opened (pixsearch index)',
     });
-  }
-}
-
-/** The backend cannot do this operation (see its `capabilities`). */
-export class UnsupportedOperationError extends PixsearchError {
-  constructor(
-    readonly backend: string,
-    readonly operation: string,
-    reason?: string,
-  ) {
-    super('UNSUPPORTED_OPERATION', `backend "${backend}" does not support ${operation}${reason ? `: ${reason}` : ''}`);
   }
 }
 

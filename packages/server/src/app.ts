@@ -54,8 +54,6 @@ export interface AppOptions {
   maxSseClients?: number;
   /** SSE heartbeat interval, ms (default 15000). */
   heartbeatMs?: number;
-  /** Rewrites a text query before `engine.search`, e.g. the engine's combined-query parser. */
-  parseQuery?: ServerContext['parseQuery'];
   /**
    * Per-run secret of the user who started the server (written to the data directory's discovery
    * file, mode 0600): requests carrying it in `X-Pixsearch-Secret` pass the token check and may use
@@ -110,7 +108,6 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
     maxUploadBytes: options.maxUploadBytes ?? LIMITS.maxUploadBytes,
     maxSseClients: options.maxSseClients ?? 32,
     heartbeatMs: options.heartbeatMs ?? 15_000,
-    parseQuery: options.parseQuery,
   };
   const corsOrigins = options.corsOrigins ?? [];
   const allowedHosts = options.allowedHosts ?? (options.token ? true : LOOPBACK_NAMES);

@@ -25,6 +25,4 @@ export interface ServerContext {
   maxUploadBytes: number;
   maxSseClients: number;
   heartbeatMs: number;
-  /** Rewrites a text query before `engine.search` (e.g. the engine's combined-query parser). */
-  parseQuery: ((text: string) => Parameters<EngineLike['search']>[0]) | undefined;
 }

@@ -205,8 +205,7 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
   app.get('/api/search', validate('query', TextSearchQuerySchema), async (c) => {
     const started = performance.now();
     const params = c.req.valid('query');
-    const query = ctx.parseQuery ? ctx.parseQuery(params.q) : params.q;
-    return respond(c, ctx, params, (opts) => ctx.engine.search(query, opts).catch(blameQuery), started);
+    return respond(c, ctx, params, (opts) => ctx.engine.search(params.q, opts).catch(blameQuery), started);
   });
 
   app.post(
