@@ -4,11 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { truncateSync, unlinkSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { NotAFileError, openRegularFile, type Embedder } from '@pixsearch/core';
 import { decodeImage } from '@pixsearch/core/clip';
+import { bombPng } from '@pixsearch/core/testing';
 import { SearchEngine, type SkippedFile, type SyncSummary } from '@pixsearch/core/engine';
 import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle, writeImage } from './engine-helpers.js';
 
@@ -28,34 +28,6 @@ afterAll(async () => {
   await clip?.close();
   await removeDir(dir);
 });
-
-const crc32 = (buf: Buffer): number => {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-};
-const pngChunk = (type: string, data: Buffer): Buffer => {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-};
-/** A valid 1-bit grayscale PNG of width × height (all black), compressed to a few KB: a decompression bomb. */
-function bombPng(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 1; // bit depth
-  ihdr[9] = 0; // grayscale
-  const row = Buffer.alloc(1 + Math.ceil(width / 8)); // filter byte + packed pixels
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
-}
 
 const reasons = (files: SkippedFile[]): Record<string, string> => Object.fromEntries(files.map((f) => [f.path, f.reason]).sort());
 
