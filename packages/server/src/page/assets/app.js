@@ -76,7 +76,7 @@ function modeFromUrl() {
   state.filters = filtersFromParams(p);
   const min = Number(p.get('min'));
   if (p.has('min') && Number.isFinite(min)) setMinScore(min);
-  if (p.get('view') === 'duplicates') return { kind: 'duplicates' };
+  if (p.get('view') === 'duplicates') return { kind: 'duplicates', threshold: Number(p.get('threshold')) || undefined };
   const like = p.get('like');
   if (like && /^\d+(,\d+)*$/.test(like)) {
     const ids = [...new Set(like.split(',').map(Number))];
@@ -96,7 +96,10 @@ function urlForMode(mode) {
     p.set('similar', String(mode.id));
     p.set('label', mode.label);
   }
-  if (mode && mode.kind === 'duplicates') p.set('view', 'duplicates');
+  if (mode && mode.kind === 'duplicates') {
+    p.set('view', 'duplicates');
+    if (mode.threshold) p.set('threshold', String(mode.threshold));
+  }
   if (mode && mode.kind === 'like') {
     p.set('like', mode.ids.join(','));
     p.set('label', mode.label);
@@ -161,7 +164,7 @@ function run(mode, historyMode = 'push', { keep = false, typed = false } = {}) {
   if (mode.kind === 'duplicates') {
     ui.message.replaceChildren();
     ui.more.hidden = true;
-    void dupes.show(state.filters);
+    void dupes.show(state.filters, mode.threshold);
     return;
   }
   if (!keepGrid) showSkeleton();

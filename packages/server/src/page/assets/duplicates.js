@@ -22,7 +22,9 @@ export function createDuplicatesView(host) {
     box.replaceChildren();
   }
 
-  async function show(filters) {
+  /** Lists the groups under `filters`; `at` (0…1) sets the similarity threshold. */
+  async function show(filters, at) {
+    if (typeof at === 'number' && at > 0 && at <= 1) threshold = at;
     const mine = ++gen;
     lastFilters = filters;
     box.hidden = false;
