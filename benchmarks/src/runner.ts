@@ -72,7 +72,8 @@ export interface SuiteOptions {
 export interface EngineRunOptions {
   /** Library size (synthetic CLIP-like embeddings), default 100k. */
   n: number;
-  backends: BenchBackend[];
+  /** Any registered backend: the engine measurement goes through the engine, not a bare driver. */
+  backends: string[];
   queries: number;
   /** Results per query (the engine's default page is 30). */
   k: number;

@@ -49,9 +49,11 @@ const rows = new Float32Array((2 * bytes) / 4);
 for (let i = 0; i < rows.length; i++) rows[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
 const q = new Float32Array(d).fill(0.01);
 const flag = new Int32Array(barrier);
-parentPort.on('message', ({ op, round, workers }) => {
-  Atomics.add(flag, 0, 1);
-  while (Atomics.load(flag, 0) < round * workers) {}
+parentPort.on('message', ({ op, round, workers, barrier }) => {
+  if (barrier) {
+    Atomics.add(flag, 0, 1);
+    while (Atomics.load(flag, 0) < round * workers) {}
+  }
   const t = performance.now();
   if (op === 'floor') Buffer.compare(a, b);
   else kernel.exactSearch(rows, q, d, 10, 'ip', 1);
@@ -75,7 +77,10 @@ class Floor {
     await Promise.all(f.workers.map((w) => new Promise((r) => w.once('message', r))));
     return f;
   }
-  /** Slowest worker's time, ms: `floor` = Buffer.compare of its two copies, `kernel` = exactSearch over its rows. */
+  /**
+   * Slowest worker's time, ms: `floor` = Buffer.compare of its two copies, `kernel` = exactSearch
+   * over its rows; all workers start together at a barrier (no dispatch cost).
+   */
   async sample(op: 'floor' | 'kernel' = 'floor'): Promise<number> {
     this.round++;
     const times = await Promise.all(
@@ -83,24 +88,49 @@ class Floor {
         (w) =>
           new Promise<number>((resolve) => {
             w.once('message', (m: { ms: number }) => resolve(m.ms));
-            w.postMessage({ op, round: this.round, workers: W });
+            w.postMessage({ op, round: this.round, workers: W, barrier: true });
           }),
       ),
     );
     return Math.max(...times);
+  }
+
+  /**
+   * The floor dispatched like a search: posted from the main thread to every worker, wall time
+   * until the last reply, and the CPU time all threads spent (ms).
+   */
+  async dispatched(): Promise<{ wall: number; cpu: number }> {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('message', () => resolve());
+            w.postMessage({ op: 'floor', barrier: false });
+          }),
+      ),
+    );
+    const wall = performance.now() - t;
+    const u = process.cpuUsage(c);
+    return { wall, cpu: (u.user + u.system) / 1000 };
   }
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
-async function timeQueries(index: VectorIndex, queries: Float32Array, count: number, from: number): Promise<number[]> {
+/** Wall ms per query; CPU ms of all threads per query go to `cpu`. */
+async function timeQueries(index: VectorIndex, queries: Float32Array, count: number, from: number, cpu: number[] = []): Promise<number[]> {
   const ms: number[] = [];
   for (let q = 0; q < count; q++) {
     const i = (from + q) % nq;
+    const c = process.cpuUsage();
     const t = performance.now();
     await index.search(queries.subarray(i * d, (i + 1) * d), 10);
     ms.push(performance.now() - t);
+    const u = process.cpuUsage(c);
+    cpu.push((u.user + u.system) / 1000);
   }
   return ms;
 }
@@ -123,8 +153,12 @@ async function main(): Promise<void> {
   await i8.add(ids, data.base);
   const floorMs: number[] = [];
   const kernelMs: number[] = [];
+  const dispatchMs: number[] = [];
+  const floorCpu: number[] = [];
   const f32Ms: number[] = [];
+  const f32Cpu: number[] = [];
   const i8Ms: number[] = [];
+  const i8Cpu: number[] = [];
   const perRound = Math.max(1, Math.ceil(nq / reps));
   // Warm up each path once.
   await floor.sample();
@@ -133,9 +167,12 @@ async function main(): Promise<void> {
   for (let r = 0; r < reps; r++) {
     floorMs.push(await floor.sample());
     kernelMs.push(await floor.sample('kernel'));
-    f32Ms.push(...(await timeQueries(f32, data.queries, perRound, r * perRound)));
+    const disp = await floor.dispatched();
+    dispatchMs.push(disp.wall);
+    floorCpu.push(disp.cpu);
+    f32Ms.push(...(await timeQueries(f32, data.queries, perRound, r * perRound, f32Cpu)));
     floorMs.push(await floor.sample());
-    i8Ms.push(...(await timeQueries(i8, data.queries, perRound, r * perRound)));
+    i8Ms.push(...(await timeQueries(i8, data.queries, perRound, r * perRound, i8Cpu)));
   }
   // Recall of the i8 kind against the f32 scan (which is exact), k = 10.
   const truth = await f32.search(data.queries, 10);
@@ -150,22 +187,28 @@ async function main(): Promise<void> {
   // The path exact replaces: faiss-flat (Debian FAISS, SSE, one thread per query).
   const flat = await createIndex({ backend: 'faiss-flat', dimension: d });
   await flat.add(ids, data.base);
-  const flatMs = await timeQueries(flat, data.queries, Math.min(10, nq), 0);
+  const flatCpu: number[] = [];
+  const flatMs = await timeQueries(flat, data.queries, Math.min(10, nq), 0, flatCpu);
   await flat.close();
   const loadAfter = os.loadavg();
 
   const floorP50 = p50(floorMs);
+  const dispatchP50 = p50(dispatchMs);
+  const floorCpuP50 = p50(floorCpu);
   const rows = [
-    { path: 'memory floor (Buffer.compare, all cores)', bytes, p50: floorP50, p90: percentile(floorMs, 90) },
-    { path: 'USearch exactSearch alone (same workers, no messaging)', bytes, p50: p50(kernelMs), p90: percentile(kernelMs, 90) },
-    { path: 'exact backend f32 (search() wall time)', bytes, p50: p50(f32Ms), p90: percentile(f32Ms, 90) },
-    { path: 'exact backend i8 scan + f32 re-rank', bytes: n * d, p50: p50(i8Ms), p90: percentile(i8Ms, 90) },
-    { path: 'faiss-flat (previous default)', bytes, p50: p50(flatMs), p90: percentile(flatMs, 90) },
+    { path: 'memory floor: all cores Buffer.compare, started at a barrier', bytes, p50: floorP50, p90: percentile(floorMs, 90), cpu: NaN },
+    { path: 'memory floor dispatched like a search (post → compare → reply)', bytes, p50: dispatchP50, p90: percentile(dispatchMs, 90), cpu: floorCpuP50 },
+    { path: 'USearch exactSearch alone in the same workers, barrier-started', bytes, p50: p50(kernelMs), p90: percentile(kernelMs, 90), cpu: NaN },
+    { path: 'exact backend f32: search() wall time', bytes, p50: p50(f32Ms), p90: percentile(f32Ms, 90), cpu: p50(f32Cpu) },
+    { path: 'exact backend i8 scan + f32 re-rank: search()', bytes: n * d, p50: p50(i8Ms), p90: percentile(i8Ms, 90), cpu: p50(i8Cpu) },
+    { path: 'faiss-flat (previous default): search()', bytes, p50: p50(flatMs), p90: percentile(flatMs, 90), cpu: p50(flatCpu) },
   ];
-  console.log(`\n| path | bytes scanned | p50 ms | p90 ms | GB/s (p50) | × floor (p50) |`);
-  console.log(`| --- | --- | --- | --- | --- | --- |`);
+  console.log(`\n| path | bytes scanned | p50 ms | p90 ms | GB/s (p50) | × floor | × dispatched floor | CPU ms p50 (all threads) | × floor CPU |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   for (const r of rows) {
-    console.log(`| ${r.path} | ${(r.bytes / 1e6).toFixed(0)} MB | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.bytes / r.p50 / 1e6, 1)} | ${fmt(r.p50 / floorP50)} |`);
+    const cpu = Number.isNaN(r.cpu) ? '–' : fmt(r.cpu);
+    const cpuRatio = Number.isNaN(r.cpu) ? '–' : fmt(r.cpu / floorCpuP50);
+    console.log(`| ${r.path} | ${(r.bytes / 1e6).toFixed(0)} MB | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.bytes / r.p50 / 1e6, 1)} | ${fmt(r.p50 / floorP50)} | ${fmt(r.p50 / dispatchP50)} | ${cpu} | ${cpuRatio} |`);
   }
   console.log(`\ni8 kind: recall@10 vs f32 = ${i8Recall.toFixed(4)}; identical top-10 lists ${sameIds}/${nq}`);
   console.log(`CPU ${machine.cpu}, ${W} cores; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
@@ -184,7 +227,7 @@ async function main(): Promise<void> {
         reps,
         rows,
         i8: { recallAt10: i8Recall, identicalTop10: sameIds },
-        samples: { floorMs, kernelMs, f32Ms, i8Ms, flatMs },
+        samples: { floorMs, kernelMs, dispatchMs, floorCpu, f32Ms, f32Cpu, i8Ms, i8Cpu, flatMs, flatCpu },
       },
       null,
       2,

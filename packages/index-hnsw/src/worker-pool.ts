@@ -31,7 +31,7 @@ function spawn(script: string, workerData: unknown): Worker {
     return new Worker(`require(${JSON.stringify(tsx)}).require(${JSON.stringify(file)}, ${JSON.stringify(file)});`, {
       eval: true,
       workerData,
-      execArgv: [...process.execArgv, '--conditions=@pixsearch/source'],
+      execArgv: ['--conditions=@pixsearch/source'], // (V8 flags of the parent may not be passed here)
     });
   }
   return new Worker(new URL(`./${script}.js`, here), { workerData });
