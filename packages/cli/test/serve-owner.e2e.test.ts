@@ -185,6 +185,24 @@ describe('while serve runs', () => {
     }
   });
 
+  it('index with a new folder adds it through the server, which then follows it too', async () => {
+    const { url } = serve!;
+    const extra = join(tmp, 'extra');
+    await makeImages(extra, ['e-1.jpg', 'e-2.png'], 88);
+    const r = await px(['index', extra, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json<{ indexed: number; added: number }>(r.stdout)).toMatchObject({ indexed: 15, added: 2 });
+    const events = await syncEvents(url);
+    try {
+      await makeImages(extra, ['e-3.webp'], 88);
+      await untilIndexed(url, events, 16);
+      for (const f of ['e-1.jpg', 'e-2.png', 'e-3.webp']) rmSync(join(extra, f));
+      await untilIndexed(url, events, 13);
+    } finally {
+      events.close();
+    }
+  });
+
   it('follows the folders: a burst, a move, a rename and deletions; ids survive moves', async () => {
     const { url } = serve!;
     const events = await syncEvents(url);

@@ -60,6 +60,8 @@ export interface AppOptions {
    * `/api/local/*` (warm searches and syncs for the CLI). Without it those routes answer 403.
    */
   ownerSecret?: string;
+  /** Called after each sync the server ran (API, watcher, CLI) succeeded, with the roots it was asked for (undefined: all). */
+  onSyncDone?: (summary: SyncSummary, roots: string[] | undefined) => void;
   /** Called with every unexpected error (the client only sees a generic 500). The server never prints. */
   onError?: (err: unknown) => void;
 }
@@ -102,7 +104,7 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
       options.thumbnailDir ?? (async () => path.join((await stats.get()).dataDir, 'thumbnails')),
       { concurrency: options.thumbnailConcurrency ?? 2 },
     ),
-    sync: new SyncController(engine, () => stats.invalidate()),
+    sync: new SyncController(engine, () => stats.invalidate(), options.onSyncDone),
     stats,
     version,
     maxUploadBytes: options.maxUploadBytes ?? LIMITS.maxUploadBytes,

@@ -126,10 +126,14 @@ export class SyncController {
   #attached = false;
   #closed = false;
 
-  /** `onChange` runs when a sync (any, while listened to) finishes: cached stats go stale. */
+  /**
+   * `onChange` runs when a sync (any, while listened to) finishes: cached stats go stale.
+   * `onSynced` runs after each server-started sync that succeeded, with the roots it was given.
+   */
   constructor(
     engine: EngineLike,
     private readonly onChange: () => void = () => undefined,
+    private readonly onSynced: (summary: SyncSummary, roots: string[] | undefined) => void = () => undefined,
   ) {
     this.#engine = engine;
   }
@@ -184,6 +188,11 @@ export class SyncController {
           this.onChange();
           this.#lastSummary = summary;
           this.#broadcast({ event: 'done', data: { ...summary, syncId: id, trigger } });
+          try {
+            this.onSynced(summary, roots && roots.length > 0 ? roots : undefined);
+          } catch {
+            // a listener's problem is not the sync's
+          }
         },
         (err: unknown) => {
           this.onChange();

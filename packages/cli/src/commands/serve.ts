@@ -60,6 +60,8 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
       }
     }
 
+    // The watcher's syncs cover every folder of the library, not only those named here: follow them all.
+    if (watcher) await watcher.addRoots((await engine.stats()).roots);
     const { startServer, publishServer, generateOwnerSecret } = await import('@pixsearch/server');
     const ownerSecret = generateOwnerSecret();
     let server: Awaited<ReturnType<typeof startServer>>;
@@ -67,6 +69,10 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
       server = await startServer({
         engine,
         ownerSecret,
+        // `pixsearch index <new folder>` through this server adds a root: follow it too.
+        onSyncDone: (_summary, added) => {
+          if (added && watcher) void engine.stats().then((s) => watcher.addRoots(s.roots), () => undefined);
+        },
         ...(settings.host !== undefined ? { host: settings.host } : {}),
         ...(settings.port !== undefined ? { port: settings.port } : {}),
         ...(settings.token !== undefined ? { token: settings.token } : {}),

@@ -77,6 +77,8 @@ export interface FolderWatcherEvents {
 export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
   readonly #options: FolderWatcherOptions;
   readonly #subs: WatchSubscription[] = [];
+  /** Roots subscribed to (or being subscribed). */
+  readonly #watched = new Set<string>();
   #mode: 'events' | 'poll' = 'events';
   #timer: NodeJS.Timeout | undefined;
   #rescan: NodeJS.Timeout | undefined;
@@ -152,10 +154,25 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
     this.#wakeIdle();
   }
 
+  /**
+   * Follows more folders (e.g. a root a sync just added to the library); those already followed
+   * are ignored. In `poll` mode every rescan covers every root already.
+   */
+  async addRoots(roots: readonly string[]): Promise<void> {
+    if (this.#closed || this.#mode === 'poll') return;
+    await this.#subscribe(roots);
+  }
+
   async #subscribeAll(): Promise<void> {
+    await this.#subscribe(this.#options.roots);
+  }
+
+  async #subscribe(roots: readonly string[]): Promise<void> {
     const subscribe = this.#options.subscribe ?? (await loadParcel());
     const ignore = [...(this.#options.exclude ?? [])];
-    for (const root of this.#options.roots) {
+    for (const root of roots) {
+      if (this.#watched.has(root)) continue;
+      this.#watched.add(root);
       try {
         const sub = await subscribe(root, (err, events) => this.#onEvents(root, err, events), { ignore });
         if (this.#closed || this.#mode === 'poll') {
@@ -173,7 +190,13 @@ export class FolderWatcher extends EventEmitter<FolderWatcherEvents> {
   #onEvents(root: string, err: Error | null, events: WatchEvent[]): void {
     if (this.#closed || this.#mode === 'poll') return;
     if (err) {
-      void this.#fallBack(root, err);
+      // Out of inotify resources: rescans from now on. Anything else (a root that vanished, an
+      // unmounted drive): say so, and let a sync look at what is there.
+      if (isLimitError(err)) void this.#fallBack(root, err);
+      else {
+        this.emit('warning', describeWatchError(root, err));
+        this.#changed(0);
+      }
       return;
     }
     const relevant = events.filter((e) => this.#relevant(root, e)).map((e) => e.path);
@@ -289,6 +312,13 @@ function readLimit(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** True for the system limits that stop watching: inotify watches (ENOSPC), instances or files (EMFILE). */
+function isLimitError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'ENOSPC' || code === 'EMFILE' || /no space left on device|too many open files|ENOSPC|EMFILE/i.test(message);
 }
 
 /** A clear sentence for a failure to watch `root`, with the fix for the known system limits. */
