@@ -91,6 +91,24 @@ describe('FolderWatcher', () => {
     expect(seen.has(path.join(r, '.hidden', 'c.jpg'))).toBe(false);
   });
 
+  it('follows roots added later; a root that vanishes is a warning and a sync, not a switch to rescans', async () => {
+    const { dir, w, synced } = await setup();
+    const extra = path.join(dir, 'extra');
+    await mkdir(extra);
+    await w.addRoots([extra]);
+    const warnings: string[] = [];
+    w.on('warning', (m) => warnings.push(m));
+    const f = path.join(extra, 'x.jpg');
+    await writeFile(f, 'x');
+    await synced(f);
+    await rm(extra, { recursive: true });
+    // Whatever the watcher reports for a removed root, it keeps watching the others.
+    const marker = path.join(dir, 'photos', 'after.jpg');
+    await writeFile(marker, 'x');
+    await synced(marker);
+    expect(w.mode).toBe('events');
+  });
+
   it('holds changes while paused and syncs them on resume; never runs two syncs at once', async () => {
     let running = 0;
     let maxRunning = 0;
