@@ -17,11 +17,17 @@ import {
   type RemoteVectorIndex,
   type SearchParams,
 } from '@pixsearch/core';
-import pg from 'pg';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import pgvector from 'pgvector';
 import { encodeCopyRows } from './copy-binary.js';
 import { resolveParams, SEARCH_PARAMS, type PgvectorParams } from './params.js';
+
+/** node-postgres, loaded when an index is first opened (importing the adapter, e.g. by discovery, loads no driver). */
+async function loadPg(): Promise<typeof pg> {
+  const mod = (await import('pg')) as typeof pg & { default?: typeof pg };
+  return mod.default ?? mod;
+}
 
 /** PostgreSQL schema of the vector tables and their registry (shared with the catalog: one library, one database). */
 export const VECTOR_SCHEMA = 'pixsearch';
@@ -111,7 +117,7 @@ export class PgvectorIndex implements RemoteVectorIndex {
       throw new InvalidArgumentError(`index name must be 1-48 letters, digits or _, got ${JSON.stringify(options.name)}`);
     }
     const p = resolveParams(options.params, options.dimension);
-    const probe = new pg.Client({ connectionString: options.connection, application_name: 'pixsearch-pgvector' });
+    const probe = new (await loadPg()).Client({ connectionString: options.connection, application_name: 'pixsearch-pgvector' });
     let server: string;
     try {
       await probe.connect();
@@ -123,7 +129,7 @@ export class PgvectorIndex implements RemoteVectorIndex {
     await probe.end();
     // PGlite (WASM, served by pglite-socket) is one backend: one connection, and no COPY FROM STDIN over the socket.
     const pglite = /PGlite|emscripten/i.test(server);
-    const pool = new pg.Pool({ connectionString: options.connection, max: pglite ? 1 : p.connections, application_name: 'pixsearch-pgvector' });
+    const pool = new (await loadPg()).Pool({ connectionString: options.connection, max: pglite ? 1 : p.connections, application_name: 'pixsearch-pgvector' });
     pool.on('error', () => undefined);
     try {
       const count = await PgvectorIndex.ensureSchema(pool, options, p);
@@ -196,7 +202,7 @@ export class PgvectorIndex implements RemoteVectorIndex {
   /** Deletes index `name` (its table and registry row); nothing when it does not exist. */
   static async drop(options: { name: string; connection: string }): Promise<void> {
     if (!NAME.test(options.name)) throw new InvalidArgumentError(`index name must be 1-48 letters, digits or _, got ${JSON.stringify(options.name)}`);
-    const c = new pg.Client({ connectionString: options.connection });
+    const c = new (await loadPg()).Client({ connectionString: options.connection });
     await c.connect();
     try {
       await c.query('BEGIN');
