@@ -1,4 +1,5 @@
-import { describeVectorIndexConformance, type ConformanceCase } from '@pixsearch/core/testing';
+import type { VectorIndex } from '@pixsearch/core';
+import { describeVectorIndexConformance } from '@pixsearch/core/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { PgvectorIndex } from '../src/index.js';
 import { vectorServer } from './pg-env.js';
@@ -15,8 +16,6 @@ afterAll(async () => {
 });
 
 let n = 0;
-const remote = 'a remote index has no save(dir)/load(dir): it lives in the server, addressed by name (large ids: see pgvector.test.ts)';
-const skip: Partial<Record<ConformanceCase, string>> = { 'save-load': remote, 'corrupt-files': remote, 'large-ids': remote };
 const recallSize = () => (server?.pglite === false ? undefined : { n: 2000, dimension: 64, queries: 50 });
 
 for (const [label, extra] of [
@@ -28,7 +27,9 @@ for (const [label, extra] of [
     name: `pgvector-${label}`,
     create: (o) =>
       PgvectorIndex.open({ ...o, params: { ...extra, ...o.params }, name: `conf_${label.replace('-', '_')}_${++n}_${process.pid}`, connection: server.url }),
-    skip,
+    // Closed and opened again by name: the same table, the same vectors.
+    reopen: (idx: VectorIndex) =>
+      PgvectorIndex.open({ name: (idx as PgvectorIndex).name, dimension: idx.dimension, metric: idx.metric, params: { ...idx.params }, connection: server.url }),
     // halfvec keeps 11 bits of mantissa: scores carry ~1e-3 of error.
     ...(label === 'hnsw-halfvec' ? { scoreTolerance: 5e-3 } : {}),
     ...(label === 'ivfflat' ? { recallParams: { probes: 10 } } : {}),

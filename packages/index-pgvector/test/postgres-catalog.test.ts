@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PixsearchError } from '@pixsearch/core';
+import { describeCatalogConformance } from '@pixsearch/core/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +45,19 @@ async function fresh(label: string): Promise<{ c: PostgresCatalog; url: string }
   return { c, url };
 }
 
-describe('PostgresCatalog', () => {
+// Core's Catalog conformance suite: one fresh database per case.
+const urls = new Map<string, string>();
+describeCatalogConformance({
+  name: 'postgres',
+  create: async (label) => {
+    const url = await freshDatabase(server.url, label);
+    urls.set(label, url);
+    return PostgresCatalog.open(url);
+  },
+  openReader: (label) => PostgresCatalog.open(urls.get(label)!, { readOnly: true }),
+});
+
+describe('PostgresCatalog (PostgreSQL specifics)', () => {
   test('creates its schema once; every opener of the database sees the same catalog', async () => {
     const url = await freshDatabase(server.url, 'schema');
     const many = Array.from({ length: 3 }, () => PostgresCatalog.open(url));
