@@ -10,6 +10,7 @@ export { DEFAULT_IGNORED_NAMES } from './walk.js';
 export { IMAGE_EXTENSIONS, DECODABLE_FORMATS, DEFAULT_MAX_PIXELS, mimeForFormat, sniffImage, type Sniffed } from './sniff.js';
 export { SqliteCatalog, CATALOG_SCHEMA_VERSION, METADATA_VERSION } from './sqlite-catalog.js';
 export type * from './catalog.js';
+export { checkRow, IMAGE_COLUMNS, toImage, type ImageRow } from './catalog-rows.js';
 export { INDEX_DIR, POINTER_FILE, type IndexPointer } from './index-store.js';
 export { LOCK_FILE } from './lock.js';
 export {

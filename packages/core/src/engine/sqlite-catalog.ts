@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSyn
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CatalogDamagedError, diskFullError, PixsearchError } from '../errors.js';
+import { checkRow, IMAGE_COLUMNS, toImage, type ImageRow } from './catalog-rows.js';
 import type {
   Catalog,
   CatalogFacets,
@@ -15,7 +16,7 @@ import type {
   ImageRowData,
   ImageStatus,
 } from './catalog.js';
-import { cameraName, type DateSource, type ImageMetadata } from './metadata.js';
+import { cameraName, type ImageMetadata } from './metadata.js';
 
 /**
  * Schema migrations: entry `i` upgrades `user_version` i → i+1, inside one transaction.
@@ -106,67 +107,6 @@ export const CATALOG_SCHEMA_VERSION = MIGRATIONS.length;
 /** Version of the metadata reader; rows below it are read again by the next sync. */
 export const METADATA_VERSION = 1;
 
-const IMAGE_COLUMNS =
-  'i.id, i.root_id, i.rel_path, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.reason, i.message, ' +
-  'i.meta_version, i.taken_at, i.taken_local, i.taken_offset, i.date_source, i.make, i.model, i.camera, i.lens, i.latitude, i.longitude, i.orientation';
-
-interface ImageRow {
-  id: number;
-  root_id: number;
-  rel_path: string;
-  size: number;
-  mtime_ms: number;
-  hash: string | null;
-  width: number;
-  height: number;
-  format: string;
-  status: ImageStatus;
-  reason: string | null;
-  message: string | null;
-  meta_version: number;
-  taken_at: number | null;
-  taken_local: number | null;
-  taken_offset: number | null;
-  date_source: DateSource | null;
-  make: string | null;
-  model: string | null;
-  camera: string | null;
-  lens: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  orientation: number | null;
-}
-
-const toImage = (r: ImageRow): CatalogImage => ({
-  id: r.id,
-  rootId: r.root_id,
-  relPath: r.rel_path,
-  size: r.size,
-  mtimeMs: r.mtime_ms,
-  hash: r.hash,
-  width: r.width,
-  height: r.height,
-  format: r.format,
-  status: r.status,
-  reason: r.reason,
-  message: r.message,
-  meta:
-    r.meta_version === 0
-      ? null
-      : {
-          takenAt: r.taken_at,
-          takenLocal: r.taken_local,
-          takenOffset: r.taken_offset,
-          dateSource: r.date_source,
-          make: r.make,
-          model: r.model,
-          lens: r.lens,
-          latitude: r.latitude,
-          longitude: r.longitude,
-          orientation: r.orientation,
-        },
-  camera: r.camera,
-});
 
 /** Column values of a row's metadata (all null and version 0 when it was not read). */
 function metaParams(meta: ImageMetadata | null | undefined): Record<string, unknown> {
@@ -238,12 +178,6 @@ export function filterSql(f: CatalogFilter | undefined): { where: string; params
 const dateOrder = (order: 'desc' | 'asc'): string =>
   order === 'desc' ? 'i.taken_at IS NULL, i.taken_at DESC, i.id DESC' : 'i.taken_at IS NULL, i.taken_at ASC, i.id ASC';
 
-/** An embedding must be present exactly for indexed rows. */
-function checkRow(row: ImageRowData): void {
-  if ((row.status === 'indexed') !== (row.embedding !== null)) {
-    throw new PixsearchError('CATALOG_STATE', `${row.relPath}: an embedding is stored exactly for indexed images (status ${row.status})`);
-  }
-}
 
 /** SQL condition matching rows whose path starts with `?` (relative, or absolute when it starts with `/`). */
 function prefixCondition(prefix: string): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PixsearchError } from '@pixsearch/core';
-import { cameraName, METADATA_VERSION } from '@pixsearch/core/engine';
+import { cameraName, checkRow, IMAGE_COLUMNS, METADATA_VERSION, toImage, type ImageRow } from '@pixsearch/core/engine';
 import type {
   Catalog,
   CatalogFacets,
@@ -10,7 +10,6 @@ import type {
   CatalogOp,
   CatalogRoot,
   CatalogSettings,
-  DateSource,
   ImageMetadata,
   ImageRowData,
   ImageStatus,
@@ -88,10 +87,6 @@ const MIGRATIONS: string[] = [
 /** Schema version this code writes. */
 export const POSTGRES_CATALOG_SCHEMA_VERSION = MIGRATIONS.length;
 
-const IMAGE_COLUMNS =
-  'i.id, i.root_id, i.rel_path, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.reason, i.message, ' +
-  'i.meta_version, i.taken_at, i.taken_local, i.taken_offset, i.date_source, i.make, i.model, i.camera, i.lens, i.latitude, i.longitude, i.orientation';
-
 /** Metadata columns in write order (see `metaValues`). */
 const META_COLUMNS = ['meta_version', 'taken_at', 'taken_local', 'taken_offset', 'date_source', 'make', 'model', 'camera', 'lens', 'latitude', 'longitude', 'orientation'];
 
@@ -145,69 +140,7 @@ function filterSql(f: CatalogFilter | undefined, params: unknown[]): string {
 const dateOrder = (order: 'desc' | 'asc'): string =>
   order === 'desc' ? 'i.taken_at DESC NULLS LAST, i.id DESC' : 'i.taken_at ASC NULLS LAST, i.id ASC';
 
-interface ImageRow {
-  id: number;
-  root_id: number;
-  rel_path: string;
-  size: number;
-  mtime_ms: number;
-  hash: string | null;
-  width: number;
-  height: number;
-  format: string;
-  status: ImageStatus;
-  reason: string | null;
-  message: string | null;
-  meta_version: number;
-  taken_at: number | null;
-  taken_local: number | null;
-  taken_offset: number | null;
-  date_source: DateSource | null;
-  make: string | null;
-  model: string | null;
-  camera: string | null;
-  lens: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  orientation: number | null;
-}
 
-const toImage = (r: ImageRow): CatalogImage => ({
-  id: r.id,
-  rootId: r.root_id,
-  relPath: r.rel_path,
-  size: r.size,
-  mtimeMs: r.mtime_ms,
-  hash: r.hash,
-  width: r.width,
-  height: r.height,
-  format: r.format,
-  status: r.status,
-  reason: r.reason,
-  message: r.message,
-  meta:
-    r.meta_version === 0
-      ? null
-      : {
-          takenAt: r.taken_at,
-          takenLocal: r.taken_local,
-          takenOffset: r.taken_offset,
-          dateSource: r.date_source,
-          make: r.make,
-          model: r.model,
-          lens: r.lens,
-          latitude: r.latitude,
-          longitude: r.longitude,
-          orientation: r.orientation,
-        },
-  camera: r.camera,
-});
-
-function checkRow(row: ImageRowData): void {
-  if ((row.status === 'indexed') !== (row.embedding !== null)) {
-    throw new PixsearchError('CATALOG_STATE', `${row.relPath}: an embedding is stored exactly for indexed images (status ${row.status})`);
-  }
-}
 
 /** SQL condition matching rows whose path starts with parameter `$n` (relative, or absolute when it starts with `/`). */
 function prefixCondition(prefix: string, n: number): string {
