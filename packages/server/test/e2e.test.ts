@@ -240,6 +240,10 @@ describe('the search page in Chromium', () => {
 
     // Keystroke → results painted, one keystroke at a time (each waits for its paint), warm.
     const samples: number[] = [];
+    const serverMs: number[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('/api/search?') && r.status() === 200) void r.json().then((b: { tookMs: number }) => serverMs.push(b.tookMs), () => undefined);
+    });
     for (const ch of ' at dawn, misty'.split('')) {
       const target = ((await q.inputValue()) + ch).trim();
       await page.evaluate(() => {
@@ -284,6 +288,7 @@ describe('the search page in Chromium', () => {
       p90Ms: Math.round(pct(0.9) * 10) / 10,
       maxMs: Math.round(samples[samples.length - 1]! * 10) / 10,
       debounceMs: 60,
+      serverP50Ms: serverMs.length ? [...serverMs].sort((a, b) => a - b)[Math.floor(serverMs.length / 2)] : null,
     };
     // Reported, not asserted (timing depends on the machine and its load).
     console.log(`[typing latency] ${JSON.stringify(report)}`);
