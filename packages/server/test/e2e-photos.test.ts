@@ -108,6 +108,13 @@ describe('a photo library in the browser', () => {
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(phone, 'timeline-phone.png');
+    // The toolbar stays reachable while scrolling: right under the top bar.
+    await phone.evaluate(() => window.scrollTo(0, 700));
+    await phone.waitForFunction(() => window.scrollY > 300);
+    const bar = (await phone.locator('#toolbar').boundingBox())!;
+    const top = (await phone.locator('.topbar').boundingBox())!;
+    expect(Math.abs(bar.y - (top.y + top.height))).toBeLessThanOrEqual(1);
+    await shot(phone, 'timeline-phone-scrolled.png');
   });
 
   it('filters by camera, date range, folder, format and location from the panel; chips undo them', async () => {

@@ -1,6 +1,6 @@
 // pixsearch search page: plain ES modules, no dependencies, no build step.
 // Talks only to this server's JSON API; builds every node with textContent (never innerHTML).
-/* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController */
+/* global document, window, URL, URLSearchParams, FormData, EventSource, IntersectionObserver, history, location, setTimeout, clearTimeout, requestAnimationFrame, getComputedStyle, performance, AbortController, ResizeObserver */
 import { $, api, el, fileName, fmtInt, toast } from './dom.js';
 import { addFilterParams, createFilterPanel, filterChips, filtersFromParams, hasFilters, without } from './filters.js';
 import { createDuplicatesView } from './duplicates.js';
@@ -810,6 +810,9 @@ bindExamples();
 setMinScore(state.minScore);
 run(modeFromUrl(), 'none');
 filterPanel.show(state.filters);
+// The sticky toolbar sits right under the top bar, whose height depends on the screen's width.
+const topbar = document.querySelector('.topbar');
+new ResizeObserver(() => document.documentElement.style.setProperty('--sticky-top', `${topbar.offsetHeight}px`)).observe(topbar);
 connectEvents();
 void refreshStatus();
 document.documentElement.classList.add('js');
