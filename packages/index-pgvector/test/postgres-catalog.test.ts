@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PixsearchError } from '@pixsearch/core';
-import { describeCatalogConformance } from '@pixsearch/core/testing';
+import { catalogRow, describeCatalogConformance } from '@pixsearch/core/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { resolveFilter, SqliteCatalog, type Catalog, type FilterOptions, type ImageMetadata, type ImageRowData } from '@pixsearch/core/engine';
+import { resolveFilter, SqliteCatalog, type Catalog, type FilterOptions, type ImageMetadata } from '@pixsearch/core/engine';
 import { POSTGRES_CATALOG_SCHEMA_VERSION, PostgresCatalog } from '../src/catalog/index.js';
 import { freshDatabase, plainServer } from './pg-env.js';
 
@@ -21,21 +21,7 @@ afterAll(async () => {
 
 const DIM = 4;
 const vec = (...v: number[]): Float32Array => new Float32Array(v);
-const row = (rootId: number, relPath: string, embedding: Float32Array | null, extra: Partial<ImageRowData> = {}): ImageRowData => ({
-  rootId,
-  relPath,
-  size: 10,
-  mtimeMs: 1.5,
-  hash: `h-${relPath}`,
-  width: 3,
-  height: 2,
-  format: 'jpeg',
-  status: embedding ? 'indexed' : 'skipped',
-  reason: embedding ? null : 'corrupt',
-  message: embedding ? null : 'bad',
-  embedding,
-  ...extra,
-});
+const row = catalogRow;
 
 async function fresh(label: string): Promise<{ c: PostgresCatalog; url: string }> {
   const url = await freshDatabase(server.url, label);

@@ -2,7 +2,7 @@ import type { CatalogRoot } from '../catalog.js';
 import { PhaseProgress } from '../progress.js';
 import { checkAbort, type Candidate, type SyncContext } from './context.js';
 import { inspectAll } from './inspect-files.js';
-import { groupByContent } from './resolve.js';
+import { settleInspected } from './resolve.js';
 import type { SyncWriter } from './writer.js';
 
 /** Reason of a row waiting for an embedding worker (status `failed`, so every scan hands it out again). */
@@ -29,14 +29,7 @@ export async function dispatchNew(
     const chunk = files.slice(start, start + ctx.chunkSize);
     // Groups of toEmbed are hashed already; inspection sniffs them again (cheap: the header only) for the same skips.
     const inspected = await inspectAll(chunk, ctx);
-    const fresh: Candidate[] = [];
-    for (const r of inspected) {
-      if (r.reason) await writer.skipFile(r.c, r.reason, r.message, Infinity);
-      else fresh.push(r.c);
-    }
-    const grouped = groupByContent(ctx.catalog, fresh);
-    for (const { group, known } of grouped.reused) await writer.copyEmbedding(group, known, Infinity);
-    for (const c of grouped.toEmbed.flat()) await writer.queue(c, QUEUED_REASON, 'waiting for an embedding worker');
+    for (const c of (await settleInspected(ctx, writer, inspected)).flat()) await writer.queue(c, QUEUED_REASON, 'waiting for an embedding worker');
     await writer.commit();
     progress.update(Math.min(start + chunk.length, files.length), chunk[chunk.length - 1]?.file.relPath);
   }

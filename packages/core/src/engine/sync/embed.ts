@@ -3,7 +3,7 @@ import type { Embedder } from '../../embedder.js';
 import { PhaseProgress } from '../progress.js';
 import { checkAbort, type Candidate, type SyncContext } from './context.js';
 import { inspectAll } from './inspect-files.js';
-import { groupByContent } from './resolve.js';
+import { settleInspected } from './resolve.js';
 import { rowFor, type SyncWriter } from './writer.js';
 
 /** A unit of embedding work: a group of hashed files with the same new content, or a not-yet-hashed new file. */
@@ -49,22 +49,17 @@ export async function embedNew(ctx: SyncContext, writer: SyncWriter, toEmbed: re
     nextInspection = i + 1 < chunks.length ? inspectChunk(chunks[i + 1]!) : undefined;
     nextInspection?.catch(() => undefined);
     checkAbort(ctx);
-    const fresh: Candidate[] = [];
-    for (const r of inspected) {
-      if (r.reason) await writer.skipFile(r.c, r.reason, r.message, Infinity);
-      else fresh.push(r.c);
-    }
     // Content seen in an earlier chunk (or elsewhere in the library) is copied, not embedded.
-    const grouped = groupByContent(ctx.catalog, fresh);
-    for (const { group, known } of grouped.reused) await writer.copyEmbedding(group, known, Infinity);
+    const toEmbedHere = await settleInspected(ctx, writer, inspected);
     const groups = chunk.flatMap((u) => ('group' in u ? [u.group] : []));
     const byHash = new Map(groups.map((g) => [g[0]!.hash!, g]));
-    for (const g of grouped.toEmbed) {
+    for (const g of toEmbedHere) {
       const same = byHash.get(g[0]!.hash!);
       if (same) same.push(...g);
       else groups.push(g);
     }
-    const skippedHere = inspected.filter((r) => r.reason).length + grouped.reused.reduce((n, r) => n + r.group.length, 0);
+    // Files of this chunk settled without the model (skipped, or their content copied).
+    const skippedHere = inspected.length - toEmbedHere.reduce((n, g) => n + g.length, 0);
     if (groups.length > 0) {
       const current = groups[0]?.[0]?.file.relPath;
       await embedGroups(ctx, writer, embedder, dim, groups, (embeddedNow, decodedNow) => {

@@ -1,5 +1,6 @@
 import type { Catalog, CatalogImage } from '../catalog.js';
 import { checkAbort, type Candidate, type SyncContext } from './context.js';
+import type { Inspection } from './inspect-files.js';
 import type { KnownContent, SyncWriter } from './writer.js';
 
 /** Hashed files split by content. */
@@ -85,4 +86,20 @@ async function removeVanished(writer: SyncWriter, vanished: readonly CatalogImag
     if (v.status === 'indexed') writer.summary.removed++;
   }
   await writer.commit();
+}
+
+/**
+ * Settles an inspected chunk: writes the skipped files' rows and copies content already stored
+ * (in an earlier chunk or elsewhere in the library); returns the groups of new content still to
+ * embed (one group per content hash).
+ */
+export async function settleInspected(ctx: SyncContext, writer: SyncWriter, inspected: readonly Inspection[]): Promise<Candidate[][]> {
+  const fresh: Candidate[] = [];
+  for (const r of inspected) {
+    if (r.reason) await writer.skipFile(r.c, r.reason, r.message, Infinity);
+    else fresh.push(r.c);
+  }
+  const grouped = groupByContent(ctx.catalog, fresh);
+  for (const { group, known } of grouped.reused) await writer.copyEmbedding(group, known, Infinity);
+  return grouped.toEmbed;
 }
