@@ -24,10 +24,9 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   if (text === '') throw new UsageError('the query is empty', 'pixsearch search "a dog on a bench"');
   const options = searchOptionsFrom(flags, settings);
 
-  if (!dataDirExists(settings.dataDir)) throw new NothingIndexedError(settings.dataDir);
   // A running `serve` answers warm; otherwise the library is opened here. A query without
   // image:"path" terms goes to the server as text (it parses it the same way), so the warm
-  // path never loads the engine.
+  // path never loads the engine. In-process, a bad query is reported before a missing library.
   const remote = await RemoteLibrary.find(out, settings);
   let terms: Parameters<RemoteLibrary['search']>[0] = text;
   if (!remote || /image\s*:/i.test(text)) {
@@ -35,6 +34,7 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     // image:"path" terms name files on this machine: allowed here, resolved against the cwd.
     terms = parseQuery(text, { allowImagePaths: true }).map((t) => ('image' in t && typeof t.image === 'string' ? { ...t, image: expandPath(t.image) } : t));
   }
+  if (!remote && !dataDirExists(settings.dataDir)) throw new NothingIndexedError(settings.dataDir);
   const engine = remote ?? (await openEngine(out, settings, { readOnly: true }));
   try {
     const res = await engine.search(terms, options);
