@@ -287,12 +287,15 @@ describe('incremental sync', () => {
     await writeImages(lib, 20, { seedBase: 1000, sub: 'more' });
     spy.reset();
     // close() lands right after the first of two batches (16 + 4 new images).
+    let closing: Promise<void> | undefined;
     spy.afterImageCall = (call) => {
-      if (call === 1) void engine.close();
+      if (call === 1) closing = engine.close();
     };
     const third = await engine.sync();
     expect(third.aborted).toBe(true);
     expect(third.added).toBe(16);
+    // The engine lets go of the data directory when close() resolves (after the sync has ended).
+    await closing;
     await expect(engine.sync()).rejects.toBeInstanceOf(ClosedError);
     // The closed engine saved what it committed: a reopened one continues from there.
     const reopened = await openEngine('data5', [lib]);

@@ -123,17 +123,19 @@ let sharpModule: Promise<typeof Sharp> | undefined;
 
 /**
  * Refuses a query image whose header declares more than `maxPixels` pixels (413), before anything
- * decodes it: sharp reads the header only. A header sharp cannot read is a 422.
+ * decodes it: the engine's sniffer reads the size from the first bytes, else sharp reads the header
+ * only. When neither can tell (a format sharp cannot parse, e.g. HEIC), the decoder decides.
  */
-async function checkQueryImagePixels(bytes: Uint8Array, maxPixels: number): Promise<void> {
-  sharpModule ??= import('sharp').then((m) => m.default);
-  const sharp = await sharpModule;
-  let width: number | undefined;
-  let height: number | undefined;
-  try {
-    ({ width, height } = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata());
-  } catch (err) {
-    throw new HttpError(422, 'IMAGE_DECODE', 'image: cannot be read (damaged, or not a complete image)', { field: 'image', cause: err });
+async function checkQueryImagePixels(bytes: Uint8Array, sniffed: { width?: number; height?: number }, maxPixels: number): Promise<void> {
+  let { width, height } = sniffed;
+  if (width === undefined || height === undefined) {
+    sharpModule ??= import('sharp').then((m) => m.default);
+    const sharp = await sharpModule;
+    try {
+      ({ width, height } = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata());
+    } catch {
+      return; // not a header sharp reads: the engine's decoder reports what is wrong (422)
+    }
   }
   if (width !== undefined && height !== undefined && width * height > maxPixels) {
     throw new HttpError(413, 'IMAGE_TOO_LARGE', `image: ${width}×${height} is ${Math.round((width * height) / 1e6)} megapixels; a query image may have at most ${maxPixels / 1e6} megapixels`, {
@@ -217,7 +219,8 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
       const params = c.req.valid('query');
       const bytes = await readUpload(c, ctx.maxUploadBytes);
       // The engine's sniffer (magic bytes only); SVG is text and not accepted as a query image.
-      const { format } = sniffImage(bytes);
+      const sniffed = sniffImage(bytes);
+      const { format } = sniffed;
       if (format === 'unknown' || format === 'svg') {
         throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'image: not a JPEG, PNG, GIF, WebP, AVIF, HEIC or TIFF image (recognised from its bytes)', { field: 'image' });
       }
@@ -227,7 +230,7 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
           hint: 'convert it to JPEG or PNG first',
         });
       }
-      await checkQueryImagePixels(bytes, ctx.maxQueryImagePixels);
+      await checkQueryImagePixels(bytes, sniffed, ctx.maxQueryImagePixels);
       const search = (opts: SearchOptions) =>
         ctx.engine.searchByImage(bytes, opts).catch((err: unknown) => {
           if (err instanceof ImageDecodeError) {
