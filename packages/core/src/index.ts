@@ -20,6 +20,8 @@ export { checkNoSecrets, checkParam, checkSearchParams, describeParams } from '.
 export { MANIFEST_FILE, indexDataFile, readIndexManifest, saveIndexDir, sha256File, type DataFileWriter } from './index-files.js';
 export { checkGeometry, checkIds, checkK, checkVectors, dotRows, MAX_ID, normalizeRows } from './vectors.js';
 export { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write.js';
+export { decodeIdMap, EMPTY_SLOT, encodeIdMap, ID_MAP_HEADER_BYTES, type DecodedIdMap } from './id-map-file.js';
+export { SerialQueue, Yielder, YIELD_EVERY_MS, yieldToEventLoop } from './serial-queue.js';
 export { assertRegularFile, openRegularFile, openRegularFileSync } from './regular-file.js';
 export { isRawFileName, RAW_EXTENSIONS } from './clip/raw-preview.js';
 export { parseDateBound } from './engine/filter.js';

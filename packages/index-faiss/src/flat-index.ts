@@ -12,12 +12,14 @@ import {
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
+  SerialQueue,
+  Yielder,
+  type FileVectorIndex,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type FileVectorIndex,
 } from '@pixsearch/core';
 import { ChunkArray, rowsPerChunk, searchInChunks } from './faiss-convert.js';
 import { compactFlatFile, flatFileBytes, inspectFlatFile } from './faiss-file.js';
@@ -26,7 +28,6 @@ import { IdMap, lastOccurrenceRows } from './id-map.js';
 import { searchLive } from './live-search.js';
 import { releaseDropped } from './native-release.js';
 import { prepareNativeWrite, ScratchDir } from './native-write.js';
-import { SerialQueue, Yielder } from './op-queue.js';
 
 /** Largest dimension accepted (FAISS stores it as int32; CLIP uses 512–1024). */
 export const MAX_DIMENSION = 1 << 20;

@@ -2,12 +2,10 @@
 // custom ids in faiss-node, so the adapter owns this map and persists it next to the index.
 // Removal leaves a tombstone (−1) at the position; `compact()` renumbers once the native side has
 // dropped those rows.
-import { IndexCorruptError } from '@pixsearch/core';
+import { decodeIdMap, EMPTY_SLOT, encodeIdMap, IndexCorruptError } from '@pixsearch/core';
 
-const MAGIC = 'PXIDMAP1';
-const HEADER_BYTES = 16;
 /** Marks a removed position. Valid ids are ≥ 0. */
-export const TOMBSTONE = -1;
+export const TOMBSTONE = EMPTY_SLOT;
 
 /** Position → id (Float64Array, exact up to 2^53−1) plus id → position for live ids. */
 export class IdMap {
@@ -99,13 +97,9 @@ export class IdMap {
     return out;
   }
 
-  /** Binary form: "PXIDMAP1", uint64 LE position count, then one float64 LE id per position (−1 = removed). */
+  /** Binary form: core's `PXIDMAP1` file (see `encodeIdMap`), one slot per position (−1 = removed). */
   serialize(): Buffer {
-    const buf = Buffer.allocUnsafe(HEADER_BYTES + 8 * this.used);
-    buf.write(MAGIC, 0, 'latin1');
-    buf.writeBigUInt64LE(BigInt(this.used), 8);
-    for (let p = 0; p < this.used; p++) buf.writeDoubleLE(this.ids[p]!, HEADER_BYTES + 8 * p);
-    return buf;
+    return encodeIdMap(this.ids, this.used);
   }
 
   /**
@@ -113,25 +107,18 @@ export class IdMap {
    * equal the native ntotal and `live` the manifest count. Throws `IndexCorruptError` (`file` names it).
    */
   static deserialize(buf: Buffer, file: string, expected: { positions: number; live: number }): IdMap {
-    if (buf.length < HEADER_BYTES || buf.toString('latin1', 0, 8) !== MAGIC) {
-      throw new IndexCorruptError(file, 'id map has no PXIDMAP1 header');
+    let decoded: ReturnType<typeof decodeIdMap>;
+    try {
+      decoded = decodeIdMap(buf);
+    } catch (cause) {
+      throw new IndexCorruptError(file, (cause as Error).message, { cause });
     }
-    const n = buf.readBigUInt64LE(8);
-    if (n !== BigInt(expected.positions) || buf.length !== HEADER_BYTES + 8 * expected.positions) {
-      throw new IndexCorruptError(file, `id map holds ${n} positions in ${buf.length} bytes, the index has ${expected.positions}`);
+    if (decoded.ids.length !== expected.positions) {
+      throw new IndexCorruptError(file, `id map holds ${decoded.ids.length} positions in ${buf.length} bytes, the index has ${expected.positions}`);
     }
     const map = new IdMap(expected.positions);
-    for (let p = 0; p < expected.positions; p++) {
-      const id = buf.readDoubleLE(HEADER_BYTES + 8 * p);
-      if (id === TOMBSTONE) {
-        map.ids[p] = TOMBSTONE;
-      } else if (Number.isSafeInteger(id) && id >= 0 && !map.pos.has(id)) {
-        map.ids[p] = id;
-        map.pos.set(id, p);
-      } else {
-        throw new IndexCorruptError(file, `id map entry ${p} (${id}) is not a valid, unique id`);
-      }
-    }
+    map.ids.set(decoded.ids);
+    for (const [id, p] of decoded.slotOf) map.pos.set(id, p);
     map.used = expected.positions;
     if (map.size !== expected.live) {
       throw new IndexCorruptError(file, `id map has ${map.size} live ids, the manifest says ${expected.live}`);

@@ -18,12 +18,14 @@ import {
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
+  SerialQueue,
+  Yielder,
+  type FileVectorIndex,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type FileVectorIndex,
 } from '@pixsearch/core';
 import { exactSearch } from './exact-search.js';
 import { ChunkArray, rowsPerChunk, searchInChunks } from './faiss-convert.js';
@@ -36,7 +38,6 @@ import { withNprobe } from './ivf-nprobe.js';
 import { searchLive } from './live-search.js';
 import { releaseDropped } from './native-release.js';
 import { prepareNativeWrite, ScratchDir } from './native-write.js';
-import { SerialQueue, Yielder } from './op-queue.js';
 import { VectorBuffer } from './vector-buffer.js';
 
 export const IVF_CAPABILITIES: IndexCapabilities = Object.freeze({

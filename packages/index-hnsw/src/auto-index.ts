@@ -3,6 +3,7 @@ import {
   checkSearchParams,
   ClosedError,
   IndexCorruptError,
+  SerialQueue,
   type FileBackendFactory,
   type FileVectorIndex,
   type IndexCapabilities,
@@ -13,7 +14,6 @@ import {
 } from '@pixsearch/core';
 import { ExactIndex } from './exact-index.js';
 import { intParam, rejectUnknownParams, type RawParams } from './params.js';
-import { SerialQueue } from './serial-queue.js';
 import { UsearchHost } from './usearch-host.js';
 import { MAX_EXPANSION, USEARCH_CAPABILITIES, USEARCH_DEFAULTS, USEARCH_LIBRARY } from './usearch-index.js';
 

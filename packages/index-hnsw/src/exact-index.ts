@@ -9,6 +9,7 @@ import {
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
+  SerialQueue,
   type FileBackendFactory,
   type FileVectorIndex,
   type IndexCapabilities,
@@ -22,7 +23,6 @@ import { availableParallelism } from 'node:os';
 import { shardOf, type ShardHits, type ShardInit, type ShardRequest } from './exact-protocol.js';
 import type { ManifestHeader } from './manifest-header.js';
 import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
-import { SerialQueue } from './serial-queue.js';
 import { WorkerCorruptError, WorkerPool } from './worker-pool.js';
 import { USEARCH_LIBRARY } from './usearch-index.js';
 import { loadUsearchAddon, usearchAddonPaths } from './usearch-native.js';

@@ -12,19 +12,21 @@ import {
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
+  SerialQueue,
+  YIELD_EVERY_MS,
+  yieldToEventLoop,
   type FileBackendFactory,
+  type FileVectorIndex,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type FileVectorIndex,
 } from '@pixsearch/core';
 import { fsyncFile } from './binary-reader.js';
 import { validateHnswlibFile } from './hnswlib-format.js';
 import { LabelMap } from './id-map.js';
 import { intParam, rejectUnknownParams, type RawParams } from './params.js';
-import { SerialQueue, YIELD_EVERY_MS, yieldToEventLoop } from './serial-queue.js';
 
 /** npm package and version of the library behind this backend. */
 export const HNSWLIB_LIBRARY = 'hnswlib-node@3.0.0';

@@ -1,10 +1,9 @@
-import { open, readFile } from 'node:fs/promises';
-import { InvalidArgumentError, MAX_ID } from '@pixsearch/core';
+import { readFile, writeFile } from 'node:fs/promises';
+import { decodeIdMap, EMPTY_SLOT, encodeIdMap, InvalidArgumentError } from '@pixsearch/core';
+import { fsyncFile } from './binary-reader.js';
 
 /** Marks a label that is allocated in the native index but holds no live vector. */
-const FREE = -1;
-const MAGIC = 'PXIDMAP1';
-const HEADER_BYTES = 16; // magic (8) + label count (u64)
+const FREE = EMPTY_SLOT;
 
 /** Error thrown by {@link LabelMap.read} for a malformed file; callers wrap it in `IndexCorruptError`. */
 export class LabelMapFormatError extends Error {}
@@ -95,53 +94,25 @@ export class LabelMap {
     return label;
   }
 
-  /** Writes the map to `file` (the caller makes it atomic). */
+  /** Writes the map to `file` as core's `PXIDMAP1` file, one slot per label (the caller makes it atomic). */
   async write(file: string): Promise<void> {
-    const fh = await open(file, 'w');
-    try {
-      const header = Buffer.alloc(HEADER_BYTES);
-      header.write(MAGIC, 0, 'latin1');
-      header.writeBigUInt64LE(BigInt(this.labels), 8);
-      await fh.write(header);
-      // Explicitly little-endian, in bounded chunks.
-      const chunkLabels = 1 << 16;
-      const chunk = Buffer.allocUnsafe(chunkLabels * 8);
-      for (let start = 0; start < this.labels; start += chunkLabels) {
-        const n = Math.min(chunkLabels, this.labels - start);
-        for (let i = 0; i < n; i++) chunk.writeDoubleLE(this.labelToId[start + i]!, i * 8);
-        await fh.write(chunk, 0, n * 8);
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeFile(file, encodeIdMap(this.labelToId, this.labels));
+    await fsyncFile(file);
   }
 
   /** Reads a map written by {@link write}. Throws `LabelMapFormatError` on any inconsistency. */
   static async read(file: string, maxLabel: number): Promise<LabelMap> {
-    const bytes = await readFile(file);
-    if (bytes.length < HEADER_BYTES || bytes.toString('latin1', 0, 8) !== MAGIC) {
-      throw new LabelMapFormatError('id map has no PXIDMAP1 header');
+    let decoded: ReturnType<typeof decodeIdMap>;
+    try {
+      decoded = decodeIdMap(await readFile(file), maxLabel + 1);
+    } catch (cause) {
+      throw new LabelMapFormatError((cause as Error).message, { cause });
     }
-    const count = bytes.readBigUInt64LE(8);
-    if (count > BigInt(maxLabel) + 1n || BigInt(bytes.length) !== BigInt(HEADER_BYTES) + count * 8n) {
-      throw new LabelMapFormatError(`id map declares ${count} labels but has ${bytes.length} bytes`);
-    }
-    const n = Number(count);
+    const n = decoded.ids.length;
     const map = new LabelMap(maxLabel, n);
-    for (let label = 0; label < n; label++) {
-      const id = bytes.readDoubleLE(HEADER_BYTES + label * 8);
-      map.labelToId[label] = id;
-      if (id === FREE) {
-        map.freeLabels.push(label);
-      } else if (!Number.isSafeInteger(id) || id < 0 || id > MAX_ID) {
-        throw new LabelMapFormatError(`id map holds an invalid id ${id} at label ${label}`);
-      } else if (map.idToLabel.has(id)) {
-        throw new LabelMapFormatError(`id map holds id ${id} twice`);
-      } else {
-        map.idToLabel.set(id, label);
-      }
-    }
+    map.labelToId.set(decoded.ids);
+    for (const [id, label] of decoded.slotOf) map.idToLabel.set(id, label);
+    for (let label = 0; label < n; label++) if (decoded.ids[label] === FREE) map.freeLabels.push(label);
     map.labels = n;
     // Reuse the lowest labels first (pop takes from the end).
     map.freeLabels.reverse();

@@ -9,19 +9,21 @@ import {
   indexDataFile,
   InvalidArgumentError,
   saveIndexDir,
+  SerialQueue,
+  YIELD_EVERY_MS,
+  yieldToEventLoop,
   type FileBackendFactory,
+  type FileVectorIndex,
   type IndexCapabilities,
   type IndexManifest,
   type Metric,
   type Neighbors,
   type SearchParams,
-  type FileVectorIndex,
 } from '@pixsearch/core';
 import { availableParallelism } from 'node:os';
 import { fsyncFile } from './binary-reader.js';
 import type { ManifestHeader } from './manifest-header.js';
 import { enumParam, intParam, rejectUnknownParams, type RawParams } from './params.js';
-import { SerialQueue, YIELD_EVERY_MS, yieldToEventLoop } from './serial-queue.js';
 import { validateUsearchFile, type UsearchMetric, type UsearchScalar } from './usearch-format.js';
 import { loadUsearchAddon, quantizeRowsI8, type UsearchCompiledIndex } from './usearch-native.js';
 
