@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_BACKENDS, type BenchBackend } from './backends/index.js';
 
 const isBenchBackend = (b: string): b is BenchBackend => (BENCH_BACKENDS as readonly string[]).includes(b);
-import { parseSize } from './datasets/store.js';
+import { DATA_VARIANTS, parseSize, type DataVariant } from './datasets/store.js';
 import { writeReport } from './report/write.js';
 import { DEFAULT_DATA_DIR, modeDefaults, runSuite, type SuiteOptions } from './runner.js';
 
@@ -20,6 +20,9 @@ usage: pnpm bench [--quick | --full] [options]
   --quick               CI smoke run: 10k vectors, 200 queries, a few sweep points (default)
   --full                the published run: 10k, 100k and 1M; full sweeps; best of 3
   --sizes LIST          synthetic sizes, e.g. 10k,100k,1m (overrides the mode's)
+  --data LIST           synthetic data sets per size: standard (image queries), text (text-like
+                        queries across CLIP's modality gap), hard (overlapping clusters)
+                        (default: standard,text; the full run adds hard below 1M)
   --dataset FILE        also run on a user dataset: an ann-benchmarks .hdf5 file (e.g.
                         coco-t2i-512-angular.hdf5) or BASE.fvecs:QUERIES.fvecs; repeatable
   --max-base N          use at most N base vectors of a --dataset
@@ -67,6 +70,7 @@ export function parseCli(argv: string[]): SuiteOptions | 'help' {
       quick: { type: 'boolean' },
       full: { type: 'boolean' },
       sizes: { type: 'string' },
+      data: { type: 'string' },
       dataset: { type: 'string', multiple: true },
       'max-base': { type: 'string' },
       backends: { type: 'string' },
@@ -104,10 +108,13 @@ export function parseCli(argv: string[]): SuiteOptions | 'help' {
   if (!(budget > 0)) throw new Error(`--budget must be a positive number of seconds, got "${values.budget}"`);
   const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, (c) => (c === 'T' ? '-' : ''));
   const maxBase = positiveInt('max-base', values['max-base']);
+  const variants = list(values.data);
+  for (const v of variants ?? []) if (!(DATA_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown data set "${v}" in --data; choose from ${DATA_VARIANTS.join(', ')}`);
   return {
     mode,
     sizes,
     files: values.dataset ?? [],
+    ...(variants ? { variants: variants as DataVariant[] } : {}),
     ...(maxBase ? { maxBase } : {}),
     ...(backends ? { backends: backends as BenchBackend[] } : {}),
     queries: positiveInt('queries', values.queries) ?? d.queries,

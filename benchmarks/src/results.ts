@@ -1,7 +1,7 @@
 /** Shapes of what workers measure and what a run report holds (the JSON file's schema). */
 import type { BareBuildTimes, BenchConfig } from './backends/types.js';
 import type { DatasetInfo } from './datasets/store.js';
-import type { LatencySummary } from './metrics.js';
+import type { LatencySummary, Spread } from './metrics.js';
 import type { EngineQueryResult } from './engine-query/engine-query.js';
 
 /** Single-query mode at one sweep point. */
@@ -11,8 +11,16 @@ export interface SingleMetrics {
   reps: number;
   qps: number;
   latencyMs: LatencySummary;
+  /** ann-benchmarks recall (1e-3 score tolerance), over the full query set. */
   recall1: number;
   recall10: number;
+  /** Strict recall (id overlap with the exact top-k), over the full query set; targets use it. */
+  strict1?: number;
+  strict10?: number;
+  /** hist10[i] = queries that got i of the exact top-10 (strict). */
+  hist10?: number[];
+  /** Queries the recall figures cover (the full set, even when timing stopped early). */
+  recallQueries?: number;
 }
 
 /** Batch mode at one sweep point. */
@@ -23,7 +31,11 @@ export interface BatchMetrics {
   qps: number;
   recall1: number;
   recall10: number;
-  /** From a k = 100 batch (timed once). */
+  strict1?: number;
+  strict10?: number;
+  hist10?: number[];
+  recallQueries?: number;
+  /** From a k = 100 batch over the full query set (timed once). */
   recall100: number;
   qps100: number;
 }
@@ -43,8 +55,10 @@ export interface OverheadResult {
   /** Best time per query (search) or total build time, ms. */
   adapterMs: number;
   bareMs: number;
-  /** adapterMs / bareMs (target ≤ 1.10). */
+  /** adapterMs / bareMs (target ≤ 1.10): the median of the per-repetition ratios. */
   ratio: number;
+  /** Spread of the per-repetition ratios (each repetition alternates adapter and bare). */
+  ratioSpread?: Spread;
   adapterRecall10?: number;
   bareRecall10?: number;
 }
@@ -61,16 +75,38 @@ export interface BuildJobResult {
   library: string;
   batch: PointResult[];
   overhead: OverheadResult[];
+  /** HNSW backends: the self-search connectivity check. */
+  connectivity?: ConnectivityResult;
   peakRssBytes: number;
 }
 
-/** Output of the `bare-build` job. */
+/** Output of the `bare-build` job: bare and adapter builds alternated in one process. */
 export interface BareBuildJobResult {
   library: string;
+  /** The last bare build's split. */
   times: BareBuildTimes;
+  /** Median bare build time, ms. */
   totalMs: number;
   diskBytes: number;
   peakRssBytes: number;
+  /** Build overhead (adapter / bare), measured in this one process, interleaved. */
+  overhead?: OverheadResult;
+}
+
+/**
+ * Graph connectivity of an HNSW index: a sample of base vectors searched for themselves at a
+ * generous ef. A vector not returned for its own query is (practically) unreachable from the
+ * entry point — no query can ever find it.
+ */
+export interface ConnectivityResult {
+  /** Base vectors searched. */
+  sampled: number;
+  /** Search parameters used (e.g. efSearch 256). */
+  params: Record<string, number>;
+  /** Not among the top 10 of their own search. */
+  notFound: number;
+  /** Not the top 1 of their own search. */
+  notFirst: number;
 }
 
 /** Output of the `single` job (load + single-query sweep). */
@@ -120,6 +156,9 @@ export interface DatasetResult {
   /** When this dataset's measurements started, and the load average then (a busy machine skews timings). */
   startedAt?: string;
   loadAverage?: number[];
+  /** The CPU this section ran on (the VM lands on different CPU generations) and the load at its end. */
+  cpu?: string;
+  loadAverageEnd?: number[];
   /** The command that measured it (differs from the report's when merged with --resume). */
   command?: string;
   /** Timing settings it was measured with. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchBackend } from './backends/index.js';
 import type { BenchConfig } from './backends/types.js';
-import { DEFAULT_DATA_DIR, ensureImported, ensureSynthetic, formatSize } from './datasets/store.js';
+import { DATA_VARIANTS, DEFAULT_DATA_DIR, ensureImported, ensureSynthetic, formatSize, type DataVariant } from './datasets/store.js';
 import { libraryVersions, machineInfo } from './machine.js';
 import { planConfigs, type RunMode } from './plan.js';
 import type {
@@ -37,6 +37,11 @@ export interface SuiteOptions {
   mode: RunMode;
   /** Synthetic dataset sizes (base vectors). */
   sizes: number[];
+  /**
+   * Synthetic data sets per size (see `DataVariant`); default: standard and text-like queries at
+   * every size, plus the harder mixture below 1M in the full run.
+   */
+  variants?: DataVariant[];
   /** User datasets: an ann-benchmarks `.hdf5` file or `base.fvecs:queries.fvecs`. */
   files?: string[];
   /** Cap on base vectors taken from user files. */
@@ -85,6 +90,14 @@ export const STANDARD_NOTES = [
   'hnswlib-node has no batch search and is single-threaded: its "batch" QPS is a loop on one core.',
   'The machine was shared while these numbers were taken: each dataset section gives the load average at its start. Ratios measured in one process (adapter overhead) are robust to that; absolute QPS are not.',
 ];
+
+/** The synthetic data sets measured at size `n`. */
+export function variantsFor(n: number, mode: RunMode, explicit?: readonly DataVariant[]): DataVariant[] {
+  if (explicit) return DATA_VARIANTS.filter((v) => explicit.includes(v));
+  return mode === 'full' && n < 1_000_000 ? [...DATA_VARIANTS] : ['standard', 'text'];
+}
+
+const roundLoad = (): number[] => os.loadavg().map((v) => Math.round(v * 100) / 100);
 
 /** Defaults per mode. */
 export function modeDefaults(mode: RunMode): Pick<SuiteOptions, 'sizes' | 'queries' | 'reps' | 'budgetS' | 'overhead'> {
@@ -166,6 +179,7 @@ async function runConfig(
   budget: JobBudget,
   overhead: boolean,
   log: (l: string) => void,
+  buildReps: number,
 ): Promise<ConfigResult> {
   const failures: JobFailure[] = [];
   const indexDir = path.join(work, config.id, 'index');
@@ -173,8 +187,8 @@ async function runConfig(
   mkdirSync(path.join(work, config.id), { recursive: true });
   let bareBuild: BareBuildJobResult | undefined;
   if (overhead) {
-    log(`- ${config.label}: bare library build`);
-    const r = await runChild<BareBuildJobResult>({ kind: 'bare-build', datasetDir, config, bareFile }, work, `${config.id}.bare`, false, log);
+    log(`- ${config.label}: bare library build, interleaved with adapter builds (${buildReps}×)`);
+    const r = await runChild<BareBuildJobResult>({ kind: 'bare-build', datasetDir, config, bareFile, reps: buildReps }, work, `${config.id}.bare`, false, log);
     if (isFailure(r)) failures.push(r);
     else bareBuild = r;
   }
@@ -204,9 +218,7 @@ async function runConfig(
     else single = s;
   }
   const overheadResults = [...(build?.overhead ?? []), ...(single?.overhead ?? [])];
-  if (build && bareBuild) {
-    overheadResults.unshift({ mode: 'build', point: 'build', adapterMs: build.buildMs, bareMs: bareBuild.totalMs, ratio: build.buildMs / bareBuild.totalMs });
-  }
+  if (bareBuild?.overhead) overheadResults.unshift(bareBuild.overhead);
   for (const f of failures) log(`  FAILED ${f.job}: exit ${f.exitCode ?? ''} ${f.signal ?? ''} ${f.message.split('\n').pop() ?? ''}`);
   return {
     config,
@@ -228,9 +240,15 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
   mkdirSync(opts.outDir, { recursive: true });
   log(`pixsearch benchmarks (${opts.mode}) on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; load ${machine.loadAverage.join(' ')}`);
   const datasetDirs: string[] = [];
+  /** Datasets whose adapter-vs-bare comparison is skipped (it does not depend on the queries). */
+  const noOverhead = new Set<string>();
   for (const n of opts.sizes) {
-    log(`dataset: synthetic ${formatSize(n)} × 512, ${opts.queries} queries (cached under ${opts.dataDir})`);
-    datasetDirs.push(ensureSynthetic(opts.dataDir, n, opts.queries, opts.seed));
+    for (const v of variantsFor(n, opts.mode, opts.variants)) {
+      log(`dataset: synthetic ${formatSize(n)} × 512 (${v}), ${opts.queries} queries (cached under ${opts.dataDir})`);
+      const dir = ensureSynthetic(opts.dataDir, n, opts.queries, opts.seed, 512, v);
+      datasetDirs.push(dir);
+      if (v === 'text') noOverhead.add(dir);
+    }
   }
   for (const f of opts.files ?? []) {
     log(`dataset: ${f}`);
@@ -257,7 +275,7 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
       continue;
     }
     const startedAt = new Date().toISOString();
-    const loadAverage = os.loadavg().map((v) => Math.round(v * 100) / 100);
+    const loadAverage = roundLoad();
     const work = path.join(opts.dataDir, 'indexes', name);
     mkdirSync(work, { recursive: true });
     log(`== ${name}: ground truth (faiss IndexFlatIP, k=${GT_K})`);
@@ -267,7 +285,7 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
       continue;
     }
     const n = prep.info.n;
-    const overhead = opts.overhead === 'on' || (opts.overhead === 'auto' && n < 1_000_000);
+    const overhead = !noOverhead.has(datasetDir) && (opts.overhead === 'on' || (opts.overhead === 'auto' && n < 1_000_000));
     const budget: JobBudget = { reps: opts.reps, budgetS: opts.budgetS, queries: Math.min(opts.queries, prep.info.nq) };
     const configs: ConfigResult[] = [];
     for (const config of planConfigs({ n, mode: opts.mode, ...(opts.backends ? { backends: opts.backends } : {}) })) {
@@ -277,7 +295,7 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
         configs.push(previousConfig);
         continue;
       }
-      configs.push(await runConfig(config, datasetDir, work, budget, overhead, log));
+      configs.push(await runConfig(config, datasetDir, work, budget, overhead, log, opts.reps));
       if (!opts.keepIndexes) rmSync(path.join(work, config.id), { recursive: true, force: true });
     }
     for (const c of kept) if (!configs.some((x) => x.config.id === c.config.id)) configs.push(c);
@@ -285,6 +303,8 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
       info: prep.info,
       startedAt: done?.startedAt ?? startedAt,
       loadAverage,
+      cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+      loadAverageEnd: roundLoad(),
       command: opts.command,
       settings: { queries: budget.queries, reps: budget.reps, budgetS: budget.budgetS },
       groundTruthMs: prep.groundTruthMs,
@@ -304,6 +324,7 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
     mkdirSync(work, { recursive: true });
     for (const backend of e.backends) {
       log(`- engine with ${backend}`);
+      const loadBefore = roundLoad();
       const r = await runChild<EngineQueryResult>(
         {
           kind: 'engine',
@@ -323,7 +344,7 @@ export async function runSuite(opts: SuiteOptions): Promise<RunReport> {
         engineFailures.push(r);
         log(`  FAILED: ${r.message}`);
       } else {
-        engine.push(r);
+        engine.push({ ...r, cpu: os.cpus()[0]?.model.trim() ?? 'unknown', loadAverage: loadBefore, loadAverageEnd: roundLoad() });
         const st = r.stages;
         log(`  p50 total ${st.total.p50.toFixed(1)} ms = tokenize ${st.tokenize.p50.toFixed(2)} + text tower ${st.textTower.p50.toFixed(1)} + search ${st.search.p50.toFixed(1)} + catalog ${st.catalog.p50.toFixed(2)}; p99 total ${st.total.p99.toFixed(1)} ms`);
       }

@@ -16,8 +16,8 @@ import type { BareIndex, BenchConfig, SweepPoint } from './backends/types.js';
 import { loadDataset, loadGroundTruth, saveGroundTruth, type Dataset, type GroundTruth } from './datasets/store.js';
 import { exactGroundTruth } from './ground-truth.js';
 import { timeBatch, timeSingle, type TimingBudget } from './measure.js';
-import { collectGarbage, peakRssBytes, recallAtK, rssBytes, summarizeLatencies } from './metrics.js';
-import type { BareBuildJobResult, BuildJobResult, OverheadResult, PointResult, PrepareJobResult, SingleJobResult } from './results.js';
+import { collectGarbage, peakRssBytes, recallAtK, recallFigures, rssBytes, spreadOf, summarizeLatencies, type RecallFigures } from './metrics.js';
+import type { BareBuildJobResult, BuildJobResult, ConnectivityResult, OverheadResult, PointResult, PrepareJobResult, SingleJobResult } from './results.js';
 
 /** Repetition/time limits of a measuring job. */
 export interface JobBudget {
@@ -30,7 +30,7 @@ export interface JobBudget {
 
 export type Job =
   | { kind: 'prepare'; datasetDir: string; gtK: number }
-  | { kind: 'bare-build'; datasetDir: string; config: BenchConfig; bareFile: string }
+  | { kind: 'bare-build'; datasetDir: string; config: BenchConfig; bareFile: string; reps: number }
   | { kind: 'build'; datasetDir: string; config: BenchConfig; indexDir: string; bareFile?: string; budget: JobBudget }
   | { kind: 'single'; datasetDir: string; config: BenchConfig; indexDir: string; bareFile?: string; budget: JobBudget }
   | { kind: 'engine'; datasetDir: string; bundleDir: string; libraryDir: string; backend: string; queries: number; k: number };
@@ -78,6 +78,26 @@ function recall(ctx: Ctx, results: ArrayLike<ArrayLike<number>>, k: number): num
   return recallAtK(results, ctx.gt, ctx.ds.base, ctx.ds.queries, ctx.d, k);
 }
 
+/**
+ * The results for every query of the set: `timed` covers the first queries (timing may stop
+ * early on a slow point); the rest are searched untimed in one call with the same parameters, so
+ * every recall figure of a run is computed over the same full query set.
+ */
+async function completeResults(ctx: Ctx, timed: ArrayLike<number>[], index: VectorIndex, k: number, params: SearchParams): Promise<ArrayLike<number>[]> {
+  if (timed.length >= ctx.nq) return timed.slice(0, ctx.nq);
+  const rest = ctx.ds.queries.subarray(timed.length * ctx.d, ctx.nq * ctx.d);
+  return [...timed, ...idsOf(await index.search(rest, k, params))];
+}
+
+/** Every recall figure (ann-benchmarks and strict, with the per-query distribution) of full-set results. */
+function figures(ctx: Ctx, results: ArrayLike<ArrayLike<number>>): RecallFigures {
+  return recallFigures(results, ctx.gt, ctx.ds.base, ctx.ds.queries, ctx.d);
+}
+
+function recallFields(f: RecallFigures): { recall1: number; recall10: number; strict1: number; strict10: number; hist10: number[]; recallQueries: number } {
+  return { recall1: f.recall1, recall10: f.recall10, strict1: f.strict1, strict10: f.strict10, hist10: f.hist10, recallQueries: f.queries };
+}
+
 function queryRow(ctx: Ctx, i: number): Float32Array {
   return ctx.ds.queries.subarray(i * ctx.d, (i + 1) * ctx.d);
 }
@@ -101,6 +121,7 @@ async function singlePoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budg
   collectGarbage();
   await warmAdapter(ctx, index, point.params);
   const t = await timeSingle(ctx.nq, async (i) => (await index.search(queryRow(ctx, i), K, point.params))[0]!.ids, timingBudget(budget), true);
+  const all = await completeResults(ctx, t.results, index, K, point.params);
   return {
     label: point.label,
     params: paramsOf(point.params),
@@ -109,8 +130,7 @@ async function singlePoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budg
       reps: t.reps,
       qps: (t.queries / t.bestMs) * 1000,
       latencyMs: summarizeLatencies(t.latenciesMs),
-      recall1: recall(ctx, t.results, 1),
-      recall10: recall(ctx, t.results, K),
+      ...recallFields(figures(ctx, all)),
     },
   };
 }
@@ -132,11 +152,12 @@ async function batchPoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budge
   collectGarbage();
   await warmAdapter(ctx, index, point.params);
   const nq = await batchSize(ctx, (q) => index.search(q, K, point.params), budget);
-  const c: Ctx = { ...ctx, nq };
-  const q = allQueries(c);
+  const q = allQueries({ ...ctx, nq });
   const t = await timeBatch(async () => idsOf(await index.search(q, K, point.params)), { reps: budget.reps, budgetMs: budget.budgetS * 1000 });
+  const all = await completeResults(ctx, t.results, index, K, point.params);
+  // k = 100 over the full set, timed once.
   const t0 = performance.now();
-  const deep = idsOf(await index.search(q, K_DEEP, point.params));
+  const deep = idsOf(await index.search(allQueries(ctx), K_DEEP, point.params));
   const deepMs = performance.now() - t0;
   return {
     label: point.label,
@@ -145,58 +166,60 @@ async function batchPoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budge
       queries: nq,
       reps: t.reps,
       qps: (nq / t.bestMs) * 1000,
-      recall1: recall(c, t.results, 1),
-      recall10: recall(c, t.results, K),
-      recall100: recall(c, deep, K_DEEP),
-      qps100: (nq / deepMs) * 1000,
+      ...recallFields(figures(ctx, all)),
+      recall100: recall(ctx, deep, K_DEEP),
+      qps100: (ctx.nq / deepMs) * 1000,
     },
   };
 }
 
 /**
  * Adapter vs bare in single-query mode. The two alternate query by query (so both see the same
- * machine state), each query is repeated `reps` times and its fastest time kept; the ratio is
- * the sum of per-query minima. Robust to a noisy, shared machine.
+ * machine state); each repetition sums both over the same queries and gives one ratio; the
+ * result is the median ratio with its spread (not best-of: a shared machine makes minima lie).
  */
 async function overheadSingle(ctx: Ctx, index: VectorIndex, bare: BareIndex, point: SweepPoint, budget: JobBudget): Promise<OverheadResult> {
   collectGarbage();
   await warmAdapter(ctx, index, point.params);
   for (let i = 0; i < Math.min(10, ctx.nq); i++) bare.searchOne(queryRow(ctx, i), K);
-  const reps = Math.max(3, budget.reps);
-  const adapterMin = new Float64Array(ctx.nq).fill(Infinity);
-  const bareMin = new Float64Array(ctx.nq).fill(Infinity);
+  const reps = Math.max(5, budget.reps);
+  const ratios: number[] = [];
+  const adapterTotals: number[] = [];
+  const bareTotals: number[] = [];
   const adapterRes: ArrayLike<number>[] = [];
   const bareRes: ArrayLike<number>[] = [];
   const started = performance.now();
   let nq = ctx.nq;
   for (let rep = 0; rep < reps; rep++) {
+    let a = 0;
+    let b = 0;
     for (let i = 0; i < nq; i++) {
       const q = queryRow(ctx, i);
       let t = performance.now();
       adapterRes[i] = (await index.search(q, K, point.params))[0]!.ids;
-      adapterMin[i] = Math.min(adapterMin[i]!, performance.now() - t);
+      a += performance.now() - t;
       t = performance.now();
       bareRes[i] = bare.searchOne(q, K);
-      bareMin[i] = Math.min(bareMin[i]!, performance.now() - t);
+      b += performance.now() - t;
       if (rep === 0 && i + 1 >= Math.min(100, ctx.nq) && performance.now() - started > budget.budgetS * 1000) {
         nq = i + 1;
         break;
       }
     }
-    if (performance.now() - started > budget.budgetS * 1000 * 2) break;
+    ratios.push(a / b);
+    adapterTotals.push(a / nq);
+    bareTotals.push(b / nq);
+    // At least three repetitions for a median; more while the budget allows.
+    if (rep >= 2 && performance.now() - started > budget.budgetS * 1000 * 3) break;
   }
-  let a = 0;
-  let b = 0;
-  for (let i = 0; i < nq; i++) {
-    a += adapterMin[i]!;
-    b += bareMin[i]!;
-  }
+  const spread = spreadOf(ratios);
   return {
     mode: 'single',
     point: point.label,
-    adapterMs: a / nq,
-    bareMs: b / nq,
-    ratio: a / b,
+    adapterMs: spreadOf(adapterTotals).median,
+    bareMs: spreadOf(bareTotals).median,
+    ratio: spread.median,
+    ratioSpread: spread,
     adapterRecall10: recall(ctx, adapterRes.slice(0, nq), K),
     bareRecall10: recall(ctx, bareRes.slice(0, nq), K),
   };
@@ -207,27 +230,41 @@ async function overheadBatch(full: Ctx, index: VectorIndex, bare: BareIndex, poi
   await warmAdapter(full, index, point.params);
   const ctx: Ctx = { ...full, nq: await batchSize(full, async (x) => bare.searchBatch(x, K), budget) };
   const q = allQueries(ctx);
-  let adapterBest = Infinity;
-  let bareBest = Infinity;
+  const ratios: number[] = [];
+  const adapterTimes: number[] = [];
+  const bareTimes: number[] = [];
   let adapterRes: ArrayLike<number>[] = [];
   let bareRes: ArrayLike<number>[] = [];
   const reps = Math.max(5, budget.reps * 2);
   const started = performance.now();
   for (let rep = 0; rep < reps; rep++) {
     if (rep > 2 && performance.now() - started > budget.budgetS * 1000) break;
-    let t = performance.now();
-    adapterRes = idsOf(await index.search(q, K, point.params));
-    adapterBest = Math.min(adapterBest, performance.now() - t);
-    t = performance.now();
-    bareRes = bare.searchBatch(q, K);
-    bareBest = Math.min(bareBest, performance.now() - t);
+    // Alternate who goes first, so neither always runs on a warmer cache.
+    const adapterFirst = rep % 2 === 0;
+    let a = 0;
+    let b = 0;
+    for (const who of adapterFirst ? ['adapter', 'bare'] : ['bare', 'adapter']) {
+      const t = performance.now();
+      if (who === 'adapter') {
+        adapterRes = idsOf(await index.search(q, K, point.params));
+        a = performance.now() - t;
+      } else {
+        bareRes = bare.searchBatch(q, K);
+        b = performance.now() - t;
+      }
+    }
+    ratios.push(a / b);
+    adapterTimes.push(a / ctx.nq);
+    bareTimes.push(b / ctx.nq);
   }
+  const spread = spreadOf(ratios);
   return {
     mode: 'batch',
     point: point.label,
-    adapterMs: adapterBest / ctx.nq,
-    bareMs: bareBest / ctx.nq,
-    ratio: adapterBest / bareBest,
+    adapterMs: spreadOf(adapterTimes).median,
+    bareMs: spreadOf(bareTimes).median,
+    ratio: spread.median,
+    ratioSpread: spread,
     adapterRecall10: recall(ctx, adapterRes, K),
     bareRecall10: recall(ctx, bareRes, K),
   };
@@ -246,18 +283,104 @@ async function runPrepare(job: Extract<Job, { kind: 'prepare' }>): Promise<Prepa
   return { info: ds.info, gtK: gt.k, groundTruthMs: ms, peakRssBytes: peakRssBytes() };
 }
 
+/** One adapter build (+ IVF training) from the dataset, ms; the index is closed. */
+async function timeAdapterBuild(config: BenchConfig, base: Float32Array, d: number): Promise<number> {
+  const n = base.length / d;
+  const t0 = performance.now();
+  const index = await createIndex({ backend: config.backend, dimension: d, metric: 'cosine', params: config.build });
+  const ids = new Float64Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  await index.add(ids, base);
+  const trainable = index as VectorIndex & { train?: () => Promise<void> };
+  if (typeof trainable.train === 'function') await trainable.train();
+  const ms = performance.now() - t0;
+  await index.close();
+  return ms;
+}
+
+/**
+ * Bare-library builds, alternated with adapter builds in this one process (`reps` of each, who
+ * goes first alternating), so the build overhead is a like-for-like median with its spread.
+ * The last bare index is saved for the search-overhead comparison.
+ */
 async function runBareBuild(job: Extract<Job, { kind: 'bare-build' }>): Promise<BareBuildJobResult> {
   const ds = loadDataset(job.datasetDir);
+  const d = ds.info.dimension;
   const driver = bareDriver(job.config.backend);
-  const t = performance.now();
-  const { index, times } = driver.build(job.config, ds.base, ds.info.dimension);
-  const totalMs = performance.now() - t;
+  const reps = Math.max(1, job.reps);
+  const bareMs: number[] = [];
+  const adapterMs: number[] = [];
+  let last: { index: BareIndex; times: BareBuildJobResult['times'] } | undefined;
+  for (let rep = 0; rep < reps; rep++) {
+    const order = rep % 2 === 0 ? (['bare', 'adapter'] as const) : (['adapter', 'bare'] as const);
+    for (const who of order) {
+      collectGarbage();
+      if (who === 'adapter') {
+        adapterMs.push(await timeAdapterBuild(job.config, ds.base, d));
+        continue;
+      }
+      last?.index.close();
+      const t = performance.now();
+      last = driver.build(job.config, ds.base, d);
+      bareMs.push(performance.now() - t);
+    }
+  }
+  const { index, times } = last!;
   await rm(job.bareFile, { force: true });
   driver.save(index, job.bareFile);
   const diskBytes = statSync(job.bareFile).size;
   index.close();
-  log(`  bare build ${(totalMs / 1000).toFixed(1)} s (convert ${(times.convertMs / 1000).toFixed(1)}, train ${(times.trainMs / 1000).toFixed(1)}, add ${(times.addMs / 1000).toFixed(1)})`);
-  return { library: driver.library, times, totalMs, diskBytes, peakRssBytes: peakRssBytes() };
+  const ratios = adapterMs.map((a, i) => a / bareMs[i]!);
+  const spread = spreadOf(ratios);
+  const totalMs = spreadOf(bareMs).median;
+  log(`  bare build ${(totalMs / 1000).toFixed(1)} s (convert ${(times.convertMs / 1000).toFixed(1)}, train ${(times.trainMs / 1000).toFixed(1)}, add ${(times.addMs / 1000).toFixed(1)}); build overhead ×${spread.median.toFixed(3)} over ${reps} interleaved rep(s)`);
+  return {
+    library: driver.library,
+    times,
+    totalMs,
+    diskBytes,
+    peakRssBytes: peakRssBytes(),
+    overhead: { mode: 'build', point: 'build', adapterMs: spreadOf(adapterMs).median, bareMs: totalMs, ratio: spread.median, ratioSpread: spread },
+  };
+}
+
+/** The search parameter that widens an HNSW search, by backend; undefined for non-graph indexes. */
+function widenParams(backend: string, ef: number): SearchParams | undefined {
+  if (backend === 'hnswlib') return { efSearch: ef };
+  if (backend === 'usearch') return { expansion: ef };
+  return undefined;
+}
+
+/** Base vectors searched by the connectivity check (all up to this many, else an even sample). */
+const CONNECTIVITY_SAMPLE = 100_000;
+const CONNECTIVITY_EF = 256;
+
+/**
+ * HNSW connectivity: searches base vectors for themselves at a generous ef and counts those not
+ * returned — nodes the graph cannot reach from its entry point are invisible to every query.
+ */
+async function connectivityCheck(ctx: Ctx, index: VectorIndex, backend: string): Promise<ConnectivityResult | undefined> {
+  const params = widenParams(backend, CONNECTIVITY_EF);
+  if (!params) return undefined;
+  const n = ctx.ds.info.n;
+  const step = Math.max(1, Math.ceil(n / CONNECTIVITY_SAMPLE));
+  const rows: number[] = [];
+  for (let i = 0; i < n; i += step) rows.push(i);
+  let notFound = 0;
+  let notFirst = 0;
+  const chunk = 4096;
+  const buf = new Float32Array(chunk * ctx.d);
+  for (let start = 0; start < rows.length; start += chunk) {
+    const ids = rows.slice(start, start + chunk);
+    for (let j = 0; j < ids.length; j++) buf.set(ctx.ds.base.subarray(ids[j]! * ctx.d, (ids[j]! + 1) * ctx.d), j * ctx.d);
+    const res = await index.search(buf.subarray(0, ids.length * ctx.d), K, params);
+    for (let j = 0; j < ids.length; j++) {
+      const got = res[j]!.ids;
+      if (!got.includes(ids[j]!)) notFound++;
+      if (got[0] !== ids[j]) notFirst++;
+    }
+  }
+  return { sampled: rows.length, params: paramsOf(params), notFound, notFirst };
 }
 
 async function runBuild(job: Extract<Job, { kind: 'build' }>): Promise<BuildJobResult> {
@@ -294,13 +417,26 @@ async function runBuild(job: Extract<Job, { kind: 'build' }>): Promise<BuildJobR
   if (job.bareFile) {
     const bare = bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'all');
     const o = await overheadBatch(ctx, index, bare, config.overheadPoint, job.budget);
-    log(`  batch overhead at ${o.point}: ×${o.ratio.toFixed(3)}`);
+    log(`  batch overhead at ${o.point}: ×${o.ratio.toFixed(3)} (median of ${o.ratioSpread?.n ?? 1})`);
     overhead.push(o);
     bare.close();
   }
+  const connectivity = await connectivityCheck(ctx, index, config.backend);
+  if (connectivity) log(`  connectivity: ${connectivity.notFound} of ${connectivity.sampled} base vectors not found by their own search`);
   const params = { ...index.params };
   await index.close();
-  return { buildMs, buildRssDeltaBytes, saveMs, diskBytes, params, library: factory.library, batch, overhead, peakRssBytes: peakRssBytes() };
+  return {
+    buildMs,
+    buildRssDeltaBytes,
+    saveMs,
+    diskBytes,
+    params,
+    library: factory.library,
+    batch,
+    overhead,
+    ...(connectivity ? { connectivity } : {}),
+    peakRssBytes: peakRssBytes(),
+  };
 }
 
 async function runSingle(job: Extract<Job, { kind: 'single' }>): Promise<SingleJobResult> {
@@ -327,7 +463,7 @@ async function runSingle(job: Extract<Job, { kind: 'single' }>): Promise<SingleJ
   if (job.bareFile) {
     const bare = bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'single');
     const o = await overheadSingle(ctx, index, bare, config.overheadPoint, job.budget);
-    log(`  single overhead at ${o.point}: ×${o.ratio.toFixed(3)}`);
+    log(`  single overhead at ${o.point}: ×${o.ratio.toFixed(3)} (median of ${o.ratioSpread?.n ?? 1})`);
     overhead.push(o);
     bare.close();
   }

@@ -26,7 +26,7 @@ describe('pnpm bench --quick', () => {
   it('writes report.json, report.md and recall-vs-QPS plots', () => {
     expect(existsSync(files.json)).toBe(true);
     expect(existsSync(files.markdown)).toBe(true);
-    expect(files.plots.length).toBe(2);
+    expect(files.plots.length).toBe(2 * report.datasets.length);
     const json = JSON.parse(readFileSync(files.json, 'utf8')) as RunReport;
     expect(json.mode).toBe('quick');
     expect(json.machine.cores).toBeGreaterThan(0);
@@ -40,6 +40,47 @@ describe('pnpm bench --quick', () => {
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg).toContain('log scale');
       expect(svg).toContain('hnswlib');
+    }
+  });
+
+  it('measures the standard set and text-like queries across the modality gap, each with its CPU and load', () => {
+    expect(report.datasets.map((d) => d.info.dataVariant)).toEqual(['standard', 'text']);
+    for (const d of report.datasets) {
+      expect(d.cpu).toBeTruthy();
+      expect(d.loadAverage?.length).toBe(3);
+      expect(d.loadAverageEnd?.length).toBe(3);
+    }
+    // Overhead does not depend on the queries: measured on the standard set only.
+    expect(report.datasets[1]!.configs.every((c) => c.overhead.length === 0)).toBe(true);
+  });
+
+  it('computes strict and ann-benchmarks recall over the full query set, with the per-query distribution', () => {
+    for (const ds of report.datasets) {
+      for (const c of ds.configs) {
+        for (const p of c.points) {
+          for (const m of [p.single, p.batch]) {
+            expect(m?.recallQueries, `${c.config.id} ${p.label}`).toBe(ds.info.nq);
+            expect(m!.hist10!.reduce((a, b) => a + b, 0)).toBe(ds.info.nq);
+            // Strict never exceeds the tolerant figure.
+            expect(m!.strict10!).toBeLessThanOrEqual(m!.recall10 + 1e-12);
+          }
+        }
+        if (c.config.backend === 'faiss-flat') expect(c.points[0]!.single!.strict10).toBe(1);
+      }
+    }
+  });
+
+  it('checks HNSW graph connectivity by self-search', () => {
+    for (const c of report.datasets[0]!.configs) {
+      const k = c.build!.connectivity;
+      if (c.config.backend === 'hnswlib' || c.config.backend === 'usearch') {
+        expect(k, c.config.id).toBeDefined();
+        expect(k!.sampled).toBe(10_000);
+        // A healthy graph finds (nearly) every vector from itself.
+        expect(k!.notFound).toBeLessThan(100);
+      } else {
+        expect(k).toBeUndefined();
+      }
     }
   });
 
@@ -80,6 +121,12 @@ describe('pnpm bench --quick', () => {
       expect(c.bareBuild!.times.addMs).toBeGreaterThan(0);
       expect(c.overhead.map((o) => o.mode).sort()).toEqual(['batch', 'build', 'single']);
       for (const o of c.overhead) expect(o.ratio).toBeGreaterThan(0);
+      // Search overheads are medians over ≥ 3 interleaved repetitions, with their spread.
+      for (const o of c.overhead.filter((x) => x.mode !== 'build')) {
+        expect(o.ratioSpread!.n).toBeGreaterThanOrEqual(3);
+        expect(o.ratioSpread!.min).toBeLessThanOrEqual(o.ratio);
+        expect(o.ratioSpread!.max).toBeGreaterThanOrEqual(o.ratio);
+      }
     }
     expect(report.targets.length).toBeGreaterThan(0);
   });

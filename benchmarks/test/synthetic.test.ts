@@ -81,6 +81,40 @@ describe('synthetic CLIP-like data', () => {
     expect(same(ds.base, syntheticSet({ n: 2000, queries: 20, dimension: d, seed: 3 }, 'base'))).toBe(true);
   });
 
+  it('makes text-like queries across the modality gap and a harder, less separable variant', () => {
+    const D = 512;
+    const s512 = { n: 3000, queries: 100, seed: 7 };
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const top = (b: Float32Array, q: Float32Array): { top1: number; random: number } => {
+      const gt = exactGroundTruth(b, q, D, 10);
+      const top1: number[] = [];
+      const random: number[] = [];
+      for (let i = 0; i < s512.queries; i++) {
+        top1.push(gt.scores[i * 10]!);
+        let x = 0;
+        const j = (i * 131) % s512.n;
+        for (let k = 0; k < D; k++) x += q[i * D + k]! * b[j * D + k]!;
+        random.push(x);
+      }
+      return { top1: mean(top1), random: mean(random) };
+    };
+    const base = syntheticSet(s512, 'base');
+    const image = top(base, syntheticSet(s512, 'queries'));
+    const text = top(base, syntheticSet(s512, 'queries', 'text-like'));
+    // CLIP ViT-B/32: matching text–image cosines ≈ 0.2–0.35, unrelated ≈ 0.1–0.2; image neighbours ≈ 0.9.
+    expect(text.top1).toBeGreaterThan(0.2);
+    expect(text.top1).toBeLessThan(0.45);
+    expect(text.random).toBeLessThan(0.2);
+    expect(image.top1 - text.top1).toBeGreaterThan(0.4);
+    // The hard mixture: neighbours less distinct from unrelated images than in the standard one.
+    const hardBase = syntheticSet({ ...s512, variant: 'hard' }, 'base');
+    const hard = top(hardBase, syntheticSet({ ...s512, variant: 'hard' }, 'queries'));
+    expect(hard.top1 - hard.random).toBeLessThan(image.top1 - image.random);
+    // Variants are cached under their own names.
+    expect(path.basename(ensureSynthetic(dir, 500, 10, 3, d, 'text'))).toContain('-text-');
+    expect(readInfo(ensureSynthetic(dir, 500, 10, 3, d, 'hard'))!.dataVariant).toBe('hard');
+  });
+
   it('parses and formats sizes', () => {
     expect(parseSize('10k')).toBe(10_000);
     expect(parseSize('1M')).toBe(1_000_000);

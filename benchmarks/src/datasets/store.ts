@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, normalizeRows, writeFileAtomic } from '@pixsearch/core';
 import { readAnnBenchmarksHdf5 } from './hdf5.js';
-import { GENERATOR_VERSION, defaultClusters, generateSynthetic } from './synthetic.js';
+import { GENERATOR_VERSION, defaultClusters, generateSynthetic, type QueryKind, type SyntheticVariant } from './synthetic.js';
 import { readFvecs } from './vecs.js';
 
 /** Where datasets live unless `--data-dir` / `PIXSEARCH_BENCH_DATA` says otherwise. */
@@ -35,6 +35,21 @@ export interface DatasetInfo {
   source: string;
   /** Generator version for synthetic sets. */
   generatorVersion?: number;
+  /** Synthetic sets: which data set variant (absent in older caches: `standard`). */
+  dataVariant?: DataVariant;
+}
+
+/**
+ * The synthetic data sets a run can measure, each with its own ground truth:
+ *   standard — CLIP-like image embeddings, queries from the same mixture (image → image search);
+ *   text     — the same base, text-like queries across CLIP's modality gap (best cosine ≈ 0.3);
+ *   hard     — a less separable mixture (overlapping clusters), in-distribution queries.
+ */
+export type DataVariant = 'standard' | 'text' | 'hard';
+export const DATA_VARIANTS: readonly DataVariant[] = ['standard', 'text', 'hard'];
+
+function variantShape(v: DataVariant): { variant: SyntheticVariant; queryKind: QueryKind } {
+  return v === 'hard' ? { variant: 'hard', queryKind: 'in-distribution' } : { variant: 'standard', queryKind: v === 'text' ? 'text-like' : 'in-distribution' };
 }
 
 /** A dataset loaded into memory. */
@@ -69,8 +84,8 @@ export function formatSize(n: number): string {
 }
 
 /** Name of the cached synthetic dataset for these settings. */
-export function syntheticName(n: number, nq: number, seed: number): string {
-  return `synthetic-v${GENERATOR_VERSION}-${formatSize(n)}-q${nq}-s${seed}`;
+export function syntheticName(n: number, nq: number, seed: number, variant: DataVariant = 'standard'): string {
+  return `synthetic-v${GENERATOR_VERSION}${variant === 'standard' ? '' : `-${variant}`}-${formatSize(n)}-q${nq}-s${seed}`;
 }
 
 /** Reads a whole little-endian float32 / int32 file into a typed array (block-wise: works above 2 GiB). */
@@ -150,27 +165,30 @@ function writeTypedFileJson(file: string, value: unknown): void {
  * Makes sure the synthetic dataset (`n` base, `nq` queries, 512-d unless `dimension`) is cached,
  * generating it if needed (streamed to disk: memory stays small). Returns its folder.
  */
-export function ensureSynthetic(dataDir: string, n: number, nq: number, seed = 1, dimension = 512): string {
-  const name = syntheticName(n, nq, seed) + (dimension === 512 ? '' : `-d${dimension}`);
+export function ensureSynthetic(dataDir: string, n: number, nq: number, seed = 1, dimension = 512, dataVariant: DataVariant = 'standard'): string {
+  const name = syntheticName(n, nq, seed, dataVariant) + (dimension === 512 ? '' : `-d${dimension}`);
   const dir = path.join(dataDir, name);
   if (readInfo(dir)) return dir;
   mkdirSync(dataDir, { recursive: true });
   const clusters = defaultClusters(n);
+  const { variant, queryKind } = variantShape(dataVariant);
+  const described = { standard: 'CLIP-like mixture', text: 'CLIP-like mixture, text-like queries across the modality gap', hard: 'less separable CLIP-like mixture' }[dataVariant];
   const info: DatasetInfo = {
     name,
     n,
     nq,
     dimension,
     metric: 'cosine',
-    source: `synthetic v${GENERATOR_VERSION} (seed ${seed}, ${clusters} clusters, CLIP-like mixture)`,
+    source: `synthetic v${GENERATOR_VERSION} (seed ${seed}, ${clusters} clusters, ${described})`,
     generatorVersion: GENERATOR_VERSION,
+    dataVariant,
   };
-  const spec = { n, queries: nq, dimension, seed, clusters };
+  const spec = { n, queries: nq, dimension, seed, clusters, variant };
   return commitDataset(dataDir, info, (tmp) => {
     for (const which of ['base', 'queries'] as const) {
       const fd = openSync(path.join(tmp, `${which}.f32`), 'w');
       try {
-        generateSynthetic(spec, which, (chunk) => writeTyped(fd, chunk));
+        generateSynthetic(spec, which, (chunk) => writeTyped(fd, chunk), queryKind);
       } finally {
         closeSync(fd);
       }

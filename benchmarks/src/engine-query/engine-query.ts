@@ -39,6 +39,10 @@ export interface EngineQueryResult {
   firstQueryMs: number;
   stages: { tokenize: LatencySummary; textTower: LatencySummary; search: LatencySummary; catalog: LatencySummary; total: LatencySummary };
   peakRssBytes: number;
+  /** Set by the runner: the CPU and the load average before and after this backend's run. */
+  cpu?: string;
+  loadAverage?: number[];
+  loadAverageEnd?: number[];
 }
 
 /** Varied, unique English queries (no two alike, so no cache can help). */

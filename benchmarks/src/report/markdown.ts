@@ -26,6 +26,18 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** Queries with 0 of the exact top-10, and with at most 5 (strict), from a histogram. */
+function failedQueries(hist: number[] | undefined): string {
+  if (!hist) return '–';
+  const le5 = hist.slice(0, 6).reduce((a, b) => a + b, 0);
+  return `${hist[0] ?? 0} · ${le5}`;
+}
+
+function ratioText(o: { ratio: number; ratioSpread?: { min: number; max: number; n: number } }): string {
+  const s = o.ratioSpread;
+  return s && s.n > 1 ? `×${o.ratio.toFixed(3)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}, n=${s.n}]` : `×${o.ratio.toFixed(3)}`;
+}
+
 function defaultPoint(c: ConfigResult): PointResult | undefined {
   return c.points.find((p) => p.label === 'default');
 }
@@ -48,7 +60,8 @@ export function headlineTable(ds: DatasetResult): string {
     return [
       c.config.label,
       paramsText(c),
-      f(d?.single?.recall10),
+      `${f(d?.single?.strict10 ?? d?.single?.recall10)} / ${f(d?.single?.recall10)}`,
+      failedQueries(d?.single?.hist10),
       qps(d?.single?.qps),
       qps(d?.batch?.qps),
       at95 ? `${qps(at95.qps)} (${at95.data}, ${f(at95.recall)})` : '–',
@@ -65,7 +78,8 @@ export function headlineTable(ds: DatasetResult): string {
     [
       'configuration',
       'params in effect',
-      'recall@10 default',
+      'recall@10 default (strict / ann-b)',
+      'queries 0/10 · ≤5/10 (default)',
       'QPS default (1 thread)',
       'QPS default (batch)',
       'best QPS @ recall ≥ 0.95',
@@ -91,19 +105,21 @@ export function sweepTable(ds: DatasetResult): string {
       rows.push([
         c.config.label,
         p.label,
-        f(s?.recall1 ?? b?.recall1),
+        f(s?.strict1 ?? s?.recall1 ?? b?.recall1),
+        f(s?.strict10 ?? b?.strict10),
         f(s?.recall10),
+        failedQueries(s?.hist10 ?? b?.hist10),
         f(b?.recall100),
         qps(s?.qps),
         s ? `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p95)} / ${f(s.latencyMs.p99)}` : '–',
         qps(b?.qps),
-        f(b?.recall10),
-        s && s.queries < ds.info.nq ? `${s.queries} queries timed` : '',
+        f(b?.strict10 ?? b?.recall10),
+        s && s.queries < ds.info.nq ? `${s.queries} queries timed (recall over all ${s.recallQueries ?? s.queries})` : '',
       ]);
     }
   }
   return table(
-    ['configuration', 'point', 'recall@1', 'recall@10', 'recall@100', 'QPS (1 thread)', 'latency p50 / p95 / p99 ms', 'QPS (batch)', 'recall@10 (batch)', ''],
+    ['configuration', 'point', 'recall@1 (strict)', 'recall@10 (strict)', 'recall@10 (ann-b)', 'queries 0/10 · ≤5/10', 'recall@100 (ann-b)', 'QPS (1 thread)', 'latency p50 / p95 / p99 ms', 'QPS (batch)', 'recall@10 strict (batch)', ''],
     rows,
   );
 }
@@ -118,7 +134,18 @@ export function frontierTable(ds: DatasetResult): string {
       .flatMap((c) => singlePoints(c).map((p) => ({ ...p, data: `${c.config.label} ${p.data}` })));
     for (const p of paretoFrontier(pts).reverse()) rows.push([backend, p.data, f(p.recall, 4), qps(p.qps)]);
   }
-  return table(['backend', 'point', 'recall@10', 'QPS (1 thread)'], rows);
+  return table(['backend', 'point', 'recall@10 (strict)', 'QPS (1 thread)'], rows);
+}
+
+/** HNSW self-search connectivity per configuration. */
+export function connectivityTable(ds: DatasetResult): string {
+  const rows = ds.configs
+    .filter((c) => c.build?.connectivity)
+    .map((c) => {
+      const k = c.build!.connectivity!;
+      return [c.config.label, Object.entries(k.params).map(([a, b]) => `${a}=${b}`).join(' '), k.sampled.toLocaleString('en-US'), String(k.notFound), String(k.notFirst)];
+    });
+  return rows.length ? table(['configuration', 'search', 'base vectors searched for themselves', 'not in their own top 10 (unreachable)', 'not their own top 1'], rows) : '';
 }
 
 /** Build cost split (bare library) next to the adapter's build. */
@@ -155,13 +182,13 @@ export function overheadTable(ds: DatasetResult): string {
         o.point,
         o.mode === 'build' ? secs(o.adapterMs) : `${f(o.adapterMs, 4)} ms`,
         o.mode === 'build' ? secs(o.bareMs) : `${f(o.bareMs, 4)} ms`,
-        `×${o.ratio.toFixed(3)}`,
+        ratioText(o),
         o.ratio <= 1.1 ? 'pass' : 'FAIL',
         o.adapterRecall10 === undefined ? '' : `${f(o.adapterRecall10)} / ${f(o.bareRecall10)}`,
       ]);
     }
   }
-  return table(['configuration', 'mode', 'point', 'adapter (per query)', 'bare library', 'ratio', '≤ 1.10', 'recall@10 adapter / bare'], rows);
+  return table(['configuration', 'mode', 'point', 'adapter (median per query / build)', 'bare library', 'ratio: median [min–max, reps]', '≤ 1.10', 'recall@10 adapter / bare'], rows);
 }
 
 /** End-to-end text query through the engine. */
@@ -179,7 +206,7 @@ export function engineSection(report: RunReport): string {
     const pp = (l: { p50: number; p99: number }): string => `${ms(l.p50)} / ${ms(l.p99)}`;
     out.push(
       table(
-        ['backend', 'tokenize p50 / p99 ms', 'text tower', 'vector search', 'catalog lookup', 'total', 'engine open (index from catalog)', 'first query'],
+        ['backend', 'tokenize p50 / p99 ms', 'text tower', 'vector search', 'catalog lookup', 'total', 'engine open (index from catalog)', 'first query', 'CPU · load before → after'],
         e.results.map((r) => [
           r.backend,
           pp(r.stages.tokenize),
@@ -189,6 +216,7 @@ export function engineSection(report: RunReport): string {
           `**${pp(r.stages.total)}**`,
           secs(r.openMs),
           secs(r.firstQueryMs),
+          r.loadAverage ? `${r.cpu ?? '?'} · ${r.loadAverage.join(' ')} → ${r.loadAverageEnd?.join(' ') ?? '?'}` : '–',
         ]),
       ),
     );
@@ -209,7 +237,7 @@ export function renderMarkdown(report: RunReport, plots: Record<string, string[]
   out.push(`- **Libraries:** ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.push(`- **FAISS build:** ${m.faissBuild}`);
   out.push('');
-  out.push('Single-query mode: one query at a time, one thread (`OMP_NUM_THREADS=1`, USearch `threads: 1`), QPS = 1 / mean latency of the best repetition (ann-benchmarks). Batch mode: all queries in one call on all cores (big-ann-benchmarks; hnswlib-node has no batch call and runs single-threaded). Recall@k counts returned neighbours whose true inner product is within 1e-3 of the true k-th best (ann-benchmarks). "index RAM" is the RSS growth from loading the saved index. Overhead = pixsearch adapter time / bare library time on the same data and parameters, interleaved in one process.');
+  out.push('Single-query mode: one query at a time, one thread (`OMP_NUM_THREADS=1`, USearch `threads: 1`), QPS = 1 / mean latency of the best repetition (ann-benchmarks). Batch mode: all queries in one call on all cores (big-ann-benchmarks; hnswlib-node has no batch call and runs single-threaded). Recall is computed over the full query set even where timing stopped early. **Strict** recall@k = the share of the exact top-k ids returned (targets and plots use it); **ann-b** recall@k counts returned neighbours whose true inner product is within 1e-3 of the true k-th best (ann-benchmarks), which credits near-ties and reads higher on tight data. "queries 0/10 · ≤5/10" counts queries that got none / at most half of their exact top-10. "index RAM" is the RSS growth from loading the saved index. Overhead = pixsearch adapter time / bare library time on the same data and parameters, interleaved in one process: the median of the per-repetition ratios, with their range.');
   out.push('');
   out.push('## Targets');
   out.push('');
@@ -231,7 +259,7 @@ export function renderMarkdown(report: RunReport, plots: Record<string, string[]
     out.push(`${ds.info.n.toLocaleString('en-US')} base × ${ds.info.dimension}-d, ${ds.info.nq.toLocaleString('en-US')} queries; ${ds.info.source}. Ground truth (faiss IndexFlatIP, k=100): ${ds.groundTruthMs ? secs(ds.groundTruthMs) : 'cached'}.`);
     if (ds.startedAt) {
       const st = ds.settings ? `, best of ${ds.settings.reps}, ≤ ${ds.settings.budgetS} s per point` : '';
-      out.push(`Measured from ${ds.startedAt} (load average ${ds.loadAverage?.join(' ') ?? '?'}${st})${ds.command && ds.command !== report.command ? ` by \`${ds.command}\`` : ''}.`);
+      out.push(`Measured from ${ds.startedAt} on ${ds.cpu ?? m.cpu} (load average ${ds.loadAverage?.join(' ') ?? '?'} at start${ds.loadAverageEnd ? `, ${ds.loadAverageEnd.join(' ')} at end` : ''}${st})${ds.command && ds.command !== report.command ? ` by \`${ds.command}\`` : ''}.`);
     }
     out.push('');
     for (const p of plots[ds.info.name] ?? []) out.push(`![recall vs QPS](${p})`);
@@ -240,10 +268,17 @@ export function renderMarkdown(report: RunReport, plots: Record<string, string[]
     out.push('');
     out.push(headlineTable(ds));
     out.push('');
-    out.push('### Pareto frontier (recall@10 vs single-query QPS)');
+    out.push('### Pareto frontier (strict recall@10 vs single-query QPS)');
     out.push('');
     out.push(frontierTable(ds));
     out.push('');
+    const conn = connectivityTable(ds);
+    if (conn) {
+      out.push('### HNSW connectivity');
+      out.push('');
+      out.push(conn);
+      out.push('');
+    }
     out.push('### Build and memory');
     out.push('');
     out.push(buildTable(ds));
