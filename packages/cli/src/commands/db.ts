@@ -79,6 +79,9 @@ function expandModel(m: string): string {
 export async function run({ out, flags }: CommandContext): Promise<number> {
   const url = dbFlag(flags);
   if (!url) throw new UsageError('worker: --db <url> is required', 'e.g. pixsearch worker --db postgres://pixsearch@db-host/photos');
+  if (flags.visionDtype !== undefined || flags.textDtype !== undefined) {
+    throw new UsageError('worker: the tower dtypes are the library\'s (recorded by `pixsearch index --db`)', 'leave out --vision-dtype and --text-dtype');
+  }
   const { runWorker } = await import('@pixsearch/index-pgvector/distributed');
   const model = flagString(flags, 'model', '--model');
   const batchSize = numberFlag(flags, 'batchSize', '--batch-size', { min: 1, max: 1024, integer: true });

@@ -90,7 +90,7 @@ async function recordModel(catalog: PostgresCatalog, options: ScanOptions): Prom
   if (settings.modelId !== null && options.model === undefined && !options.embedder) return;
   const source = options.model ?? settings.modelSource;
   if (!options.embedder && !source) throw new InvalidArgumentError('the library names no model yet: pass --model <folder or hub id>');
-  const e = options.embedder ?? (await loadClipEmbedder(source!, { dataDir: '', ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) }));
+  const e = options.embedder ?? (await loadClipEmbedder(source!, { dataDir: '', ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) }, settings.modelId));
   try {
     if (settings.modelId === null) catalog.updateSettings({ modelId: e.modelId, modelSource: source ?? e.modelId, dimension: e.dimension });
     else if (settings.modelId !== e.modelId || settings.dimension !== e.dimension) throw new ModelMismatchError(settings.modelId, e.modelId);

@@ -61,7 +61,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
     if (!options.embedder && !source) {
       throw new PixsearchError('NO_MODEL', 'the library names no model yet', { hint: 'run `pixsearch index --db <url> <folders>` first (it records the model)' });
     }
-    embedder = options.embedder ?? (await loadClipEmbedder(source!, { dataDir: '', ...pick(options) }));
+    // Tower dtypes follow the library's model id (a library embedded with int8 stays int8).
+    embedder = options.embedder ?? (await loadClipEmbedder(source!, { dataDir: '', ...pick(options) }, settings.modelId));
     if (settings.modelId !== null && (settings.modelId !== embedder.modelId || settings.dimension !== embedder.dimension)) {
       throw new ModelMismatchError(settings.modelId, embedder.modelId);
     }
