@@ -79,6 +79,9 @@ export type PixsearchApp = Hono & {
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 
+/** Thumbnails made ahead after a sync: the timeline's first page (the page asks for 48 at a time). */
+const FIRST_SCREEN_THUMBNAILS = 48;
+
 function packageVersion(): string {
   try {
     return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -104,13 +107,28 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
       options.thumbnailDir ?? (async () => path.join((await stats.get()).dataDir, 'thumbnails')),
       { concurrency: options.thumbnailConcurrency ?? 2 },
     ),
-    sync: new SyncController(engine, () => stats.invalidate(), options.onSyncDone),
+    sync: new SyncController(
+      engine,
+      () => {
+        stats.invalidate();
+        warmTimeline();
+      },
+      options.onSyncDone,
+    ),
     stats,
     version,
     maxUploadBytes: options.maxUploadBytes ?? LIMITS.maxUploadBytes,
     maxSseClients: options.maxSseClients ?? 32,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
+  /** After a sync: the first screen of the timeline (newest photos) gets its thumbnails ahead of the first view. */
+  let warming: Promise<unknown> = Promise.resolve();
+  function warmTimeline(): void {
+    warming = Promise.resolve()
+      .then(() => engine.browse({ k: FIRST_SCREEN_THUMBNAILS }))
+      .then((page) => ctx.thumbnails.warm(page.results.flatMap((r) => engine.getImage(r.id) ?? [])))
+      .catch(() => undefined);
+  }
   const corsOrigins = options.corsOrigins ?? [];
   const allowedHosts = options.allowedHosts ?? (options.token ? true : LOOPBACK_NAMES);
 
@@ -183,6 +201,7 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
   return Object.assign(app, {
     shutdown: async () => {
       await ctx.sync.shutdown();
+      await warming;
       await ctx.thumbnails.close();
     },
     requestSync: (trigger: SyncTrigger = 'api') => ctx.sync.runQueued(trigger),

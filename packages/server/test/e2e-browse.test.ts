@@ -158,6 +158,22 @@ describe('the viewer', () => {
     expect(await page.locator('#lb-counter').textContent()).toMatch(/^2 of /);
     await page.locator('#lb-prev').tap();
     expect(await page.locator('#lb-counter').textContent()).toMatch(/^1 of /);
+    // Pinch: two fingers moving apart zoom in around their midpoint.
+    const stage = page.locator('#lb-stage');
+    const cx = box.x + box.width / 2;
+    const touch = (type: string, id: number, x: number) => stage.dispatchEvent(type, { pointerId: id, pointerType: 'touch', clientX: x, clientY: y, isPrimary: id === 1, button: 0 });
+    await touch('pointerdown', 1, cx - 40);
+    await touch('pointerdown', 2, cx + 40);
+    for (const d of [60, 90, 120]) {
+      await touch('pointermove', 1, cx - d);
+      await touch('pointermove', 2, cx + d);
+    }
+    await touch('pointerup', 1, cx - 120);
+    await touch('pointerup', 2, cx + 120);
+    expect(await page.locator('#lb-zoom-level').textContent()).toBe('300%');
+    expect(await page.locator('#lb-counter').textContent()).toMatch(/^1 of /);
+    await shot(page, 'viewer-phone-pinched.png');
+    await page.locator('#lb-zoom-fit').tap();
     // The details open below the image; the path wraps instead of being cut.
     await page.locator('#lb-info-toggle').tap();
     expect(await page.locator('#lb-info').isVisible()).toBe(true);

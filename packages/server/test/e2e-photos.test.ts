@@ -153,6 +153,12 @@ describe('a photo library in the browser', () => {
     await page.waitForFunction(() => document.getElementById('result-count')!.textContent === '4 photos');
     expect((await tilePaths(page)).sort()).toEqual(['backup/cat-copy.jpg', 'home/cat.jpg', 'trips/2023/beach.jpg', 'trips/2023/harbour.jpg']);
 
+    const dark = await open('/?camera=FUJIFILM', { colorScheme: 'dark' });
+    await waitForTiles(dark, 3);
+    await dark.locator('#filters-toggle').click();
+    await dark.waitForFunction(() => document.querySelectorAll('#filter-panel select[name=camera] option').length > 1);
+    await shot(dark, 'filters-dark.png');
+
     const phone = await open('/?camera=Canon', { width: 390, height: 844 });
     await waitForTiles(phone, 2);
     await phone.locator('#filters-toggle').click();

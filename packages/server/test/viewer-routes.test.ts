@@ -190,4 +190,18 @@ describe('thumbnails made ahead of view', () => {
     const meta = await sharp(small.bytes).metadata();
     expect(Math.max(meta.width!, meta.height!)).toBe(128);
   });
+
+  it('after a sync, the newest photos (the first screen of the timeline) get their thumbnails', async () => {
+    const dir = path.join(lib.dir, 'warm-after-sync');
+    const own = createApp(lib.engine, { thumbnailDir: dir });
+    await writeFile(path.join(lib.root, 'fresh.png'), await drawImage(55, 300, 200, 'png'));
+    expect((await own.request('/api/sync', { method: 'POST' })).status).toBe(202);
+    // Wait for the sync to finish (its end starts the warming), then for the warming (shutdown waits).
+    while (((await (await own.request('/api/status')).json()) as { sync: { running: boolean } }).sync.running) await new Promise((r) => setTimeout(r, 20));
+    await own.shutdown();
+    const fresh = lib.engine.getImage(idOf('fresh.png'))!;
+    const cache = new ThumbnailCache(dir);
+    await cache.get(fresh, 512);
+    expect(cache.generated).toBe(0);
+  });
 });
