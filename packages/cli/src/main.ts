@@ -50,13 +50,28 @@ function indexOptions(cmd: Command): Command {
 }
 
 function searchOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('-k <n>', 'Number of results, 1..1000 (default: 30)', S)
     .option('--threshold <x>', 'Minimum cosine score, -1..1 (default: 0.1)', S)
     .option('--relative <x>', 'Keep only results within x of the best score (e.g. 0.05)', S)
     .option('--offset <n>', 'Skip the first n results (paging)', S)
-    .option('--path <prefix>', 'Only images whose path starts with this prefix', S)
-    .option('--open', 'Open the top result with the system viewer');
+    .option('--sort <order>', 'relevance (default), date-desc or date-asc (all results above the threshold, by date taken)', S)
+    .option('--paths', 'Print only absolute paths, one per line (for piping: xargs, feh, …)');
+  return filterFlags(cmd).option('--open', 'Open the top result with the system viewer');
+}
+
+/** Metadata filters (search, similar, duplicates). */
+function filterFlags(cmd: Command): Command {
+  return cmd
+    .option('--path <prefix>', 'Only images under this folder: root-relative (trips/2023/) or absolute', S)
+    .option('--from <date>', 'Taken on or after: 2023-07-01 or 2023-07-01T08:00 (Z or +02:00 for an exact instant)', S)
+    .option('--to <date>', 'Taken on or before (inclusive: a date includes that whole day)', S)
+    .option('--camera <name>', 'Camera whose name contains this (fuji, "EOS R5"), repeatable', S)
+    .option('--format <fmt>', 'jpeg, png, webp, heic, … (repeatable or comma-separated)', S)
+    .option('--min-width <px>', 'Minimum width in pixels', S)
+    .option('--min-height <px>', 'Minimum height in pixels', S)
+    .option('--has-location', 'Only photos with a GPS position')
+    .option('--without-location', 'Only photos without a GPS position');
 }
 
 /** Builds the cac instance; `run` receives the command name, its positional args and options. */
@@ -94,13 +109,25 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .example('  $ pixsearch search "a dog on a bench"')
     .example(`  $ pixsearch search '"beach" + "sunset" - "people"' -k 10`)
     .example(`  $ pixsearch search '2:"sunset" + "mountains"' --threshold 0.2 --path holidays/`)
-    .example('  $ pixsearch search "red car" --json | jq -r ".results[].path"')
+    .example('  $ pixsearch search "red car" --json | jq -r ".results[].absPath"')
+    .example('  $ pixsearch search beach --from 2023-06-01 --to 2023-08-31 --camera fuji --sort date-desc')
+    .example('  $ pixsearch search "sunset" --paths | xargs feh')
     .action(act('search'));
 
   searchOptions(runtimeOptions(dataOptions(cli.command('similar <image>', 'Find images similar to an image file or a catalog id'))))
     .example('  $ pixsearch similar ~/Pictures/holidays/2019/dog-bench.jpg')
     .example('  $ pixsearch similar 42 -k 5')
     .action(act('similar'));
+
+  filterFlags(dataOptions(cli.command('duplicates', 'List exact copies and near-duplicates (never deletes or moves anything)')))
+    .option('--threshold <x>', 'Cosine similarity from which images are near-duplicates, 0..1 (default: 0.95)', S)
+    .option('--neighbors <n>', 'Neighbours compared per image, 1..100 (default: 10)', S)
+    .option('--csv', 'Print the list as CSV (one row per image) to export it')
+    .option('--paths', 'Print only the absolute paths of the non-keepers, one per line')
+    .example('  $ pixsearch duplicates')
+    .example('  $ pixsearch duplicates --threshold 0.97 --json > duplicates.json')
+    .example('  $ pixsearch duplicates --csv > duplicates.csv')
+    .action(act('duplicates'));
 
   indexOptions(runtimeOptions(dataOptions(cli.command('serve [...folders]', 'Index the folders if needed, then serve the search page'))))
     .option('--port <n>', 'Port (default: 8765; 0 picks a free one)', S)
@@ -170,6 +197,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   worker: () => import('./commands/db.js'),
   search: () => import('./commands/search.js'),
   similar: () => import('./commands/similar.js'),
+  duplicates: () => import('./commands/duplicates.js'),
   serve: () => import('./commands/serve.js'),
   status: () => import('./commands/status.js'),
   model: () => import('./commands/model.js'),

@@ -1,4 +1,6 @@
+import { pathToFileURL } from 'node:url';
 import { createColors } from 'picocolors';
+import { createSupportsHyperlinks } from 'supports-hyperlinks';
 import { debugDetails, describeError, errorJson } from './errors.js';
 import { printable } from './terminal-text.js';
 
@@ -26,6 +28,10 @@ export class Output {
   readonly ce: Colors;
   /** True when stderr is an interactive terminal (progress bars allowed). */
   readonly interactive: boolean;
+  /** True when stdout is a terminal that shows OSC 8 hyperlinks (FORCE_HYPERLINK=1/0 overrides). */
+  readonly links: boolean;
+  /** True when stdout is a terminal (not a pipe or a file). */
+  readonly tty: boolean;
   /** The command line (without the program), for hints that repeat it. */
   argv: string[] = [];
   /** Hook a live progress display registers so messages print above it instead of through it. */
@@ -41,6 +47,18 @@ export class Output {
     this.c = createColors(colorEnabled(stdout));
     this.ce = createColors(colorEnabled(stderr));
     this.interactive = stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined;
+    this.tty = stdout.isTTY === true;
+    this.links = !json && createSupportsHyperlinks(stdout);
+  }
+
+  /**
+   * `text` as an OSC 8 hyperlink to the local file `absPath` when stdout shows links, else `text`.
+   * `text` must already be printable; the URL is percent-encoded, so no control character gets through.
+   */
+  fileLink(text: string, absPath: string): string {
+    if (!this.links) return text;
+    const url = pathToFileURL(absPath).href;
+    return `\u001b]8;;${url}\u001b\\${text}\u001b]8;;\u001b\\`;
   }
 
   /** A line of the human-readable result (stdout). Dropped in `--json` mode. */

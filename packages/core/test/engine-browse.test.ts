@@ -292,7 +292,7 @@ describe('near-duplicates', () => {
     await mkdir(root, { recursive: true });
     const original = path.join(root, 'original.jpg');
     await writeFile(original, await scene(77, 160, 120).jpeg({ quality: 92 }).toBuffer());
-    await copyFile(original, path.join(root, 'copy.jpg'));
+    await copyFile(original, path.join(root, 'original copy.jpg'));
     await writeFile(path.join(root, 'resized.jpg'), await sharp(original).resize(80, 60).jpeg({ quality: 90 }).toBuffer());
     await writeFile(path.join(root, 'reencoded.webp'), await sharp(original).webp({ quality: 60 }).toBuffer());
     await writeFile(path.join(root, 'cropped.jpg'), await sharp(original).extract({ left: 4, top: 3, width: 152, height: 114 }).jpeg().toBuffer());
@@ -305,16 +305,16 @@ describe('near-duplicates', () => {
       expect(report.groups).toHaveLength(1);
       const g = report.groups[0]!;
       expect(g.kind).toBe('near');
-      expect(sorted(g.images.map((m) => m.path))).toEqual(['copy.jpg', 'cropped.jpg', 'original.jpg', 'reencoded.webp', 'resized.jpg']);
-      // The keeper has the most pixels (original or its exact copy: the lower id).
+      expect(sorted(g.images.map((m) => m.path))).toEqual(['cropped.jpg', 'original copy.jpg', 'original.jpg', 'reencoded.webp', 'resized.jpg']);
+      // The keeper has the most pixels (the original or its exact copy: the shorter name).
       expect(g.images[0]!.path).toBe('original.jpg');
       expect(g.keeper).toBe(g.images[0]!.id);
-      expect(g.images[1]).toMatchObject({ path: 'copy.jpg', similarity: 1, hash: g.images[0]!.hash });
+      expect(g.images[1]).toMatchObject({ path: 'original copy.jpg', similarity: 1, hash: g.images[0]!.hash });
       expect(g.minSimilarity).toBeGreaterThanOrEqual(0.95);
       expect(report.redundantBytes).toBe(g.images.slice(1).reduce((n, m) => n + m.bytes, 0));
       // Threshold 1: only the exact copies remain.
       const exact = await e.duplicates({ threshold: 1 });
-      expect(exact.groups.map((x) => ({ kind: x.kind, paths: sorted(x.images.map((m) => m.path)) }))).toEqual([{ kind: 'exact', paths: ['copy.jpg', 'original.jpg'] }]);
+      expect(exact.groups.map((x) => ({ kind: x.kind, paths: sorted(x.images.map((m) => m.path)) }))).toEqual([{ kind: 'exact', paths: ['original copy.jpg', 'original.jpg'] }]);
       await expect(e.duplicates({ threshold: 2 })).rejects.toBeInstanceOf(InvalidArgumentError);
       // Read only: every file is still there.
       expect((await e.sync()).removed).toBe(0);

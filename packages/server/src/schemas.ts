@@ -264,7 +264,7 @@ export const SearchResponseSchema = z
       .number()
       .int()
       .optional()
-      .meta({ description: 'Every result passing the filters and thresholds (exact). Absent only on very large libraries (over 250,000 images) when the threshold lets more through than one search can count.' }),
+      .meta({ description: 'Every result passing the filters and thresholds (exact). Absent only on large libraries (over 20,000 images, relevance order; 250,000 for date sorts) when the threshold lets more through than the search looked at: then nextOffset tells whether more follow.' }),
     offset: z.number().int(),
     k: z.number().int(),
     nextOffset: z.number().int().nullable().meta({ description: 'Offset of the next page, or null when this page was the last.' }),
@@ -331,7 +331,7 @@ export const DuplicatesResponseSchema = z
     groups: z.array(
       z.object({
         kind: z.enum(['exact', 'near']),
-        keeper: z.number().int().meta({ description: 'Suggested keeper: most pixels, then largest file, then earliest date. Nothing is deleted or moved.' }),
+        keeper: z.number().int().meta({ description: 'Suggested keeper: most pixels, then largest file, then earliest date, then the shorter name. Nothing is deleted or moved.' }),
         minSimilarity: z.number(),
         images: z.array(DuplicateMemberSchema).meta({ description: 'The keeper first.' }),
       }),

@@ -38,7 +38,7 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   const engine = remote ?? (await openEngine(out, settings, { readOnly: true }));
   try {
     const res = await engine.search(terms, options);
-    printResults(out, res, { query: text, offset: options.offset ?? 0, threshold: options.threshold ?? 0.1 });
+    printResults(out, res, { query: text, offset: options.offset ?? 0, threshold: options.threshold ?? 0.1, paths: flags.paths === true });
     if (flags.open === true) openTop(out, res);
     return EXIT.ok;
   } finally {

@@ -47,7 +47,7 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
         res = { ...res, results: kept.slice(0, k), ...(res.total !== undefined && kept.length < res.results.length ? { total: res.total - 1 } : {}) };
       }
     } else res = await engine.similar(Number(target), options);
-    printResults(out, res, { query: byFile ? { image: file } : { imageId: Number(target) }, offset: options.offset ?? 0, threshold: options.threshold ?? 0.1 });
+    printResults(out, res, { query: byFile ? { image: file } : { imageId: Number(target) }, offset: options.offset ?? 0, threshold: options.threshold ?? 0.1, paths: flags.paths === true });
     if (flags.open === true) openTop(out, res);
     return EXIT.ok;
   } finally {

@@ -56,12 +56,13 @@ class UnionFind {
   }
 }
 
-/** Keeper order: most pixels, then largest file, then earliest date taken, then lowest id. */
+/** Keeper order: most pixels, then largest file, then earliest date taken, then the shorter name (`cat.jpg` before `cat copy.jpg`), then lowest id. */
 function keeperOrder(a: CatalogImage, b: CatalogImage): number {
   return (
     b.width * b.height - a.width * a.height ||
     b.size - a.size ||
     (a.meta?.takenAt ?? Infinity) - (b.meta?.takenAt ?? Infinity) ||
+    a.relPath.length - b.relPath.length ||
     a.id - b.id
   );
 }

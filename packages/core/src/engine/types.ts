@@ -148,8 +148,9 @@ export interface SearchTimings {
 export interface SearchResponse {
   results: SearchHit[];
   /**
-   * Every hit passing the filters and thresholds (before offset/k). Exact; undefined only for
-   * indexes larger than `FULL_PASS_MAX` when the threshold was not reached within `MAX_FETCH`.
+   * Every hit passing the filters and thresholds (before offset/k). Exact when present; absent only
+   * for relevance-ordered searches of libraries over `COUNT_PASS_MAX` images (date sorts: over
+   * `FULL_PASS_MAX`) whose threshold lets more through than the over-fetch looked at.
    */
   total?: number;
   timings: SearchTimings;
@@ -215,7 +216,7 @@ export interface DuplicateMember extends ImageInfo {
 export interface DuplicateGroup {
   /** `exact`: every member has the same content; `near`: at least two different contents. */
   kind: 'exact' | 'near';
-  /** Members, the suggested keeper first (most pixels, then largest file, then earliest date, then lowest id). */
+  /** Members, the suggested keeper first (most pixels, then largest file, then earliest date, then the shorter name, then lowest id). */
   images: DuplicateMember[];
   /** Id of the suggested keeper (nothing is ever deleted or moved by pixsearch). */
   keeper: number;
