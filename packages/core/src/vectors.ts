@@ -45,12 +45,12 @@ export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be an integer ≥ 1, got ${k}`);
 }
 
-/** L2-normalises each row of `vectors` in place; zero rows are left as zeros. Returns `vectors`. */
+/** L2-normalises each row of `vectors` in place; zero rows (and rows with non-finite values) are left as they are. Returns `vectors`. */
 export function normalizeRows(vectors: Float32Array, dimension: number): Float32Array {
   for (let off = 0; off < vectors.length; off += dimension) {
     let sum = 0;
     for (let j = 0; j < dimension; j++) sum += vectors[off + j]! * vectors[off + j]!;
-    if (sum > 0) {
+    if (sum > 0 && Number.isFinite(sum)) {
       const inv = 1 / Math.sqrt(sum);
       for (let j = 0; j < dimension; j++) vectors[off + j]! *= inv;
     }

@@ -1,6 +1,7 @@
 // Seeded test data: unit vectors around random cluster centres (CLIP embeddings cluster too).
 
 /** mulberry32, shared with the conformance suite's datasets. */
+import { normalizeRows } from '@pixsearch/core';
 import { mulberry32 as rng } from '@pixsearch/core/datasets';
 
 export { rng };
@@ -9,33 +10,23 @@ function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 
-function normalize(v: Float32Array, d: number): Float32Array {
-  for (let o = 0; o < v.length; o += d) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += v[o + j]! * v[o + j]!;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) v[o + j]! *= inv;
-  }
-  return v;
-}
-
 /** `n` unit vectors of dimension `d` around `clusters` centres, with per-component noise `spread`. */
 export function clustered(n: number, d: number, seed: number, clusters = 64, spread = 0.6): Float32Array {
   const r = rng(seed);
-  const centres = normalize(Float32Array.from({ length: clusters * d }, () => gauss(r)), d);
+  const centres = normalizeRows(Float32Array.from({ length: clusters * d }, () => gauss(r)), d);
   const out = new Float32Array(n * d);
   const noise = spread / Math.sqrt(d);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(r() * clusters);
     for (let j = 0; j < d; j++) out[i * d + j] = centres[c * d + j]! + noise * gauss(r);
   }
-  return normalize(out, d);
+  return normalizeRows(out, d);
 }
 
 /** `n` independent uniform-on-sphere unit vectors. */
 export function randomUnit(n: number, d: number, seed: number): Float32Array {
   const r = rng(seed);
-  return normalize(Float32Array.from({ length: n * d }, () => gauss(r)), d);
+  return normalizeRows(Float32Array.from({ length: n * d }, () => gauss(r)), d);
 }
 
 /** Ids 0..n−1 shifted by `offset`. */

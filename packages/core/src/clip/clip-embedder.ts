@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { EmbedOptions, Embedder, ImageEmbeddings, ImageInput } from '../embedder.js';
 import { AbortedError, ClosedError, DependencyMissingError, ImageDecodeError, InvalidArgumentError, ModelBundleError } from '../errors.js';
+import { normalizeRows } from '../vectors.js';
 import { canonicalVariant, isModelVariant, MODEL_VARIANTS, readBundleInfo, readBundleJson, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
 import { DEFAULT_MODEL, DEFAULT_VARIANTS, isHubId, resolveModel, type DownloadProgress } from './model-cache.js';
 import { ImagePool } from './image-pool.js';
@@ -109,18 +110,6 @@ function asFloat32(t: WireTensor): Float32Array {
   if (t.data instanceof Float32Array) return t.data;
   if (t.data instanceof Uint16Array) return fromFloat16Bits(t.data);
   throw new ModelBundleError(`model output has type ${t.type}, expected float32 or float16`);
-}
-
-/** L2-normalises `rows × dim` in place; zero rows stay zero. */
-function normalizeInPlace(v: Float32Array, dim: number, rowOffset = 0, rows = v.length / dim): void {
-  for (let r = rowOffset; r < rowOffset + rows; r++) {
-    let s = 0;
-    for (let i = r * dim; i < (r + 1) * dim; i++) s += v[i]! * v[i]!;
-    if (s > 0 && Number.isFinite(s)) {
-      const inv = 1 / Math.sqrt(s);
-      for (let i = r * dim; i < (r + 1) * dim; i++) v[i]! *= inv;
-    }
-  }
 }
 
 /**
@@ -380,7 +369,7 @@ export class ClipEmbedder implements Embedder {
         const out = asFloat32(await state.session.run({ [state.input.name]: pixels }, state.output.name));
         if (out.length !== rows * dim) throw new ModelBundleError(`vision model returned ${out.length} values for ${rows} images, expected ${rows * dim}`);
         current.rows.forEach((idx, r) => vectors.set(out.subarray(r * dim, (r + 1) * dim), idx * dim));
-        for (const idx of current.rows) normalizeInPlace(vectors, dim, idx, 1);
+        for (const idx of current.rows) normalizeRows(vectors.subarray(idx * dim, (idx + 1) * dim), dim);
       }
       embedded = Math.min(n, start + batch);
       options.onProgress?.(embedded, n, decoded);
@@ -432,7 +421,7 @@ export class ClipEmbedder implements Embedder {
       out.set(res, start * dim);
       options.onProgress?.(Math.min(n, start + batch), n);
     }
-    normalizeInPlace(out, dim);
+    normalizeRows(out, dim);
     return out;
   }
 
