@@ -9,19 +9,11 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import faiss from 'faiss-node';
 import type { Index as FaissIndex } from 'faiss-node';
 import { InvalidArgumentError } from '@pixsearch/core';
+import { trainingRows } from '@pixsearch/index-faiss';
 import type { BareDriver, BareIndex, BenchConfig, SweepPoint } from './types.js';
 
 /** Rows converted and added per call (bounds the `number[]` garbage). */
 const CHUNK_ROWS = 20_000;
-
-/**
- * Training-sample rows for `n` vectors and `nlist` lists, as the faiss-ivf adapter picks them
- * (ivf-params.ts): at least 39 per list, at most 256 per list and 2^24 floats, at most n.
- */
-export function ivfTrainingRows(n: number, nlist: number, d: number): number {
-  const cap = Math.max(1, Math.floor((1 << 24) / d));
-  return Math.min(n, Math.max(39 * nlist, Math.min(cap, 256 * nlist)));
-}
 
 class BareFaiss implements BareIndex {
   constructor(
@@ -70,7 +62,8 @@ export const bareFaiss: BareDriver = {
     let addMs = 0;
     if (ivf) {
       // A strided sample, as the adapter takes it.
-      const rows = ivfTrainingRows(n, nlistOf(config), d);
+      // The adapter's own choice of training sample, so both train on the same rows.
+      const rows = trainingRows(n, nlistOf(config), d);
       let t = performance.now();
       const sample = new Array<number>(rows * d);
       for (let i = 0; i < rows; i++) {
