@@ -345,20 +345,32 @@ export class ExactIndex implements FileVectorIndex {
   }
 }
 
-/** The best `k` of the shards' results for query `q`, best first (ties: smaller id first). */
+/** The best `k` of the shards' results for query `q` (each shard's list best first), merged; ties: smaller id first. */
 function mergeHits(hits: ShardHits[], q: number, k: number): Neighbors {
-  const all: { id: number; score: number }[] = [];
-  for (const h of hits) {
-    const n = h.counts[q]!;
-    for (let i = 0; i < n; i++) all.push({ id: h.ids[q * k + i]!, score: h.scores[q * k + i]! });
-  }
-  all.sort((a, b) => b.score - a.score || a.id - b.id);
-  const m = Math.min(k, all.length);
+  let total = 0;
+  for (const h of hits) total += h.counts[q]!;
+  const m = Math.min(k, total);
   const ids = new Array<number>(m);
   const scores = new Array<number>(m);
+  const heads = new Int32Array(hits.length);
   for (let i = 0; i < m; i++) {
-    ids[i] = all[i]!.id;
-    scores[i] = all[i]!.score;
+    let best = -1;
+    let bestScore = -Infinity;
+    let bestId = 0;
+    for (let s = 0; s < hits.length; s++) {
+      const h = hits[s]!;
+      if (heads[s]! >= h.counts[q]!) continue;
+      const score = h.scores[q * k + heads[s]!]!;
+      const id = h.ids[q * k + heads[s]!]!;
+      if (best < 0 || score > bestScore || (score === bestScore && id < bestId)) {
+        best = s;
+        bestScore = score;
+        bestId = id;
+      }
+    }
+    ids[i] = bestId;
+    scores[i] = bestScore;
+    heads[best]!++;
   }
   return { ids, scores };
 }

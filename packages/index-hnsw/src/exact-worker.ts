@@ -178,42 +178,70 @@ class Shard {
     const metric = this.i8 ? 'cos' : this.init.metric;
     const scan: Float32Array | Int8Array = this.i8 ? new Int8Array(queries.length) : queries;
     if (this.i8) for (let q = 0; q < nq; q++) quantizeInto(queries, q * d, scan as Int8Array, q * d, d);
-    const candRows: number[][] = Array.from({ length: nq }, () => []);
-    const candDist: number[][] = Array.from({ length: nq }, () => []);
+    // Per segment: the kernel's answers (best first) for consecutive chunks of `perCall` queries.
+    const segs: { perCall: number; want: number; calls: { keys: BigUint64Array; dist: Float32Array }[] }[] = [];
     for (let s = 0; s * S < this.size; s++) {
       const rows = Math.min(S, this.size - s * S);
       const data = this.i8 ? new Int8Array(this.codes[s]!.buffer, 0, rows * d) : new Float32Array(this.rows[s]!.buffer, 0, rows * d);
       const want = Math.min(wanted, rows);
       const perCall = Math.max(1, Math.min(nq, Math.floor(SCRATCH_PAIRS / rows)));
+      const calls: { keys: BigUint64Array; dist: Float32Array }[] = [];
       for (let q0 = 0; q0 < nq; q0 += perCall) {
         const n = Math.min(perCall, nq - q0);
         // The kernel reads from the start of the query array's buffer: pass a fresh copy unless whole.
         const chunk = n === nq && scan.byteOffset === 0 && scan.byteLength === scan.buffer.byteLength ? scan : scan.slice(q0 * d, (q0 + n) * d);
         const [keys, dist] = this.kernel.exactSearch(data, chunk, d, want, metric, 1);
-        for (let q = 0; q < n; q++) {
-          const rowsOut = candRows[q0 + q]!;
-          const distOut = candDist[q0 + q]!;
-          for (let i = 0; i < want; i++) {
-            rowsOut.push(s * S + Number(keys[q * want + i]!));
-            distOut.push(dist[q * want + i]!);
+        calls.push({ keys, dist });
+      }
+      segs.push({ perCall, want, calls });
+    }
+    const heads = new Int32Array(segs.length);
+    for (let q = 0; q < nq; q++) {
+      // Merge the segments' sorted runs (k × segments steps; no sorting, no objects).
+      heads.fill(0);
+      const total = segs.reduce((sum, g) => sum + g.want, 0);
+      const take = Math.min(this.i8 ? wanted : k, total);
+      const rowsOut = new Float64Array(take);
+      const distOut = new Float64Array(take);
+      for (let i = 0; i < take; i++) {
+        let best = -1;
+        let bestDist = Infinity;
+        for (let g = 0; g < segs.length; g++) {
+          const seg = segs[g]!;
+          if (heads[g]! >= seg.want) continue;
+          const call = seg.calls[Math.floor(q / seg.perCall)]!;
+          const dist = call.dist[(q % seg.perCall) * seg.want + heads[g]!]!;
+          if (dist < bestDist) {
+            bestDist = dist;
+            best = g;
           }
         }
+        const seg = segs[best]!;
+        const call = seg.calls[Math.floor(q / seg.perCall)]!;
+        rowsOut[i] = best * S + Number(call.keys[(q % seg.perCall) * seg.want + heads[best]!]!);
+        distOut[i] = bestDist;
+        heads[best]!++;
       }
-    }
-    for (let q = 0; q < nq; q++) {
-      const rows = candRows[q]!;
-      const dist = candDist[q]!;
-      // Keep the kernel's best `wanted`, then rank them by exact (double-precision) scores.
-      let order = rows.map((_, i) => i);
-      if (order.length > wanted) order = order.sort((a, b) => dist[a]! - dist[b]! || rows[a]! - rows[b]!).slice(0, wanted);
-      const scored = order.map((i) => ({ row: rows[i]!, score: this.score(rows[i]!, queries, q * d) }));
-      scored.sort((a, b) => b.score - a.score || a.row - b.row);
-      const m = Math.min(k, scored.length);
+      if (!this.i8) {
+        // The kernel's distances are the scores: 1 − dot (ip) or the squared distance (l2sq).
+        for (let i = 0; i < take; i++) {
+          const row = rowsOut[i]!;
+          const g = Math.floor(row / S);
+          hits.ids[q * k + i] = this.ids[g]![row - g * S]!;
+          hits.scores[q * k + i] = this.cosine ? 1 - distOut[i]! : -distOut[i]!;
+        }
+        hits.counts[q] = take;
+        continue;
+      }
+      // i8: re-rank the candidates by their f32 rows (double precision).
+      const order = Array.from({ length: take }, (_, i) => ({ row: rowsOut[i]!, score: this.score(rowsOut[i]!, queries, q * d) }));
+      order.sort((a, b) => b.score - a.score || a.row - b.row);
+      const m = Math.min(k, order.length);
       for (let i = 0; i < m; i++) {
-        const row = scored[i]!.row;
-        const seg = Math.floor(row / S);
-        hits.ids[q * k + i] = this.ids[seg]![row - seg * S]!;
-        hits.scores[q * k + i] = scored[i]!.score;
+        const row = order[i]!.row;
+        const g = Math.floor(row / S);
+        hits.ids[q * k + i] = this.ids[g]![row - g * S]!;
+        hits.scores[q * k + i] = order[i]!.score;
       }
       hits.counts[q] = m;
     }

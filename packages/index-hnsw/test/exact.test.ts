@@ -126,7 +126,7 @@ describe('exact backend', () => {
     for (let q = 0; q < got.length; q++) {
       const t = new Map(truth[q]!.ids.map((id, i) => [id, truth[q]!.scores[i]!]));
       got[q]!.ids.forEach((id, i) => {
-        if (t.has(id)) expect(got[q]!.scores[i]).toBeCloseTo(t.get(id)!, 9);
+        if (t.has(id)) expect(got[q]!.scores[i]).toBeCloseTo(t.get(id)!, 6);
       });
     }
     await expect(ExactIndex.create(8, 'l2', { quantization: 'i8' })).rejects.toBeInstanceOf(InvalidArgumentError);
