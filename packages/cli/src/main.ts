@@ -120,7 +120,7 @@ export function buildCli(run: (name: string, args: unknown[], flags: Record<stri
     .action(act('similar'));
 
   filterFlags(dataOptions(cli.command('duplicates', 'List exact copies and near-duplicates (never deletes or moves anything)')))
-    .option('--threshold <x>', 'Cosine similarity from which images are near-duplicates, 0..1 (default: 0.95)', S)
+    .option('--threshold <x>', 'Cosine similarity from which images are near-duplicates, 0..1 (default: 0.97)', S)
     .option('--neighbors <n>', 'Neighbours compared per image, 1..100 (default: 10)', S)
     .option('--csv', 'Print the list as CSV (one row per image) to export it')
     .option('--paths', 'Print only the absolute paths of the non-keepers, one per line')

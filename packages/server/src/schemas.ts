@@ -143,7 +143,7 @@ export const MoreLikeParamsSchema = SearchParamsSchema.extend({
 
 /** `GET /api/duplicates` */
 export const DuplicatesParamsSchema = FilterParamsSchema.extend({
-  threshold: numberParam(0, 1, 'Cosine similarity from which two images are near-duplicates (0…1, default 0.95).').optional(),
+  threshold: numberParam(0, 1, 'Cosine similarity from which two images are near-duplicates (0…1, default 0.97).').optional(),
   neighbors: intParam(1, 100, 'Neighbours looked at per image (1–100, default 10).').optional(),
   download: z.enum(['json', 'csv']).optional().meta({ description: 'Send the list as an attachment (`json` or `csv`, one row per image) instead of the JSON response.' }),
 });

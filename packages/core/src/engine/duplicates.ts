@@ -10,7 +10,7 @@ import type { DuplicateGroup, DuplicateMember, DuplicateReport } from './types.j
  * Default near-duplicate threshold (cosine similarity). Chosen from measurements of resized,
  * re-encoded and slightly cropped copies (see the package README, "Near-duplicates").
  */
-export const DEFAULT_DUPLICATE_THRESHOLD = 0.95;
+export const DEFAULT_DUPLICATE_THRESHOLD = 0.97;
 /** Default neighbours per image. */
 export const DEFAULT_DUPLICATE_NEIGHBORS = 10;
 /** Queries per batched index call. */
