@@ -149,3 +149,25 @@ export function matchesFilter(image: CatalogImage, rootPath: string | undefined,
   }
   return true;
 }
+
+/**
+ * Folder facet: every directory level above each image (absolute), with the images beneath it,
+ * sorted by path, at most `limit` entries. Shared by the catalogs (one pass over the paths).
+ */
+export function folderCounts(rows: Iterable<{ root: string; rel: string }>, limit = 5000): { path: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const { root, rel } of rows) {
+    counts.set(root, (counts.get(root) ?? 0) + 1);
+    const base = root === '/' ? '' : root;
+    let cut = rel.indexOf('/');
+    while (cut !== -1) {
+      const dir = `${base}/${rel.slice(0, cut)}`;
+      counts.set(dir, (counts.get(dir) ?? 0) + 1);
+      cut = rel.indexOf('/', cut + 1);
+    }
+  }
+  return [...counts]
+    .map(([path, count]) => ({ path, count }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .slice(0, limit);
+}

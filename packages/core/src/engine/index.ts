@@ -4,7 +4,7 @@ export { SearchEngine, CATALOG_FILE, DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, MAX_FI
 export { parseQuery, formatQuery, MAX_QUERY_TERMS, MAX_QUERY_LENGTH, type ParseQueryOptions } from './query.js';
 export { DEFAULT_K, DEFAULT_THRESHOLD, MAX_K, MAX_OFFSET, MAX_FETCH, PREFILTER_MAX, FULL_PASS_MAX, COUNT_PASS_MAX } from './search.js';
 export { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_DUPLICATE_NEIGHBORS } from './duplicates.js';
-export { parseDateBound, resolveFilter, matchesFilter } from './filter.js';
+export { parseDateBound, resolveFilter, matchesFilter, folderCounts } from './filter.js';
 export { readMetadata, cameraName, METADATA_HEAD_BYTES, EMPTY_METADATA, type ImageMetadata } from './metadata.js';
 export { DEFAULT_IGNORED_NAMES } from './walk.js';
 export { IMAGE_EXTENSIONS, DECODABLE_FORMATS, DEFAULT_MAX_PIXELS, mimeForFormat, sniffImage, type Sniffed } from './sniff.js';

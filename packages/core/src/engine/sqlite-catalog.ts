@@ -16,6 +16,7 @@ import type {
   ImageRowData,
   ImageStatus,
 } from './catalog.js';
+import { folderCounts } from './filter.js';
 import { cameraName, type ImageMetadata } from './metadata.js';
 
 /**
@@ -661,24 +662,12 @@ export class SqliteCatalog implements Catalog {
         )
         .all(params);
       // Folders: every directory level above each image, counted in JS (one pass over the paths).
-      const counts = new Map<string, number>();
-      const rows = this.db.prepare<Record<string, unknown>, { root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from} WHERE ${where}`).iterate(params);
-      for (const { root, rel } of rows) {
-        counts.set(root, (counts.get(root) ?? 0) + 1);
-        const base = root === '/' ? '' : root;
-        let cut = rel.indexOf('/');
-        while (cut !== -1) {
-          const dir = `${base}/${rel.slice(0, cut)}`;
-          counts.set(dir, (counts.get(dir) ?? 0) + 1);
-          cut = rel.indexOf('/', cut + 1);
-        }
-      }
-      const folders = [...counts].map(([path, count]) => ({ path, count })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const folders = folderCounts(this.db.prepare<Record<string, unknown>, { root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from} WHERE ${where}`).iterate(params));
       return {
         total,
         cameras,
         formats,
-        folders: folders.slice(0, 5000),
+        folders,
         dateRange: range.min === null || range.max === null ? null : { min: range.min, max: range.max },
         months,
         located: range.located,

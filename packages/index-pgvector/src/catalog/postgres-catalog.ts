@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PixsearchError } from '@pixsearch/core';
-import { cameraName, checkRow, IMAGE_COLUMNS, METADATA_VERSION, toImage, type ImageRow } from '@pixsearch/core/engine';
+import { cameraName, checkRow, folderCounts, IMAGE_COLUMNS, METADATA_VERSION, toImage, type ImageRow } from '@pixsearch/core/engine';
 import type {
   Catalog,
   CatalogFacets,
@@ -575,23 +575,12 @@ export class PostgresCatalog implements Catalog {
          GROUP BY month ORDER BY month DESC`,
         params,
       );
-      const counts = new Map<string, number>();
-      for (const { root, rel } of this.q<{ root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from}`, params)) {
-        counts.set(root, (counts.get(root) ?? 0) + 1);
-        const base = root === '/' ? '' : root;
-        let cut = rel.indexOf('/');
-        while (cut !== -1) {
-          const dir = `${base}/${rel.slice(0, cut)}`;
-          counts.set(dir, (counts.get(dir) ?? 0) + 1);
-          cut = rel.indexOf('/', cut + 1);
-        }
-      }
-      const folders = [...counts].map(([path, count]) => ({ path, count })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const folders = folderCounts(this.q<{ root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from}`, params));
       return {
         total: head.total,
         cameras,
         formats,
-        folders: folders.slice(0, 5000),
+        folders,
         dateRange: head.min === null || head.max === null ? null : { min: head.min, max: head.max },
         months,
         located: head.located,
