@@ -5,9 +5,7 @@ import path from 'node:path';
 import type { Embedder, ImageInput } from '../embedder.js';
 import {
   ClosedError,
-  DimensionMismatchError,
   diskFullError,
-  ImageDecodeError,
   InvalidArgumentError,
   ModelMismatchError,
   NotFoundError,
@@ -20,7 +18,7 @@ import { getBackend } from '../index-registry.js';
 import { IndexStore } from './index-store.js';
 import { WriterLock } from './lock.js';
 import { isWithin } from './paths.js';
-import { MAX_QUERY_TERMS, parseQuery } from './query.js';
+import { MAX_QUERY_TERMS, checkQueryTerms, composeQueryVector, parseQuery, queryImageIds } from './query.js';
 import { DEFAULT_DUPLICATE_NEIGHBORS, DEFAULT_DUPLICATE_THRESHOLD, findDuplicates } from './duplicates.js';
 import { resolveFilter, type FilterOptions } from './filter.js';
 import { localIso, toInfo } from './image-info.js';
@@ -357,7 +355,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
    * weights and renormalised. Images named by `imageId` terms are left out of the results.
    */
   search(query: string | QueryTerm[], options: SearchOptions = {}): Promise<SearchResponse> {
-    return this.track(async () => this.runSearch(typeof query === 'string' ? parseQuery(query) : checkTerms(query), options));
+    return this.track(async () => this.runSearch(typeof query === 'string' ? parseQuery(query) : checkQueryTerms(query), options));
   }
 
   /** Runs a search over validated terms. */
@@ -378,9 +376,16 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
       if (settings.modelId !== this.store.modelId || settings.dimension !== this.store.dimension) {
         throw new ModelMismatchError(settings.modelId ?? 'none', this.store.modelId ?? 'none');
       }
-      const vector = await this.queryVector(terms);
+      const dimension = this.store.dimension;
+      if (dimension === undefined) throw new InvalidArgumentError('the library has no index yet');
+      const vector = await composeQueryVector(terms, {
+        dimension,
+        embedder: () => this.embedder(),
+        embedTexts: (embedder, texts) => this.textEmbeddings.embed(embedder, texts),
+        storedEmbedding: (id) => this.catalog.getEmbedding(id),
+      });
       const t1 = performance.now();
-      const exclude = new Set(terms.flatMap((t) => ('imageId' in t ? [t.imageId] : [])));
+      const exclude = queryImageIds(terms);
       const rootPaths = new Map(this.catalog.roots().map((r) => [r.id, r.path]));
       const res = await knn(this.catalog, this.store, rootPaths, vector, { ...o, exclude, params });
       const results: SearchHit[] = res.hits.map(({ image, score }) => ({ ...toInfo(image, rootPaths.get(image.rootId) ?? ''), score }));
@@ -477,47 +482,6 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
     });
   }
 
-  /** Combined, renormalised query vector. */
-  private async queryVector(terms: QueryTerm[]): Promise<Float32Array> {
-    const dim = this.store.dimension;
-    if (dim === undefined) throw new InvalidArgumentError('the library has no index yet');
-    const sum = new Float32Array(dim);
-    const add = (v: Float32Array, offset: number, w: number): void => {
-      if (v.length - offset < dim) throw new DimensionMismatchError(dim, v.length - offset, 'query embedding');
-      for (let j = 0; j < dim; j++) sum[j]! += w * v[offset + j]!;
-    };
-    const texts = terms.filter((t): t is Extract<QueryTerm, { text: string }> => 'text' in t);
-    const images = terms.filter((t): t is Extract<QueryTerm, { image: ImageInput }> => 'image' in t);
-    if (texts.length > 0 || images.length > 0) {
-      const embedder = await this.embedder();
-      if (embedder.dimension !== dim) throw new DimensionMismatchError(dim, embedder.dimension, 'model embedding');
-      if (texts.length > 0) {
-        const v = await this.textEmbeddings.embed(embedder, texts.map((t) => t.text));
-        texts.forEach((t, i) => add(v, i * dim, t.weight ?? 1));
-      }
-      if (images.length > 0) {
-        const res = await embedder.embedImages(images.map((t) => t.image));
-        images.forEach((t, i) => {
-          const err = res.errors[i];
-          if (err) throw err;
-          add(res.vectors, i * dim, t.weight ?? 1);
-        });
-      }
-    }
-    for (const t of terms) {
-      if (!('imageId' in t)) continue;
-      const v = this.catalog.getEmbedding(t.imageId);
-      if (!v) throw new NotFoundError(`indexed image ${t.imageId}`);
-      add(v, 0, t.weight ?? 1);
-    }
-    let norm = 0;
-    for (let j = 0; j < dim; j++) norm += sum[j]! * sum[j]!;
-    norm = Math.sqrt(norm);
-    if (!(norm > 1e-6)) throw new InvalidArgumentError('the query terms cancel each other out (their weighted sum is zero)');
-    for (let j = 0; j < dim; j++) sum[j]! /= norm;
-    return sum;
-  }
-
   private track<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new ClosedError('search engine'));
     const p = fn();
@@ -607,27 +571,6 @@ function toRecord(image: CatalogImage, root: string): ImageRecord {
     status: image.status,
     reason: image.reason,
   };
-}
-
-/** Validates programmatic query terms. */
-function checkTerms(terms: QueryTerm[]): QueryTerm[] {
-  if (!Array.isArray(terms) || terms.length === 0) throw new InvalidArgumentError('a query needs at least one term');
-  if (terms.length > MAX_QUERY_TERMS) throw new InvalidArgumentError(`a query may combine at most ${MAX_QUERY_TERMS} terms`);
-  for (const [i, t] of terms.entries()) {
-    const kinds = ['text', 'image', 'imageId'].filter((k) => t && typeof t === 'object' && k in t);
-    if (kinds.length !== 1) throw new InvalidArgumentError(`query term ${i} must have exactly one of text, image, imageId`);
-    const w = t.weight;
-    if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w === 0)) {
-      throw new InvalidArgumentError(`query term ${i} has weight ${String(w)}; weights are finite and non-zero`);
-    }
-    if ('text' in t && (typeof t.text !== 'string' || t.text.trim() === '')) throw new InvalidArgumentError(`query term ${i} has empty text`);
-    if ('image' in t && typeof t.image !== 'string' && !(t.image instanceof Uint8Array)) {
-      throw new InvalidArgumentError(`query term ${i}: image must be a file path or the image bytes`);
-    }
-    if ('image' in t && (t.image.length === 0)) throw new ImageDecodeError(typeof t.image === 'string' ? 'image' : 'uploaded image', 'empty', 'the image is empty');
-    if ('imageId' in t && (!Number.isSafeInteger(t.imageId) || t.imageId < 0)) throw new InvalidArgumentError(`query term ${i} has an invalid image id`);
-  }
-  return terms;
 }
 
 async function dirBytes(dir: string): Promise<number> {

@@ -1,7 +1,17 @@
 // @pixsearch/core/engine — the search engine (SQLite catalog, incremental sync, search).
 export type * from './types.js';
 export { SearchEngine, CATALOG_FILE, DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, MAX_FILE_BYTES } from './engine.js';
-export { parseQuery, formatQuery, MAX_QUERY_TERMS, MAX_QUERY_LENGTH, type ParseQueryOptions } from './query.js';
+export {
+  parseQuery,
+  formatQuery,
+  checkQueryTerms,
+  composeQueryVector,
+  queryImageIds,
+  MAX_QUERY_TERMS,
+  MAX_QUERY_LENGTH,
+  type ParseQueryOptions,
+  type QueryEmbeddingSources,
+} from './query.js';
 export { DEFAULT_K, DEFAULT_THRESHOLD, MAX_K, MAX_OFFSET, MAX_FETCH, PREFILTER_MAX, FULL_PASS_MAX, COUNT_PASS_MAX } from './search.js';
 export { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_DUPLICATE_NEIGHBORS } from './duplicates.js';
 export { parseDateBound, resolveFilter, matchesFilter, folderCounts } from './filter.js';

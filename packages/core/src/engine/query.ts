@@ -1,4 +1,5 @@
-import { QuerySyntaxError } from '../errors.js';
+import type { Embedder, ImageInput } from '../embedder.js';
+import { DimensionMismatchError, ImageDecodeError, InvalidArgumentError, NotFoundError, QuerySyntaxError } from '../errors.js';
 import type { QueryTerm } from './types.js';
 
 /** Most terms one combined query may hold. */
@@ -178,4 +179,101 @@ export function formatQuery(terms: readonly QueryTerm[]): string {
       return `${op}${weight}${atom}`;
     })
     .join('');
+}
+
+/**
+ * Validates query terms given as objects (a string query is checked by {@link parseQuery}): 1..
+ * {@link MAX_QUERY_TERMS} terms, each with exactly one of `text`, `image`, `imageId` and an optional
+ * finite, non-zero weight. Returns `terms`. Throws `InvalidArgumentError`, or `ImageDecodeError`
+ * for an empty image.
+ */
+export function checkQueryTerms(terms: QueryTerm[]): QueryTerm[] {
+  if (!Array.isArray(terms) || terms.length === 0) throw new InvalidArgumentError('a query needs at least one term');
+  if (terms.length > MAX_QUERY_TERMS) throw new InvalidArgumentError(`a query may combine at most ${MAX_QUERY_TERMS} terms`);
+  for (const [i, t] of terms.entries()) {
+    const kinds = ['text', 'image', 'imageId'].filter((k) => t && typeof t === 'object' && k in t);
+    if (kinds.length !== 1) throw new InvalidArgumentError(`query term ${i} must have exactly one of text, image, imageId`);
+    const w = t.weight;
+    if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w === 0)) {
+      throw new InvalidArgumentError(`query term ${i} has weight ${String(w)}; weights are finite and non-zero`);
+    }
+    if ('text' in t && (typeof t.text !== 'string' || t.text.trim() === '')) throw new InvalidArgumentError(`query term ${i} has empty text`);
+    if ('image' in t && typeof t.image !== 'string' && !(t.image instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`query term ${i}: image must be a file path or the image bytes`);
+    }
+    if ('image' in t && t.image.length === 0) throw new ImageDecodeError(typeof t.image === 'string' ? 'image' : 'uploaded image', 'empty', 'the image is empty');
+    if ('imageId' in t && (!Number.isSafeInteger(t.imageId) || t.imageId < 0)) throw new InvalidArgumentError(`query term ${i} has an invalid image id`);
+  }
+  return terms;
+}
+
+/** The catalog ids named by `imageId` terms (a search leaves these images out of its results). */
+export function queryImageIds(terms: readonly QueryTerm[]): Set<number> {
+  return new Set(terms.flatMap((t) => ('imageId' in t ? [t.imageId] : [])));
+}
+
+/** Where {@link composeQueryVector} gets the embedding of each kind of term. */
+export interface QueryEmbeddingSources {
+  /** Dimension of the library's vectors; every term's embedding must have it. */
+  dimension: number;
+  /** The model; called only when the query has text or image terms (so `id:` queries never load it). */
+  embedder(): Promise<Embedder>;
+  /**
+   * The embeddings of a query's texts, one row of `dimension` floats per text, in order (the
+   * engine passes its cache of recent query texts). Default: `embedder.embedTexts(texts)`.
+   */
+  embedTexts?(embedder: Embedder, texts: readonly string[]): Promise<Float32Array>;
+  /** The stored (L2-normalised) embedding of catalog image `id`, or undefined when it has none. */
+  storedEmbedding(id: number): Float32Array | undefined;
+}
+
+/**
+ * Turns checked query terms into one query vector: each term's embedding (texts through the text
+ * tower in one batch, images through the image tower in one batch, `imageId` terms from the
+ * stored embedding) times its weight (default 1; negative weights subtract), summed, then
+ * L2-normalised. Returns a new `Float32Array` of `sources.dimension` floats owned by the caller.
+ *
+ * Throws `DimensionMismatchError` (the model's or a stored vector's size is not `dimension`), the
+ * embedder's `ImageDecodeError` for an unusable image term, `NotFoundError` for an `imageId` with
+ * no stored embedding, `InvalidArgumentError` when the weighted sum is (near) zero — terms that
+ * cancel each other out have no direction to search in.
+ */
+export async function composeQueryVector(terms: readonly QueryTerm[], sources: QueryEmbeddingSources): Promise<Float32Array> {
+  const dim = sources.dimension;
+  const sum = new Float32Array(dim);
+  const add = (v: Float32Array, offset: number, w: number): void => {
+    if (v.length - offset < dim) throw new DimensionMismatchError(dim, v.length - offset, 'query embedding');
+    for (let j = 0; j < dim; j++) sum[j]! += w * v[offset + j]!;
+  };
+  const texts = terms.filter((t): t is Extract<QueryTerm, { text: string }> => 'text' in t);
+  const images = terms.filter((t): t is Extract<QueryTerm, { image: ImageInput }> => 'image' in t);
+  if (texts.length > 0 || images.length > 0) {
+    const embedder = await sources.embedder();
+    if (embedder.dimension !== dim) throw new DimensionMismatchError(dim, embedder.dimension, 'model embedding');
+    if (texts.length > 0) {
+      const list = texts.map((t) => t.text);
+      const v = await (sources.embedTexts ? sources.embedTexts(embedder, list) : embedder.embedTexts(list));
+      texts.forEach((t, i) => add(v, i * dim, t.weight ?? 1));
+    }
+    if (images.length > 0) {
+      const res = await embedder.embedImages(images.map((t) => t.image));
+      images.forEach((t, i) => {
+        const err = res.errors[i];
+        if (err) throw err;
+        add(res.vectors, i * dim, t.weight ?? 1);
+      });
+    }
+  }
+  for (const t of terms) {
+    if (!('imageId' in t)) continue;
+    const v = sources.storedEmbedding(t.imageId);
+    if (!v) throw new NotFoundError(`indexed image ${t.imageId}`);
+    add(v, 0, t.weight ?? 1);
+  }
+  let norm = 0;
+  for (let j = 0; j < dim; j++) norm += sum[j]! * sum[j]!;
+  norm = Math.sqrt(norm);
+  if (!(norm > 1e-6)) throw new InvalidArgumentError('the query terms cancel each other out (their weighted sum is zero)');
+  for (let j = 0; j < dim; j++) sum[j]! /= norm;
+  return sum;
 }
