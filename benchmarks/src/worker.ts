@@ -415,7 +415,7 @@ async function runBuild(job: Extract<Job, { kind: 'build' }>): Promise<BuildJobR
   }
   const overhead: OverheadResult[] = [];
   if (job.bareFile) {
-    const bare = bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'all');
+    const bare = await bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'all');
     const o = await overheadBatch(ctx, index, bare, config.overheadPoint, job.budget);
     log(`  batch overhead at ${o.point}: ×${o.ratio.toFixed(3)} (median of ${o.ratioSpread?.n ?? 1})`);
     overhead.push(o);
@@ -461,7 +461,7 @@ async function runSingle(job: Extract<Job, { kind: 'single' }>): Promise<SingleJ
   const indexMemoryAfterSearchBytes = rssBytes() - rss0;
   const overhead: OverheadResult[] = [];
   if (job.bareFile) {
-    const bare = bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'single');
+    const bare = await bareDriver(config.backend).load(config, job.bareFile, ctx.d, config.overheadPoint, 'single');
     const o = await overheadSingle(ctx, index, bare, config.overheadPoint, job.budget);
     log(`  single overhead at ${o.point}: ×${o.ratio.toFixed(3)} (median of ${o.ratioSpread?.n ?? 1})`);
     overhead.push(o);

@@ -1,15 +1,15 @@
 /**
  * faiss-node driven directly: `IndexFlatIP` and `IndexIVFFlat` (from the factory string
  * `IVF<nlist>,Flat`, inner product). faiss-node takes `number[]` only, so conversion is timed
- * apart from training and adding. It has no nprobe setter: nprobe is written into the index
- * file's IVF header (offset 45, uint64 LE, after checking the `IwFl` tag and nlist) and the file
- * is read back — the method documented in shared/docs/backends.md.
+ * apart from training and adding. It has no nprobe setter: a copy of the index file gets nprobe
+ * written into its IVF header by the adapter's own `patchIvfNprobe` and is read back — the method
+ * documented in shared/docs/backends.md. Training uses the adapter's `trainingSample` rows.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import faiss from 'faiss-node';
 import type { Index as FaissIndex } from 'faiss-node';
 import { InvalidArgumentError } from '@pixsearch/core';
-import { trainingRows } from '@pixsearch/index-faiss';
+import { patchIvfNprobe, trainingSample } from '@pixsearch/index-faiss';
 import type { BareDriver, BareIndex, BenchConfig, SweepPoint } from './types.js';
 
 /** Rows converted and added per call (bounds the `number[]` garbage). */
@@ -35,16 +35,6 @@ class BareFaiss implements BareIndex {
   }
 }
 
-/** Sets nprobe in a written `IVFx,Flat` index file (see module comment). */
-export function patchIvfNprobe(file: string, nprobe: number, out: string): void {
-  const buf = readFileSync(file);
-  if (buf.length < 53 || buf.toString('latin1', 0, 4) !== 'IwFl') throw new InvalidArgumentError(`${file} is not an IVF-Flat FAISS index`);
-  const nlist = Number(buf.readBigUInt64LE(37));
-  if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > nlist) throw new InvalidArgumentError(`nprobe must be in [1, ${nlist}], got ${nprobe}`);
-  buf.writeBigUInt64LE(BigInt(nprobe), 45);
-  writeFileSync(out, buf);
-}
-
 function nlistOf(config: BenchConfig): number {
   const nlist = Number(config.build.nlist);
   if (!Number.isInteger(nlist) || nlist < 1) throw new InvalidArgumentError(`${config.id}: build.nlist must be a positive integer`);
@@ -61,13 +51,12 @@ export const bareFaiss: BareDriver = {
     let trainMs = 0;
     let addMs = 0;
     if (ivf) {
-      // A strided sample, as the adapter takes it.
-      // The adapter's own choice of training sample, so both train on the same rows.
-      const rows = trainingRows(n, nlistOf(config), d);
+      // The adapter's own training rows, so both train on the same sample.
+      const rows = trainingSample(n, nlistOf(config), d);
       let t = performance.now();
-      const sample = new Array<number>(rows * d);
-      for (let i = 0; i < rows; i++) {
-        const src = Math.floor((i * n) / rows) * d;
+      const sample = new Array<number>(rows.length * d);
+      for (let i = 0; i < rows.length; i++) {
+        const src = rows[i]! * d;
         for (let j = 0; j < d; j++) sample[i * d + j] = base[src + j]!;
       }
       convertMs += performance.now() - t;
@@ -88,12 +77,13 @@ export const bareFaiss: BareDriver = {
   save(index, file) {
     (index as BareFaiss).index.write(file);
   },
-  load(config, file, d, point: SweepPoint) {
+  async load(config, file, d, point: SweepPoint) {
     if (config.backend !== 'faiss-ivf') return new BareFaiss(faiss.IndexFlatIP.read(file), d);
     const nprobe = Number(point.params.nprobe ?? 1);
     const tmp = `${file}.nprobe${nprobe}.${process.pid}`;
-    patchIvfNprobe(file, nprobe, tmp);
+    copyFileSync(file, tmp);
     try {
+      await patchIvfNprobe(tmp, nprobe, nlistOf(config));
       return new BareFaiss(faiss.Index.read(tmp), d);
     } finally {
       rmSync(tmp, { force: true });

@@ -64,7 +64,7 @@ export const bareHnswlib: BareDriver = {
   save(index, file) {
     (index as BareHnsw).index.writeIndexSync(file);
   },
-  load(_config, file, d, point) {
+  async load(_config, file, d, point) {
     const index = new hnswlib.HierarchicalNSW('ip', d);
     index.readIndexSync(file);
     // readIndex resets ef to 10: apply the point's efSearch after loading.

@@ -78,7 +78,7 @@ export const bareUsearch: BareDriver = {
   save(index, file) {
     (index as BareUsearch).index.save(file);
   },
-  load(config, file, d, point, threads) {
+  async load(config, file, d, point, threads) {
     const index = make(config, d, Number(point.params.expansion ?? 64));
     index.load(file);
     return new BareUsearch(index, d, threads === 'single' ? 1 : 0);

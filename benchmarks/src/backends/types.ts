@@ -55,6 +55,6 @@ export interface BareDriver {
   build(config: BenchConfig, base: Float32Array, dimension: number): { index: BareIndex; times: BareBuildTimes };
   /** Writes the index to `file` with the library's own writer. */
   save(index: BareIndex, file: string): void;
-  /** Loads `file` (written by `save`) and applies the search parameters of `point`. */
-  load(config: BenchConfig, file: string, dimension: number, point: SweepPoint, threads: 'single' | 'all'): BareIndex;
+  /** Loads `file` (written by `save`) and applies the search parameters of `point` (untimed). */
+  load(config: BenchConfig, file: string, dimension: number, point: SweepPoint, threads: 'single' | 'all'): Promise<BareIndex>;
 }

@@ -12,7 +12,7 @@
 //     "full" + u64 count + count × u64 list sizes, or "sprs" + u64 count + (list, size) u64 pairs |
 //     for each non-empty list: size·code_size code bytes, then size × int64 ids.
 import { open, type FileHandle } from 'node:fs/promises';
-import { IndexCorruptError } from '@pixsearch/core';
+import { IndexCorruptError, InvalidArgumentError } from '@pixsearch/core';
 
 const HEADER_END = 37; // tag + index header
 const FLAT_DATA = HEADER_END + 8;
@@ -199,8 +199,14 @@ export async function inspectIvfFile(file: string): Promise<IvfFileInfo> {
   });
 }
 
-/** Sets the stored `nprobe` of an IVF file in place, after checking its tag and `nlist`. */
+/**
+ * Sets the stored `nprobe` of an IVF file in place, after checking its tag and `nlist`: faiss-node
+ * has no nprobe setter, so the adapter (through `withNprobe`) and the benchmark's bare FAISS
+ * driver change nprobe this way. Throws `InvalidArgumentError` for an nprobe outside 1..nlist,
+ * `IndexCorruptError` when the file is not an IVF,Flat index with that nlist.
+ */
 export async function patchIvfNprobe(file: string, nprobe: number, nlist: number): Promise<void> {
+  if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > nlist) throw new InvalidArgumentError(`nprobe must be in [1, ${nlist}], got ${nprobe}`);
   const fh = await open(file, 'r+');
   try {
     const head = Buffer.alloc(IVF_NPROBE_OFFSET + 8);

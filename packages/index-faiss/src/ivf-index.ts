@@ -33,7 +33,7 @@ import { compactIvfFile, inspectIvfFile, ivfFileBytes, patchIvfNprobe } from './
 import { loadFaiss, faissLibrary, METRIC_INNER_PRODUCT, METRIC_L2, type NativeIndex } from './faiss-native.js';
 import { COMPACT_FRACTION, MAX_DIMENSION, readNative } from './flat-index.js';
 import { IdMap, lastOccurrenceRows } from './id-map.js';
-import { autoNlist, autoNprobe, MIN_POINTS_PER_LIST, minTrainRows, parseIvfParams, trainingRows, type IvfSettings } from './ivf-params.js';
+import { autoNlist, autoNprobe, MIN_POINTS_PER_LIST, minTrainRows, parseIvfParams, trainingSample, type IvfSettings } from './ivf-params.js';
 import { withNprobe } from './ivf-nprobe.js';
 import { searchLive } from './live-search.js';
 import { releaseDropped } from './native-release.js';
@@ -311,9 +311,7 @@ export class FaissIvfIndex implements FileVectorIndex {
     const d = this.dimension;
     const nlist = this.settings.nlist === 'auto' ? autoNlist(n, d) : this.settings.nlist;
     if (n < MIN_POINTS_PER_LIST * nlist) throw new InvalidArgumentError(`faiss-ivf needs ${MIN_POINTS_PER_LIST * nlist} vectors for nlist ${nlist}, has ${n}`);
-    const sample = trainingRows(n, nlist, d);
-    const sampleRows = new Float64Array(sample);
-    for (let i = 0; i < sample; i++) sampleRows[i] = Math.floor((i * n) / sample);
+    const sampleRows = trainingSample(n, nlist, d);
 
     const faiss = loadFaiss();
     let native: NativeIndex;
@@ -323,7 +321,7 @@ export class FaissIvfIndex implements FileVectorIndex {
       throw new InvalidArgumentError(`FAISS cannot build IVF${nlist},Flat`, { cause });
     }
     // One array: faiss-node's train has no incremental form (bounded by MAX_TRAIN_FLOATS unless nlist demands more).
-    native.train(new ChunkArray().rows(buffer.vectors, d, sampleRows, 0, sample));
+    native.train(new ChunkArray().rows(buffer.vectors, d, sampleRows, 0, sampleRows.length));
     if (!native.isTrained()) throw new Error('FAISS did not train the IVF index');
     const nprobe = this.settings.nprobe === 'auto' ? autoNprobe(nlist) : Math.min(this.settings.nprobe, nlist);
     // Set nprobe while the index is still empty: the round trip costs only the centroids.

@@ -70,6 +70,18 @@ export function trainingRows(n: number, nlist: number, d: number): number {
   return Math.min(n, Math.max(MIN_POINTS_PER_LIST * nlist, Math.min(sampleCap(d), MAX_POINTS_PER_LIST * nlist)));
 }
 
+/**
+ * The rows k-means trains on for `n` vectors and `nlist` lists: {@link trainingRows} row numbers
+ * spread evenly over 0..n−1 (a strided sample, increasing). The benchmark's bare FAISS driver
+ * trains on the same rows.
+ */
+export function trainingSample(n: number, nlist: number, d: number): Float64Array {
+  const sample = trainingRows(n, nlist, d);
+  const rows = new Float64Array(sample);
+  for (let i = 0; i < sample; i++) rows[i] = Math.floor((i * n) / sample);
+  return rows;
+}
+
 /** Fewest live vectors with which training may happen. */
 export function minTrainRows(s: IvfSettings): number {
   return s.nlist === 'auto' ? AUTO_MIN_TRAIN : MIN_POINTS_PER_LIST * s.nlist;

@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexCorruptError, InvalidArgumentError, loadIndex, MANIFEST_FILE, sha256File, type IndexManifest, type Neighbors, type VectorIndex } from '@pixsearch/core';
-import { AUTO_MIN_TRAIN, autoNlist, autoNprobe, FaissFlatIndex, FaissIvfIndex, IVF_NPROBE_OFFSET, parseIvfParams } from '../src/index.js';
+import {
+  AUTO_MIN_TRAIN,
+  autoNlist,
+  autoNprobe,
+  FaissFlatIndex,
+  FaissIvfIndex,
+  IVF_NPROBE_OFFSET,
+  parseIvfParams,
+  patchIvfNprobe,
+  trainingRows,
+  trainingSample,
+} from '../src/index.js';
 import { bruteForce, clustered, pickRows, randomUnit, recallAt, seqIds } from './data.js';
 
 let dir: string;
@@ -52,6 +63,33 @@ describe('faiss-ivf parameters', () => {
     expect(autoNprobe(512)).toBe(64);
     expect(autoNprobe(64)).toBe(16);
     expect(autoNprobe(8)).toBe(8);
+  });
+
+  it('trains on evenly strided rows: trainingRows of them, increasing, first row 0', () => {
+    expect([...trainingSample(10, 1, 4)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const rows = trainingSample(100_000, 64, 512);
+    expect(rows.length).toBe(trainingRows(100_000, 64, 512));
+    expect(rows[0]).toBe(0);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!).toBeGreaterThan(rows[i - 1]!);
+    expect(rows[rows.length - 1]!).toBeLessThan(100_000);
+  });
+
+  it('patchIvfNprobe writes nprobe into an IVF header after checking the tag, nlist and the range', async () => {
+    const file = path.join(dir, 'header-only.faiss');
+    const head = Buffer.alloc(IVF_NPROBE_OFFSET + 8);
+    head.write('IwFl', 0, 'latin1');
+    head.writeBigUInt64LE(16n, 37);
+    head.writeBigUInt64LE(1n, IVF_NPROBE_OFFSET);
+    await writeFile(file, head);
+    await patchIvfNprobe(file, 5, 16);
+    expect((await readFile(file)).readBigUInt64LE(IVF_NPROBE_OFFSET)).toBe(5n);
+    await expect(patchIvfNprobe(file, 17, 16)).rejects.toThrow(InvalidArgumentError);
+    await expect(patchIvfNprobe(file, 0, 16)).rejects.toThrow(/nprobe must be in \[1, 16\]/);
+    await expect(patchIvfNprobe(file, 1, 8)).rejects.toThrow(IndexCorruptError);
+    head.write('IxFI', 0, 'latin1');
+    await writeFile(file, head);
+    await expect(patchIvfNprobe(file, 1, 16)).rejects.toThrow(/not an IVF,Flat file/);
+    expect((await readFile(file)).readBigUInt64LE(IVF_NPROBE_OFFSET)).toBe(1n);
   });
 });
 
