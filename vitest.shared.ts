@@ -6,8 +6,18 @@ import type { ViteUserConfig } from 'vitest/config';
 
 const repoRoot = path.dirname(fileURLToPath(import.meta.url));
 
+/**
+ * Export conditions for every package's tests (one list: each package used to pick its own).
+ * Vitest hands `resolve.conditions` to the test processes as `node --conditions`, so the list must
+ * suit Node's own `require()` too: with `import` (or `module`) in it, a CommonJS dependency that
+ * requires a dual package gets the package's ESM build — yazl's `require('buffer-crc32')` (server)
+ * then gets a namespace object, and node-postgres's `require('pg-pool')` (index-pgvector) the ESM
+ * pg-pool. Vite adds `import`/`require` per import kind by itself, so they are left out here.
+ */
+export const TEST_CONDITIONS: readonly string[] = ['@pixsearch/source', 'node', 'default'];
+
 export function pixsearchVitest(test: NonNullable<ViteUserConfig['test']> = {}): ViteUserConfig {
-  const conditions = ['@pixsearch/source', 'node', 'import', 'module', 'default'];
+  const conditions = [...TEST_CONDITIONS];
   return {
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['node'] } },
