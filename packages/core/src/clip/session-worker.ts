@@ -26,6 +26,12 @@ export interface SessionOptions {
   device: 'cpu' | 'cuda';
   /** Intra-op threads (0 = onnxruntime's default: one per core). */
   threads: number;
+  /**
+   * Whether onnxruntime's thread pools spin (busy-wait) for work between operators (its default:
+   * true). Spinning threads take CPU from the image decoders running beside the session; off, they
+   * sleep. Default true.
+   */
+  spinning?: boolean;
 }
 
 // Plain CommonJS worker source (eval'd) so it runs the same from TS sources and from dist.
@@ -42,6 +48,8 @@ parentPort.on('message', async (msg) => {
       ort = require(workerData.ortPath);
       const opts = { graphOptimizationLevel: 'all', executionProviders: [msg.device] };
       if (msg.threads > 0) { opts.intraOpNumThreads = msg.threads; opts.interOpNumThreads = 1; }
+      // Session config entries (onnxruntime_session_options_config_keys.h), flattened by the binding.
+      if (msg.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
       session = await ort.InferenceSession.create(msg.path, opts);
       parentPort.postMessage({ id: msg.id, ok: true, inputs: meta(session.inputMetadata), outputs: meta(session.outputMetadata) });
     } else if (msg.type === 'run') {
@@ -107,7 +115,7 @@ export class SessionWorker {
     const host = new SessionWorker(worker, [], []);
     host.listen();
     try {
-      const res = await host.call({ type: 'load', path, device: options.device, threads: options.threads });
+      const res = await host.call({ type: 'load', path, device: options.device, threads: options.threads, spinning: options.spinning ?? true });
       (host as { inputs: ValueMeta[] }).inputs = res.inputs as ValueMeta[];
       (host as { outputs: ValueMeta[] }).outputs = res.outputs as ValueMeta[];
       return host;
