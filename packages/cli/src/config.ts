@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TOKEN_RULE, tokenProblem } from '@pixsearch/server/token-rule';
-import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { defaultDataDir, expandPath } from './paths.js';
 
@@ -54,8 +53,12 @@ interface Field {
   env?: string;
   /** What a valid value looks like, for error messages. */
   expect: string;
-  /** Validates a typed value (from the JSON file, or parsed from a string). */
-  schema: z.ZodType;
+  /**
+   * Accepts a typed value (from the JSON file, or parsed from a string). Plain predicates, not
+   * zod: every CLI run resolves its settings, and loading zod costs ~55 ms of CPU (a warm
+   * `pixsearch search` against a running server must start in well under 200 ms).
+   */
+  valid: (v: unknown) => boolean;
   /** Parses a string from the command line or the environment. */
   parse: (s: string) => unknown;
   /** Value is a filesystem path: `~` expanded, relative paths resolved (against the config file's folder for the file). */
@@ -77,46 +80,60 @@ const list = (s: string): unknown =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const int =
+  (min: number, max: number) =>
+  (v: unknown): boolean =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const text = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+const oneOf =
+  (values: readonly string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'string' && values.includes(v);
+const texts = (v: unknown): boolean => Array.isArray(v) && v.every(text);
+const record = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.entries(v).every(([k, x]) => k.length > 0 && ((typeof x === 'number' && Number.isFinite(x)) || typeof x === 'string'));
 
 const FIELDS = {
-  dataDir: { flag: '--data-dir', key: 'dataDir', env: 'PIXSEARCH_DATA_DIR', expect: 'a folder path', schema: z.string().min(1), parse: str, kind: 'path' },
-  model: { flag: '--model', key: 'model', env: 'PIXSEARCH_MODEL', expect: 'a model folder or hub id', schema: z.string().min(1), parse: str, kind: 'model' },
+  dataDir: { flag: '--data-dir', key: 'dataDir', env: 'PIXSEARCH_DATA_DIR', expect: 'a folder path', valid: text, parse: str, kind: 'path' },
+  model: { flag: '--model', key: 'model', env: 'PIXSEARCH_MODEL', expect: 'a model folder or hub id', valid: text, parse: str, kind: 'model' },
   backend: {
     flag: '--backend',
     key: 'backend',
     env: 'PIXSEARCH_BACKEND',
     expect: 'a backend name (pixsearch backends lists them)',
-    schema: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
+    valid: (v) => typeof v === 'string' && /^[a-z][a-z0-9-]{0,39}$/.test(v),
     parse: str,
   },
   backendParams: {
     flag: '--param',
     key: 'param',
     expect: 'key=value pairs such as M=32 or nlist=1024',
-    schema: z.record(z.string().min(1), z.union([z.number(), z.string()])),
+    valid: record,
     parse: str,
   },
-  batchSize: { flag: '--batch-size', key: 'batchSize', env: 'PIXSEARCH_BATCH_SIZE', expect: 'an integer from 1 to 1024', schema: int(1, 1024), parse: num },
-  threads: { flag: '--threads', key: 'threads', env: 'PIXSEARCH_THREADS', expect: 'an integer from 1 to 256', schema: int(1, 256), parse: num },
-  device: { flag: '--device', key: 'device', env: 'PIXSEARCH_DEVICE', expect: 'cpu or cuda', schema: z.enum(['cpu', 'cuda']), parse: str },
-  visionDtype: { flag: '--vision-dtype', key: 'visionDtype', env: 'PIXSEARCH_VISION_DTYPE', expect: `one of ${DTYPES.join(', ')}`, schema: z.enum(DTYPES), parse: str },
-  textDtype: { flag: '--text-dtype', key: 'textDtype', env: 'PIXSEARCH_TEXT_DTYPE', expect: `one of ${DTYPES.join(', ')}`, schema: z.enum(DTYPES), parse: str },
-  preprocess: { flag: '--preprocess', key: 'preprocess', env: 'PIXSEARCH_PREPROCESS', expect: 'scaled or exact', schema: z.enum(['scaled', 'exact']), parse: str },
-  cacheDir: { flag: '--cache-dir', key: 'cacheDir', env: 'PIXSEARCH_CACHE', expect: 'a folder path', schema: z.string().min(1), parse: str, kind: 'path' },
-  folders: { env: 'PIXSEARCH_FOLDERS', expect: 'a list of folder paths', schema: z.array(z.string().min(1)), parse: list, kind: 'paths' },
-  ignore: { flag: '--ignore', key: 'ignore', expect: 'a list of glob patterns', schema: z.array(z.string().min(1)), parse: (s) => [s] },
-  k: { flag: '-k', key: 'k', env: 'PIXSEARCH_K', expect: 'an integer from 1 to 1000', schema: int(1, 1000), parse: num },
-  threshold: { flag: '--threshold', key: 'threshold', env: 'PIXSEARCH_THRESHOLD', expect: 'a number from -1 to 1', schema: z.number().min(-1).max(1), parse: num },
-  port: { flag: '--port', key: 'port', env: 'PIXSEARCH_PORT', expect: 'a port number from 0 to 65535', schema: int(0, 65535), parse: num },
-  host: { flag: '--host', key: 'host', env: 'PIXSEARCH_HOST', expect: 'a host name or IP address', schema: z.string().min(1), parse: str },
+  batchSize: { flag: '--batch-size', key: 'batchSize', env: 'PIXSEARCH_BATCH_SIZE', expect: 'an integer from 1 to 1024', valid: int(1, 1024), parse: num },
+  threads: { flag: '--threads', key: 'threads', env: 'PIXSEARCH_THREADS', expect: 'an integer from 1 to 256', valid: int(1, 256), parse: num },
+  device: { flag: '--device', key: 'device', env: 'PIXSEARCH_DEVICE', expect: 'cpu or cuda', valid: oneOf(['cpu', 'cuda']), parse: str },
+  visionDtype: { flag: '--vision-dtype', key: 'visionDtype', env: 'PIXSEARCH_VISION_DTYPE', expect: `one of ${DTYPES.join(', ')}`, valid: oneOf(DTYPES), parse: str },
+  textDtype: { flag: '--text-dtype', key: 'textDtype', env: 'PIXSEARCH_TEXT_DTYPE', expect: `one of ${DTYPES.join(', ')}`, valid: oneOf(DTYPES), parse: str },
+  preprocess: { flag: '--preprocess', key: 'preprocess', env: 'PIXSEARCH_PREPROCESS', expect: 'scaled or exact', valid: oneOf(['scaled', 'exact']), parse: str },
+  cacheDir: { flag: '--cache-dir', key: 'cacheDir', env: 'PIXSEARCH_CACHE', expect: 'a folder path', valid: text, parse: str, kind: 'path' },
+  folders: { env: 'PIXSEARCH_FOLDERS', expect: 'a list of folder paths', valid: texts, parse: list, kind: 'paths' },
+  ignore: { flag: '--ignore', key: 'ignore', expect: 'a list of glob patterns', valid: texts, parse: (s) => [s] },
+  k: { flag: '-k', key: 'k', env: 'PIXSEARCH_K', expect: 'an integer from 1 to 1000', valid: int(1, 1000), parse: num },
+  threshold: { flag: '--threshold', key: 'threshold', env: 'PIXSEARCH_THRESHOLD', expect: 'a number from -1 to 1', valid: (v) => typeof v === 'number' && Number.isFinite(v) && v >= -1 && v <= 1, parse: num },
+  port: { flag: '--port', key: 'port', env: 'PIXSEARCH_PORT', expect: 'a port number from 0 to 65535', valid: int(0, 65535), parse: num },
+  host: { flag: '--host', key: 'host', env: 'PIXSEARCH_HOST', expect: 'a host name or IP address', valid: text, parse: str },
   // The server's own rule (one rule, checked here before any sync and again by the server).
   token: {
     flag: '--token',
     key: 'token',
     env: 'PIXSEARCH_TOKEN',
     expect: TOKEN_RULE,
-    schema: z.string().refine((s) => tokenProblem(s) === undefined),
+    valid: (v) => typeof v === 'string' && tokenProblem(v) === undefined,
     parse: str,
     secret: tokenProblem,
   },
@@ -156,9 +173,8 @@ function validate(name: Key, value: unknown, where: string): unknown {
     const problem = typeof value === 'string' ? f.secret(value) : `it is a ${value === null ? 'null' : typeof value}, not a string`;
     if (problem) throw new UsageError(`${where}: ${problem}; expected ${f.expect}`);
   }
-  const r = f.schema.safeParse(value);
-  if (!r.success) throw new UsageError(`${where}: expected ${f.expect}, got ${describe(value)}`);
-  return r.data;
+  if (!f.valid(value)) throw new UsageError(`${where}: expected ${f.expect}, got ${describe(value)}`);
+  return value;
 }
 
 function resolveKind(f: Field, value: unknown, base: string): unknown {

@@ -1,12 +1,11 @@
 // Opening the engine from CLI settings: the one place the CLI turns flags into EngineOptions.
 import { existsSync, statSync } from 'node:fs';
 import type { EngineOptions, SearchEngine } from '@pixsearch/core/engine';
-import { PixsearchError } from '@pixsearch/core';
+import { PixsearchError } from '@pixsearch/core/errors';
 import type { Settings } from './config.js';
 import { UsageError } from './errors.js';
 import type { Output } from './output.js';
 import { prog } from './paths.js';
-import { ProgressDisplay, downloadProgressHandler } from './progress.js';
 
 export interface OpenOptions {
   /** Image folders (absolute); undefined = the catalog's. */
@@ -36,6 +35,7 @@ export class NothingIndexedError extends PixsearchError {
 export async function prefetchModel(out: Output, settings: Settings, stats: { dimension: number; model: string }): Promise<void> {
   if (stats.dimension > 0) return;
   const clip = await import('@pixsearch/core/clip');
+  const { ProgressDisplay, downloadProgressHandler } = await import('./progress.js');
   const model = settings.model ?? (stats.model || clip.DEFAULT_MODEL);
   if (!clip.isHubId(model) || existsSync(model)) return;
   const display = new ProgressDisplay(out);
@@ -70,6 +70,7 @@ export function dataDirExists(dataDir: string): boolean {
  */
 export async function openEngine(out: Output, settings: Settings, opts: OpenOptions = {}): Promise<SearchEngine> {
   const { SearchEngine } = await import('@pixsearch/core/engine');
+  const { ProgressDisplay, downloadProgressHandler } = await import('./progress.js');
   const display = new ProgressDisplay(out);
   const options: EngineOptions = {
     dataDir: settings.dataDir,

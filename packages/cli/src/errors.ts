@@ -1,4 +1,4 @@
-import { diskFullError, PixsearchError } from '@pixsearch/core';
+import { diskFullError, PixsearchError } from '@pixsearch/core/errors';
 
 /** Exit codes of the `pixsearch` command. */
 export const EXIT = {

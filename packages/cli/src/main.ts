@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { cac, type CAC, type Command } from 'cac';
 import { EXIT, UsageError, exitCodeFor } from './errors.js';
 import type { CommandContext } from './context.js';
-import { Output } from './output.js';
+import { Output, loadTerminalSupport } from './output.js';
 import { markArgv, unmark } from './argv.js';
 
 
@@ -244,6 +244,7 @@ function usageFromCac(err: Error, cmd: Command | undefined): UsageError {
 
 /** Runs the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  await loadTerminalSupport();
   const wantsJson = argv.includes('--json');
   const wantsDebug = argv.includes('--debug');
   let out = new Output(wantsJson, wantsDebug, argv.includes('--verbose'));

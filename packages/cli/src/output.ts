@@ -1,10 +1,22 @@
 import { pathToFileURL } from 'node:url';
 import { createColors } from 'picocolors';
-import { createSupportsHyperlinks } from 'supports-hyperlinks';
 import { debugDetails, describeError, errorJson } from './errors.js';
 import { printable } from './terminal-text.js';
 
 type Colors = ReturnType<typeof createColors>;
+
+/** supports-hyperlinks' detector, once {@link loadTerminalSupport} loaded it. */
+let supportsHyperlinks: ((stream: NodeJS.WriteStream) => boolean) | undefined;
+
+/**
+ * Loads the hyperlink detector when it can matter: stdout is a terminal, or `FORCE_HYPERLINK`
+ * is set. Into a pipe or a file there are never links, and the module (~9 ms of CPU) stays
+ * unloaded. Call before creating an {@link Output}; without it, `links` is false.
+ */
+export async function loadTerminalSupport(stdout: NodeJS.WriteStream = process.stdout): Promise<void> {
+  if (supportsHyperlinks || (stdout.isTTY !== true && process.env.FORCE_HYPERLINK === undefined)) return;
+  supportsHyperlinks = (await import('supports-hyperlinks')).createSupportsHyperlinks;
+}
 
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./~-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -48,7 +60,7 @@ export class Output {
     this.ce = createColors(colorEnabled(stderr));
     this.interactive = stderr.isTTY === true && process.env.TERM !== 'dumb' && process.env.CI === undefined;
     this.tty = stdout.isTTY === true;
-    this.links = !json && createSupportsHyperlinks(stdout);
+    this.links = !json && supportsHyperlinks !== undefined && supportsHyperlinks(stdout);
   }
 
   /**

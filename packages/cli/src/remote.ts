@@ -1,8 +1,9 @@
 // Talking to the `pixsearch serve` that owns a data directory: warm searches, and syncs whose
 // progress is followed over the server's event stream (the CLI shows it like its own).
 import type { QueryTerm, SearchOptions, SearchResponse, SyncProgress, SyncSummary } from '@pixsearch/core/engine';
-import { PixsearchError } from '@pixsearch/core';
-import type { DiscoveryInfo } from '@pixsearch/server/discovery';
+import { PixsearchError } from '@pixsearch/core/errors';
+// Only the server's discovery module (node:http, no Hono, no engine): the CLI talks to a server without loading one.
+import { OWNER_SECRET_HEADER, findServer, localRequest, type DiscoveryInfo } from '@pixsearch/server/discovery';
 import type { EventSourceMessage } from 'eventsource-parser/stream';
 import type { Settings } from './config.js';
 import type { Output } from './output.js';
@@ -20,8 +21,6 @@ export class RemoteLibrary {
    */
   static async find(out: Output, settings: Settings): Promise<RemoteLibrary | undefined> {
     if (process.env[NO_SERVER_ENV] === '1') return undefined;
-    // Only the discovery module: the CLI must not load the HTTP server to talk to one.
-    const { findServer } = await import('@pixsearch/server/discovery');
     const found = await findServer(settings.dataDir);
     if ('info' in found) {
       if (out.verbose) out.info(out.ce.dim(`using the server running at ${found.info.url} (pid ${found.info.pid})`));
@@ -36,22 +35,18 @@ export class RemoteLibrary {
   }
 
   async #json<T>(method: 'GET' | 'POST', p: string, body?: unknown, ok: number[] = [200]): Promise<{ status: number; body: T }> {
-    let res: Response;
+    let res: { status: number; body: unknown };
     try {
-      res = await fetch(this.#url(p), {
-        method,
-        headers: { 'x-pixsearch-secret': this.info.secret, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+      res = await localRequest(this.info, method, p, body);
     } catch (err) {
       throw new PixsearchError('SERVER_GONE', `the server at ${this.info.url} stopped answering`, { cause: err, hint: `run the command again (it works without a server too)` });
     }
-    const data = (await res.json().catch(() => null)) as T & { error?: { code: string; message: string; hint?: string } };
+    const data = res.body as (T & { error?: { code: string; message: string; hint?: string } }) | null;
     if (!ok.includes(res.status)) {
       const e = data?.error;
       throw new PixsearchError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `the server answered HTTP ${res.status}`, e?.hint ? { hint: e.hint } : {});
     }
-    return { status: res.status, body: data };
+    return { status: res.status, body: data as T };
   }
 
   /** `engine.search`, answered by the server. Image terms are paths on this machine. */
@@ -87,7 +82,7 @@ export class RemoteLibrary {
     try {
       let res: Response;
       try {
-        res = await fetch(this.#url('/api/sync/events'), { headers: { 'x-pixsearch-secret': this.info.secret, accept: 'text/event-stream' }, signal: stream.signal });
+        res = await fetch(this.#url('/api/sync/events'), { headers: { [OWNER_SECRET_HEADER]: this.info.secret, accept: 'text/event-stream' }, signal: stream.signal });
       } catch (err) {
         throw new PixsearchError('SERVER_GONE', `the server at ${this.info.url} stopped answering`, { cause: err });
       }

@@ -1,6 +1,6 @@
 // pixsearch serve [...folders]
 import { existsSync } from 'node:fs';
-import { PixsearchError } from '@pixsearch/core';
+import { PixsearchError } from '@pixsearch/core/errors';
 import { resolveSettings } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { checkFolders, openEngine, prefetchModel } from '../engine.js';

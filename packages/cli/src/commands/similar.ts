@@ -31,13 +31,13 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
   }
   if (!dataDirExists(settings.dataDir)) throw new NothingIndexedError(settings.dataDir);
 
-  const { DEFAULT_K, MAX_K } = await import('@pixsearch/core/engine');
   // A running `serve` answers warm; otherwise the library is opened here.
   const engine = (await RemoteLibrary.find(out, settings)) ?? (await openEngine(out, settings, { readOnly: true }));
   try {
     let res: SearchResponse;
     if (byFile) {
       // An image of the library would come first, as its own best match: leave it out, like similar(id) does.
+      const { DEFAULT_K, MAX_K } = await import('@pixsearch/core/engine');
       const k = options.k ?? DEFAULT_K;
       const self = realpathSync(file);
       const first = !options.offset;

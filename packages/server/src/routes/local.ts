@@ -5,11 +5,11 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { QueryTerm, SearchResponse } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
+import { OWNER_SECRET_HEADER } from '../discovery.js';
 import { HttpError } from '../http-errors.js';
 import { tokenMatches } from '../security.js';
 
-/** Header that carries the owner secret. */
-export const OWNER_SECRET_HEADER = 'x-pixsearch-secret';
+export { OWNER_SECRET_HEADER } from '../discovery.js';
 
 /** True when the request carries the owner secret. */
 export function isOwner(header: string | undefined, secret: string | undefined): boolean {
