@@ -192,6 +192,54 @@ describe('resampleRgb', () => {
     expect(Array.from(new Set(resampleRgb(src, 10, 8, 3, 5)))).toEqual([77]);
     expect(Array.from(new Set(resampleRgb(src, 10, 8, 31, 17)))).toEqual([77]);
   });
+
+  it('gives the same bytes as a plain transcription of PIL\'s bicubic for every tap count (unrolled and general passes)', () => {
+    // Pillow's Resample.c written out plainly: float weights normalised per output pixel,
+    // 22-bit fixed point, horizontal pass then vertical, rounding and clamping after each.
+    const bicubic = (x: number) => {
+      x = Math.abs(x);
+      return x < 1 ? (1.5 * x - 2.5) * x * x + 1 : x < 2 ? (((x - 5) * x + 8) * x - 4) * -0.5 : 0;
+    };
+    const pass = (get: (i: number) => number, inSize: number, outSize: number): number[] => {
+      const scale = inSize / outSize;
+      const fs = Math.max(scale, 1);
+      const support = 2 * fs;
+      const out: number[] = [];
+      for (let o = 0; o < outSize; o++) {
+        const center = (o + 0.5) * scale;
+        const xmin = Math.max(0, Math.trunc(center - support + 0.5));
+        const xmax = Math.min(inSize, Math.trunc(center + support + 0.5));
+        const w: number[] = [];
+        for (let x = xmin; x < xmax; x++) w.push(bicubic((x - center + 0.5) / fs));
+        const total = w.reduce((a, b) => a + b, 0);
+        let sum = 1 << 21;
+        w.forEach((v, k) => {
+          const f = v / total;
+          sum += get(xmin + k) * (f < 0 ? Math.trunc(-0.5 + f * (1 << 22)) : Math.trunc(0.5 + f * (1 << 22)));
+        });
+        out.push(Math.min(255, Math.max(0, sum >> 22)));
+      }
+      return out;
+    };
+    const reference = (src: Uint8Array, w: number, h: number, ow: number, oh: number): Uint8Array => {
+      const mid = new Uint8Array(ow * h * 3);
+      for (let y = 0; y < h; y++) for (let c = 0; c < 3; c++) pass((x) => src[(y * w + x) * 3 + c]!, w, ow).forEach((v, x) => (mid[(y * ow + x) * 3 + c] = v));
+      const out = new Uint8Array(ow * oh * 3);
+      for (let x = 0; x < ow; x++) for (let c = 0; c < 3; c++) pass((y) => mid[(y * ow + x) * 3 + c]!, h, oh).forEach((v, y) => (out[(y * ow + x) * 3 + c] = v));
+      return out;
+    };
+    let seed = 12345;
+    for (const [w, h, ow, oh] of [
+      [60, 40, 60, 90], // upscale, vertical only (4 taps)
+      [90, 60, 67, 44], // 1.34x: a DCT-scaled 2 MP JPEG to CLIP size (6 taps)
+      [100, 75, 60, 45], // 1.67x: a DCT-scaled 12 MP JPEG (7-8 taps)
+      [80, 120, 80, 40], // 3x, vertical only (13 taps: the general pass)
+      [33, 9, 21, 7], // few rows: the window cannot be moved inside the image
+    ] as const) {
+      const src = new Uint8Array(w * h * 3).map(() => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16) & 255);
+      expect(Buffer.from(resampleRgb(src, w, h, ow, oh)).equals(Buffer.from(reference(src, w, h, ow, oh)))).toBe(true);
+    }
+  });
 });
 
 describe('scaled decoding (the default): no more pixels than the target needs', () => {

@@ -512,12 +512,25 @@ export function transformRgb(
   const mean = config.mean ?? [0, 0, 0];
   const std = config.std ?? [1, 1, 1];
   const f = config.rescaleFactor;
-  // value = (p * f - mean) / std = p * a + b
-  const a = [f / std[0], f / std[1], f / std[2]];
-  const b = [-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2]];
+  // value = (p * f - mean) / std = p * a + b, looked up per level (the same float64 arithmetic,
+  // rounded once to float32 when stored, as computing it per pixel).
+  const lut = new Float32Array(3 * 256);
   for (let c = 0; c < 3; c++) {
-    const ac = a[c]!;
-    const bc = b[c]!;
+    const ac = f / std[c]!;
+    const bc = -mean[c]! / std[c]!;
+    for (let p = 0; p < 256; p++) lut[c * 256 + p] = p * ac + bc;
+  }
+  if (top >= 0 && left >= 0 && winW === cw && winH === chh) {
+    // The usual case: the crop lies inside the resized image; one pass, three planes.
+    for (let i = 0, s = 0, o = offset; i < plane; i++, s += 3, o++) {
+      data[o] = lut[resized[s]!]!;
+      data[o + plane] = lut[256 + resized[s + 1]!]!;
+      data[o + 2 * plane] = lut[512 + resized[s + 2]!]!;
+    }
+    return { data, width: cw, height: chh };
+  }
+  for (let c = 0; c < 3; c++) {
+    const bc = -mean[c]! / std[c]!;
     const base = offset + c * plane;
     for (let y = 0; y < chh; y++) {
       const sy = y + top - y0;
@@ -529,7 +542,7 @@ export function transformRgb(
       const rowIn = sy * winW;
       for (let x = 0; x < cw; x++) {
         const sx = x + left - x0;
-        data[rowOut + x] = sx < 0 || sx >= winW ? bc : resized[(rowIn + sx) * 3 + c]! * ac + bc;
+        data[rowOut + x] = sx < 0 || sx >= winW ? bc : lut[c * 256 + resized[(rowIn + sx) * 3 + c]!]!;
       }
     }
   }

@@ -125,19 +125,45 @@ function vertical(src: Uint8Array, width: number, y0: number, y1: number, c: Coe
   const out = new Uint8Array(width * (y1 - y0) * 3);
   const { ksize, bounds, kk } = c;
   const stride = width * 3;
+  const rows = src.length / stride;
   const acc = new Int32Array(stride);
   for (let yy = y0; yy < y1; yy++) {
+    const n = bounds[yy * 2 + 1]! | 0;
+    const kb = (yy * ksize) | 0;
     const ymin = bounds[yy * 2]! - shift;
-    const n = bounds[yy * 2 + 1]!;
-    const kb = yy * ksize;
+    const outBase = ((yy - y0) * stride) | 0;
+    if (n <= 8 && rows >= 8) {
+      // Up to 8 taps (every downscale by less than ~2.5×): weights and row offsets in locals, the
+      // window moved up to stay inside the image with zero weights for the rows it adds.
+      const top = Math.min(ymin, rows - 8);
+      const d = ymin - top;
+      const w = (k: number) => (k >= d && k - d < n ? kk[kb + k - d]! : 0);
+      const w0 = w(0), w1 = w(1), w2 = w(2), w3 = w(3), w4 = w(4), w5 = w(5), w6 = w(6), w7 = w(7);
+      const r0 = top * stride;
+      const r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride, r6 = r5 + stride, r7 = r6 + stride;
+      for (let i = 0; i < stride; i++) {
+        const s =
+          (HALF +
+            Math.imul(src[r0 + i]!, w0) +
+            Math.imul(src[r1 + i]!, w1) +
+            Math.imul(src[r2 + i]!, w2) +
+            Math.imul(src[r3 + i]!, w3) +
+            Math.imul(src[r4 + i]!, w4) +
+            Math.imul(src[r5 + i]!, w5) +
+            Math.imul(src[r6 + i]!, w6) +
+            Math.imul(src[r7 + i]!, w7)) |
+          0;
+        out[outBase + i] = clip8(s);
+      }
+      continue;
+    }
+    // Many taps: row by row, sequential reads of each source row, one weight per row.
     acc.fill(HALF);
-    // Row by row: sequential reads of each source row, one weight per row.
     for (let y = 0; y < n; y++) {
       const w = kk[kb + y]!;
       const row = (ymin + y) * stride;
       for (let i = 0; i < stride; i++) acc[i] = (acc[i]! + Math.imul(src[row + i]!, w)) | 0;
     }
-    const outBase = (yy - y0) * stride;
     for (let i = 0; i < stride; i++) out[outBase + i] = clip8(acc[i]!);
   }
   return out;
