@@ -6,7 +6,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageNames, makeImages, REPO, runCli } from './helpers.js';
+import { testImageNames, writeTestImages } from '@pixsearch/core/testing';
+import { REPO, runCli } from './helpers.js';
 
 let tmp: string;
 let env: Record<string, string>;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   symlinkSync(join(REPO, 'packages/core'), join(plugins, 'toy/node_modules/@pixsearch/core'), 'dir');
   env = { HOME: join(tmp, 'home'), PIXSEARCH_CACHE: join(tmp, 'cache'), PIXSEARCH_DATA_DIR: join(tmp, 'data'), PIXSEARCH_BACKENDS: plugins };
   mkdirSync(env.HOME!, { recursive: true });
-  await makeImages(join(tmp, 'library'), imageNames(6));
+  await writeTestImages(join(tmp, 'library'), testImageNames(6), { width: 96, height: 96 });
   const gen = await runCli(['model', 'generate', '--preset', 'tiny', '--out', join(tmp, 'model')], { env });
   expect(gen.code, gen.stderr).toBe(0);
 });

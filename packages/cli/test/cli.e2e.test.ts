@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { CLI_COMMAND, childEnv, collect, imageNames, makeImages, runCli, spawnCli, waitForStderr } from './helpers.js';
+import { testImageNames, writeTestImages } from '@pixsearch/core/testing';
+import { CLI_COMMAND, childEnv, collect, runCli, spawnCli, waitForStderr } from './helpers.js';
 
 let tmp: string;
 let model: string;
 let lib: string;
 let dataDir: string;
 let env: Record<string, string>;
-const LIB_NAMES = imageNames(12);
+const LIB_NAMES = testImageNames(12);
 
 /** Runs the CLI against the shared library and model. */
 const px = (args: string[], extra: { env?: Record<string, string>; cwd?: string } = {}) =>
@@ -42,7 +43,7 @@ beforeAll(async () => {
     PIXSEARCH_DATA_DIR: dataDir,
   };
   mkdirSync(env.HOME!, { recursive: true });
-  await makeImages(lib, LIB_NAMES);
+  await writeTestImages(lib, LIB_NAMES, { width: 96, height: 96 });
   // The generator command is itself under test here.
   const gen = await runCli(['model', 'generate', '--preset', 'tiny', '--out', model, '--json'], { env });
   expect(gen.code, gen.stderr).toBe(0);
@@ -302,8 +303,8 @@ describe('configuration', () => {
 describe('Ctrl-C during index', () => {
   it('stops after the current batch, keeps what was committed (exit 130), and a rerun completes', async () => {
     const big = join(tmp, 'big');
-    const names = imageNames(160, 'big');
-    await makeImages(big, names, 160);
+    const names = testImageNames(160, 'big');
+    await writeTestImages(big, names, { width: 160, height: 160 });
     const dd = join(tmp, 'data-interrupt');
     // Ctrl-C lands as the first embedding progress line is written (sent by the CLI process to
     // itself, so the point does not depend on when this test process gets to run).
@@ -422,7 +423,7 @@ describe('hostile file names', () => {
   beforeAll(async () => {
     evilLib = join(tmp, 'evil-lib');
     evilData = join(tmp, 'evil-data');
-    await makeImages(evilLib, ['plain.png', EVIL]);
+    await writeTestImages(evilLib, ['plain.png', EVIL], { width: 96, height: 96 });
     writeFileSync(join(evilLib, 'bad\x1b[31m\nname.jpg'), 'not an image at all');
     const r = await ex(['index', evilLib, '--model', model, '--verbose']);
     expect(r.code, r.stderr).toBe(0);

@@ -1,9 +1,7 @@
-// Test helpers: run the real CLI in a child process and create real image files with sharp.
+// Test helpers: run the real CLI in a child process (image files come from @pixsearch/core/testing).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import sharp from 'sharp';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, '../../..');
@@ -100,36 +98,4 @@ export function waitForStderr(child: ChildProcess, re: RegExp, timeoutMs = 60_00
     child.stderr?.on('data', onData);
     child.once('close', onClose);
   });
-}
-
-/**
- * Writes `count` distinct images into `dir` (creating subfolders when names contain `/`):
- * solid colours with a coloured square at a varying place, alternating JPEG / PNG / WebP.
- */
-export async function makeImages(dir: string, names: string[], size = 96): Promise<string[]> {
-  const files: string[] = [];
-  for (const [i, name] of names.entries()) {
-    const file = join(dir, name);
-    mkdirSync(dirname(file), { recursive: true });
-    const bg = { r: (i * 67) % 256, g: (i * 131) % 256, b: (i * 29 + 80) % 256 };
-    const side = Math.round(size / 3);
-    const square = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 255 - bg.r, g: 255 - bg.g, b: 255 - bg.b } } })
-      .png()
-      .toBuffer();
-    const img = sharp({ create: { width: size, height: size, channels: 3, background: bg } }).composite([
-      { input: square, left: (i * 7) % (size - side), top: (i * 13) % (size - side) },
-    ]);
-    const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
-    if (ext === 'png') await img.png().toFile(file);
-    else if (ext === 'webp') await img.webp().toFile(file);
-    else await img.jpeg({ quality: 85 }).toFile(file);
-    files.push(file);
-  }
-  return files;
-}
-
-/** `count` image names spread over a few subfolders, e.g. `album-1/img-0007.jpg`. */
-export function imageNames(count: number, prefix = 'img'): string[] {
-  const exts = ['jpg', 'png', 'webp'];
-  return Array.from({ length: count }, (_, i) => `album-${i % 3}/${prefix}-${String(i).padStart(4, '0')}.${exts[i % 3]}`);
 }

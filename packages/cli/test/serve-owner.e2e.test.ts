@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, imageNames, makeImages, runCli, spawnCli } from './helpers.js';
+import { testImageNames, writeTestImages } from '@pixsearch/core/testing';
+import { collect, runCli, spawnCli } from './helpers.js';
 
 let tmp: string;
 let model: string;
@@ -120,7 +121,7 @@ beforeAll(async () => {
   dataDir = join(tmp, 'data');
   env = { HOME: join(tmp, 'home'), XDG_DATA_HOME: join(tmp, 'xdg'), PIXSEARCH_CACHE: join(tmp, 'cache'), PIXSEARCH_DATA_DIR: dataDir };
   mkdirSync(env.HOME!, { recursive: true });
-  await makeImages(lib, imageNames(10));
+  await writeTestImages(lib, testImageNames(10), { width: 96, height: 96 });
   const gen = await runCli(['model', 'generate', '--preset', 'tiny', '--out', model, '--json'], { env });
   expect(gen.code, gen.stderr).toBe(0);
 }, 120_000);
@@ -170,7 +171,7 @@ describe('while serve runs', () => {
     const events = await syncEvents(url);
     try {
       // --no-watch is not set: the watcher may sync these itself; index then runs one more sync after it.
-      await makeImages(join(lib, 'new'), imageNames(3, 'fresh'), 80);
+      await writeTestImages(join(lib, 'new'), testImageNames(3, 'fresh'), { width: 80, height: 80 });
       const r = await px(['index', '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/pixsearch serve \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) owns/);
@@ -188,13 +189,13 @@ describe('while serve runs', () => {
   it('index with a new folder adds it through the server, which then follows it too', async () => {
     const { url } = serve!;
     const extra = join(tmp, 'extra');
-    await makeImages(extra, ['e-1.jpg', 'e-2.png'], 88);
+    await writeTestImages(extra, ['e-1.jpg', 'e-2.png'], { width: 88, height: 88 });
     const r = await px(['index', extra, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(json<{ indexed: number; added: number }>(r.stdout)).toMatchObject({ indexed: 15, added: 2 });
     const events = await syncEvents(url);
     try {
-      await makeImages(extra, ['e-3.webp'], 88);
+      await writeTestImages(extra, ['e-3.webp'], { width: 88, height: 88 });
       await untilIndexed(url, events, 16);
       for (const f of ['e-1.jpg', 'e-2.png', 'e-3.webp']) rmSync(join(extra, f));
       await untilIndexed(url, events, 13);
@@ -209,7 +210,7 @@ describe('while serve runs', () => {
     try {
       // One new file: time from landing to searchable (the sync that added it is done). Reported, not asserted.
       const landed = performance.now();
-      await makeImages(lib, ['single/landed.jpg'], 72);
+      await writeTestImages(lib, ['single/landed.jpg'], { width: 72, height: 72 });
       await until(url, events, (st) => st.images.indexed === 14);
       const searchableMs = performance.now() - landed;
       const hit = json<{ results: { path: string }[] }>(JSON.stringify(await (await fetch(`${url}/api/search?q=photo&k=200&threshold=-1`)).json()));
@@ -220,7 +221,7 @@ describe('while serve runs', () => {
 
       const before = await ids(url);
       // A burst of 40 files copied in.
-      await makeImages(join(lib, 'burst'), imageNames(40, 'burst'), 48);
+      await writeTestImages(join(lib, 'burst'), testImageNames(40, 'burst'), { width: 48, height: 48 });
       await untilIndexed(url, events, 53);
       // A folder moved, a file renamed: same ids.
       const moved = before.get('new/album-0/fresh-0000.jpg')!;
@@ -268,7 +269,7 @@ describe('while serve runs', () => {
     expect(() => statSync(join(dataDir, 'server.json'))).toThrow();
     // Changes while down.
     rmSync(join(lib, 'renamed.jpg'));
-    await makeImages(join(lib, 'while-down'), imageNames(2, 'down'), 64);
+    await writeTestImages(join(lib, 'while-down'), testImageNames(2, 'down'), { width: 64, height: 64 });
     // A file left by a crash: a dead pid.
     writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ pid: 999_999, url: 'http://127.0.0.1:9', secret: 's'.repeat(43), dataDir, startedAt: '' }), { mode: 0o600 });
     const local = await px(['search', 'a photo', '--json', '--verbose']);

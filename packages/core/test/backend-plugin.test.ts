@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIndex, discoverBackends, getBackend, listBackends } from '@pixsearch/core';
 import { SearchEngine } from '@pixsearch/core/engine';
-import { describeVectorIndexConformance } from '@pixsearch/core/testing';
-import { PixelEmbedder, removeDir, writeImages } from './engine-helpers.js';
+import { describeVectorIndexConformance, writeTestImages } from '@pixsearch/core/testing';
+import { PixelEmbedder, removeDir } from './engine-helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const plugins = mkdtempSync(path.join(tmpdir(), 'pixsearch-plugins-'));
@@ -38,7 +38,7 @@ describe('a backend in its own folder', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pixsearch-plugin-lib-'));
     try {
       const images = path.join(dir, 'images');
-      await writeImages(images, 6);
+      await writeTestImages(images, 6);
       const embedder = new PixelEmbedder();
       const engine = await SearchEngine.open({ dataDir: path.join(dir, 'data'), roots: [images], backend: 'toy-flat', embedder });
       const summary = await engine.sync();

@@ -8,9 +8,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { NotAFileError, openRegularFile, type Embedder } from '@pixsearch/core';
 import { decodeImage } from '@pixsearch/core/clip';
-import { bombPng } from '@pixsearch/core/testing';
+import { bombPng, writeTestImage } from '@pixsearch/core/testing';
 import { SearchEngine, type SkippedFile, type SyncSummary } from '@pixsearch/core/engine';
-import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle, writeImage } from './engine-helpers.js';
+import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle } from './engine-helpers.js';
 
 let dir: string;
 let bundle: string;
@@ -34,8 +34,8 @@ const reasons = (files: SkippedFile[]): Record<string, string> => Object.fromEnt
 test('every kind of bad file is a recorded skip with a reason; good files around them are indexed', async () => {
   const lib = path.join(dir, 'bad');
   await mkdir(lib, { recursive: true });
-  await writeImage(path.join(lib, 'good.jpg'), 1);
-  await writeImage(path.join(lib, 'good.png'), 2);
+  await writeTestImage(path.join(lib, 'good.jpg'), 1);
+  await writeTestImage(path.join(lib, 'good.png'), 2);
   // A PNG named .jpg: formats come from the content, not the name.
   await writeFile(path.join(lib, 'png-named.jpg'), await sharp({ create: { width: 30, height: 20, channels: 3, background: 'blue' } }).png().toBuffer());
   await writeFile(path.join(lib, 'empty.jpg'), '');
@@ -53,7 +53,7 @@ test('every kind of bad file is a recorded skip with a reason; good files around
   await writeFile(Buffer.from(path.join(lib, 'caf\xe9-latin1.jpg'), 'latin1'), await readFile(path.join(lib, 'good.jpg')));
   execFileSync('mkfifo', [path.join(lib, 'pipe.jpg')]);
   await mkdir(path.join(lib, 'folder.jpg'));
-  await writeImage(path.join(lib, 'folder.jpg', 'inside.jpg'), 3);
+  await writeTestImage(path.join(lib, 'folder.jpg', 'inside.jpg'), 3);
 
   spy.reset();
   const engine = await SearchEngine.open({ dataDir: path.join(dir, 'data-bad'), roots: [lib], embedder: spy });
@@ -107,7 +107,7 @@ test('every kind of bad file is a recorded skip with a reason; good files around
   expect(spy.imageCalls).toBe(0);
   expect(reasons(again.skippedFiles)).toEqual(expected);
   // A repaired file is indexed by the next sync.
-  await writeImage(path.join(lib, 'truncated.jpg'), 4);
+  await writeTestImage(path.join(lib, 'truncated.jpg'), 4);
   const repaired = await engine.sync();
   expect(repaired.updated).toBe(1);
   expect(repaired.embedded).toBe(1);
@@ -118,8 +118,8 @@ test('every kind of bad file is a recorded skip with a reason; good files around
 test('an unreadable file is a failed entry retried by every sync (as an unprivileged user: root reads everything)', async () => {
   const lib = path.join(dir, 'perm-lib');
   const dataDir = path.join(dir, 'perm-data');
-  await writeImage(path.join(lib, 'ok.jpg'), 10);
-  await writeImage(path.join(lib, 'locked.jpg'), 11);
+  await writeTestImage(path.join(lib, 'ok.jpg'), 10);
+  await writeTestImage(path.join(lib, 'locked.jpg'), 11);
   await chmod(path.join(lib, 'locked.jpg'), 0o000);
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -154,14 +154,14 @@ test('an unreadable file is a failed entry retried by every sync (as an unprivil
 
 test('a file swapped for a FIFO, or emptied, after the scan saw it is skipped as not-a-file / empty, never a hang', async () => {
   const lib = path.join(dir, 'swap-lib');
-  for (const name of ['changed-fifo.jpg', 'changed-empty.jpg', 'kept.jpg']) await writeImage(path.join(lib, name), name.length);
+  for (const name of ['changed-fifo.jpg', 'changed-empty.jpg', 'kept.jpg']) await writeTestImage(path.join(lib, name), name.length);
   const engine = await SearchEngine.open({ dataDir: path.join(dir, 'swap-data'), roots: [lib], embedder: spy });
   expect((await engine.sync()).added).toBe(3);
   // Changed files (hashed in the hash phase) and new files (hashed right before embedding).
-  await writeImage(path.join(lib, 'changed-fifo.jpg'), 101, { width: 50, height: 40 });
-  await writeImage(path.join(lib, 'changed-empty.jpg'), 102, { width: 50, height: 40 });
-  await writeImage(path.join(lib, 'new-fifo.jpg'), 103);
-  await writeImage(path.join(lib, 'new-empty.jpg'), 104);
+  await writeTestImage(path.join(lib, 'changed-fifo.jpg'), 101, { width: 50, height: 40 });
+  await writeTestImage(path.join(lib, 'changed-empty.jpg'), 102, { width: 50, height: 40 });
+  await writeTestImage(path.join(lib, 'new-fifo.jpg'), 103);
+  await writeTestImage(path.join(lib, 'new-empty.jpg'), 104);
   let swapped = false;
   // The hash phase starts after the scan has stat()ed every file: swap them now (synchronously).
   engine.on('progress', (p: { phase: string }) => {

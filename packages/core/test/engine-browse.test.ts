@@ -12,7 +12,8 @@ import { IndexStore } from '../src/engine/index-store.js';
 import { resolveFilter } from '../src/engine/filter.js';
 import { knn } from '../src/engine/search.js';
 import { SqliteCatalog } from '../src/engine/sqlite-catalog.js';
-import { PixelEmbedder, registerFaiss, removeDir, tempDir, writeImage } from './engine-helpers.js';
+import { PixelEmbedder, registerFaiss, removeDir, tempDir } from './engine-helpers.js';
+import { writeTestImage } from '@pixsearch/core/testing';
 
 interface Shot {
   rel: string;
@@ -28,7 +29,7 @@ interface Shot {
 /** A JPEG (or PNG) drawn from `seed`, with the given EXIF. */
 async function writePhoto(root: string, s: Shot): Promise<void> {
   const file = path.join(root, s.rel);
-  await writeImage(file, s.seed, s.size ?? { width: 48, height: 40 });
+  await writeTestImage(file, s.seed, s.size ?? { width: 48, height: 40 });
   if (s.rel.endsWith('.png')) return;
   const exif: Record<string, Record<string, string>> = { IFD0: {}, IFD2: {}, IFD3: {} };
   if (s.make) exif.IFD0!.Make = s.make;
@@ -82,7 +83,7 @@ beforeAll(async () => {
   await utimes(path.join(lib, 'misc/scan.png'), new Date('2021-03-04T05:06:07Z'), new Date('2021-03-04T05:06:07Z'));
   for (let i = 0; i < FILLER; i++) {
     const file = path.join(lib, 'filler', `f-${i}.png`);
-    await writeImage(file, 1000 + i);
+    await writeTestImage(file, 1000 + i);
     await utimes(file, FILLER_DATE, FILLER_DATE);
   }
   dataDir = path.join(dir, 'data');

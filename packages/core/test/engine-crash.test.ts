@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DataDirInUseError, ReadOnlyError } from '@pixsearch/core';
 import { SearchEngine } from '@pixsearch/core/engine';
-import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle, writeImage, writeImages } from './engine-helpers.js';
+import { clipEmbedder, registerFaiss, removeDir, spawnChild, SpyEmbedder, tempDir, tinyBundle } from './engine-helpers.js';
+import { writeTestImage, writeTestImages } from '@pixsearch/core/testing';
 
 let dir: string;
 let bundle: string;
@@ -74,7 +75,7 @@ describe('kill -9 during sync', () => {
     const lib = path.join(dir, 'lib-a');
     const dataDir = path.join(dir, 'data-a');
     // 128 images in chunks of 16 (batch 4 × 4): the kill lands long before the last chunk.
-    const files = await writeImages(lib, 128, { sub: 'photos' });
+    const files = await writeTestImages(lib, 128, { sub: 'photos' });
     // Frozen as the second embedder call starts: exactly the first chunk is committed.
     const child = await spawnChild(['sync', dataDir, bundle, '4', lib], { env: { FREEZE_AT: 'embed-call:2' } });
     await child.waitFor((l) => 'frozen' in l);
@@ -100,7 +101,7 @@ describe('kill -9 during sync', () => {
   test('at every phase of a sync, with the library changing between runs', async () => {
     const lib = path.join(dir, 'lib-b');
     const dataDir = path.join(dir, 'data-b');
-    let expected = await writeImages(lib, 64);
+    let expected = await writeTestImages(lib, 64);
     let seed = 1000;
     // Killed at exact points spread over a sync's lifetime (never at a moment chosen by a clock):
     // while scanning, before hashing, between two committed chunks, after the last chunk (before the
@@ -114,13 +115,13 @@ describe('kill -9 during sync', () => {
       expect(child.lines.some((l) => 'summary' in l)).toBe(false);
       // Change the library: one new file, one renamed, one deleted, one rewritten.
       const added = `new-${seed}.png`;
-      await writeImage(path.join(lib, added), seed++);
+      await writeTestImage(path.join(lib, added), seed++);
       const victim = expected[0]!;
       const moved = `moved-${seed}.jpg`;
       await rename(path.join(lib, victim), path.join(lib, moved));
       const gone = expected[1]!;
       await rm(path.join(lib, gone));
-      await writeImage(path.join(lib, expected[2]!), seed++);
+      await writeTestImage(path.join(lib, expected[2]!), seed++);
       expected = [...expected.slice(2), added, moved];
     }
     await finishAndCheck(dataDir, lib, expected);
@@ -131,7 +132,7 @@ describe('data directory locking', () => {
   test('a second writer gets DataDirInUseError naming the pid; readers read; the lock dies with its holder', async () => {
     const lib = path.join(dir, 'lib-c');
     const dataDir = path.join(dir, 'data-c');
-    await writeImages(lib, 6);
+    await writeTestImages(lib, 6);
     const spy = new SpyEmbedder(await clipEmbedder(bundle));
     const first = await SearchEngine.open({ dataDir, embedder: spy, roots: [lib] });
     await first.sync();

@@ -1,6 +1,6 @@
-// Shared helpers of the engine tests: real backends, real images (sharp), embedders and spies.
+// Shared helpers of the engine tests: real backends, embedders and spies (image files come from @pixsearch/core/testing).
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -20,52 +20,6 @@ export async function tempDir(prefix = 'pixsearch-engine-'): Promise<string> {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-}
-
-/**
- * Writes a small real image whose content is determined by `seed` (a colour field with a
- * seed-dependent pattern), encoded by the file's extension (jpg, png, webp, gif, tiff, avif).
- */
-export async function writeImage(file: string, seed: number, size = { width: 48, height: 40 }): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const { width, height } = size;
-  const raw = Buffer.alloc(width * height * 3);
-  const h = createHash('sha256').update(String(seed)).digest();
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      const band = ((x >> 3) + (y >> 3) * (1 + (h[3]! & 3))) % 4;
-      raw[o] = (h[band * 3]! + x * (h[12]! & 7)) & 255;
-      raw[o + 1] = (h[band * 3 + 1]! + y * (h[13]! & 7)) & 255;
-      raw[o + 2] = h[band * 3 + 2]!;
-    }
-  }
-  const img = sharp(raw, { raw: { width, height, channels: 3 } });
-  const ext = path.extname(file).slice(1).toLowerCase();
-  const out =
-    ext === 'png'
-      ? img.png()
-      : ext === 'webp'
-        ? img.webp()
-        : ext === 'gif'
-          ? img.gif()
-          : ext === 'tif' || ext === 'tiff'
-            ? img.tiff()
-            : ext === 'avif'
-              ? img.avif()
-              : img.jpeg({ quality: 90 });
-  await writeFile(file, await out.toBuffer());
-}
-
-/** Writes `count` images `img-<i>.<ext>` into `dir` (seeds `seedBase + i`); returns their relative paths. */
-export async function writeImages(dir: string, count: number, options: { ext?: string; seedBase?: number; sub?: string } = {}): Promise<string[]> {
-  const rels: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const rel = `${options.sub ? options.sub + '/' : ''}img-${i}.${options.ext ?? 'jpg'}`;
-    await writeImage(path.join(dir, rel), (options.seedBase ?? 0) + i);
-    rels.push(rel);
-  }
-  return rels;
 }
 
 /** Wraps a real embedder and counts what goes through it (a spy: every call reaches the real one). */

@@ -17,7 +17,8 @@ import { SearchEngine, type SearchResponse } from '@pixsearch/core/engine';
 import { IndexStore } from '../src/engine/index-store.js';
 import { knn } from '../src/engine/search.js';
 import { SqliteCatalog } from '../src/engine/sqlite-catalog.js';
-import { clipEmbedder, PixelEmbedder, registerFaiss, removeDir, SpyEmbedder, tempDir, tinyBundle, writeImage, writeImages } from './engine-helpers.js';
+import { clipEmbedder, PixelEmbedder, registerFaiss, removeDir, SpyEmbedder, tempDir, tinyBundle } from './engine-helpers.js';
+import { writeTestImage, writeTestImages } from '@pixsearch/core/testing';
 
 let dir: string;
 let bundle: string;
@@ -35,9 +36,9 @@ beforeAll(async () => {
   clip = await clipEmbedder(bundle);
   spy = new SpyEmbedder(clip);
   lib = path.join(dir, 'lib');
-  await writeImages(lib, 20, { sub: 'holidays/2019' });
-  await writeImages(lib, 12, { sub: 'holidays/2020', seedBase: 100, ext: 'png' });
-  await writeImages(lib, 8, { sub: 'work', seedBase: 200 });
+  await writeTestImages(lib, 20, { sub: 'holidays/2019' });
+  await writeTestImages(lib, 12, { sub: 'holidays/2020', seedBase: 100, ext: 'png' });
+  await writeTestImages(lib, 8, { sub: 'work', seedBase: 200 });
   await writeFile(path.join(lib, 'broken.jpg'), 'not an image');
   dataDir = path.join(dir, 'data');
   engine = await SearchEngine.open({ dataDir, roots: [lib], embedder: spy });
@@ -233,7 +234,7 @@ describe('models, backends and rebuilds', () => {
     const other = await clipEmbedder(otherBundle);
     const otherSpy = new SpyEmbedder(other);
     const libM = path.join(dir, 'lib-m');
-    await writeImages(libM, 5);
+    await writeTestImages(libM, 5);
     const dataM = path.join(dir, 'data-m');
     const first = await SearchEngine.open({ dataDir: dataM, roots: [libM], embedder: spy });
     await first.sync();
@@ -272,7 +273,7 @@ describe('models, backends and rebuilds', () => {
     const { generateBundle } = await import('@pixsearch/core/model-generator');
     await generateBundle({ preset: 'tiny', out: folder, variants: ['fp32', 'quantized', 'int8'] });
     const libD = path.join(dir, 'lib-d');
-    await writeImages(libD, 3);
+    await writeTestImages(libD, 3);
     const dataD = path.join(dir, 'data-d');
     const first = await SearchEngine.open({ dataDir: dataD, roots: [libD], model: folder, visionDtype: 'int8' });
     expect((await first.sync()).added).toBe(3);
@@ -368,7 +369,7 @@ describe('models, backends and rebuilds', () => {
 
 test('read-only opening of a library that does not exist is NotFoundError; writers create it', async () => {
   await expect(SearchEngine.open({ dataDir: path.join(dir, 'nothing-here'), readOnly: true })).rejects.toBeInstanceOf(NotFoundError);
-  await writeImage(path.join(dir, 'single', 'one.jpg'), 5);
+  await writeTestImage(path.join(dir, 'single', 'one.jpg'), 5);
   const e = await SearchEngine.open({ dataDir: path.join(dir, 'single-data'), roots: [path.join(dir, 'single')], embedder: spy });
   expect((await e.sync()).added).toBe(1);
   await e.close();

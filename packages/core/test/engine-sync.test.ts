@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ClosedError, NotFoundError, SyncInProgressError, type Embedder } from '@pixsearch/core';
 import { SearchEngine, type SyncProgress, type SyncSummary } from '@pixsearch/core/engine';
-import { clipEmbedder, registerFaiss, removeDir, SpyEmbedder, tempDir, tinyBundle, writeImage, writeImages } from './engine-helpers.js';
+import { clipEmbedder, registerFaiss, removeDir, SpyEmbedder, tempDir, tinyBundle } from './engine-helpers.js';
+import { writeTestImage, writeTestImages } from '@pixsearch/core/testing';
 
 let dir: string;
 let clip: Embedder;
@@ -38,12 +39,12 @@ describe('incremental sync', () => {
   test('first sync embeds everything once, in batches, with progress; an unchanged re-sync embeds nothing', async () => {
     const lib = path.join(dir, 'lib1');
     const rels = [
-      ...(await writeImages(lib, 6, { sub: 'a' })),
-      ...(await writeImages(lib, 3, { sub: 'a/b/c', ext: 'png', seedBase: 100 })),
-      ...(await writeImages(lib, 1, { ext: 'webp', seedBase: 200 })),
-      ...(await writeImages(lib, 1, { ext: 'gif', seedBase: 300 })),
-      ...(await writeImages(lib, 1, { ext: 'tiff', seedBase: 400 })),
-      ...(await writeImages(lib, 1, { ext: 'avif', seedBase: 500 })),
+      ...(await writeTestImages(lib, 6, { sub: 'a' })),
+      ...(await writeTestImages(lib, 3, { sub: 'a/b/c', ext: 'png', seedBase: 100 })),
+      ...(await writeTestImages(lib, 1, { ext: 'webp', seedBase: 200 })),
+      ...(await writeTestImages(lib, 1, { ext: 'gif', seedBase: 300 })),
+      ...(await writeTestImages(lib, 1, { ext: 'tiff', seedBase: 400 })),
+      ...(await writeTestImages(lib, 1, { ext: 'avif', seedBase: 500 })),
     ];
     await writeFile(path.join(lib, 'vector.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="15" fill="red"/></svg>');
     rels.push('vector.svg');
@@ -105,7 +106,7 @@ describe('incremental sync', () => {
 
   test('add, modify, touch, rename, move, copy, swap and delete: exactly the new content is embedded', async () => {
     const lib = path.join(dir, 'lib2');
-    await writeImages(lib, 8);
+    await writeTestImages(lib, 8);
     const engine = await openEngine('data2', [lib]);
     await engine.sync();
     const idOf = async (rel: string) => (await engine.search('q', { k: 1000, threshold: -1 })).results.find((r) => r.path === rel)?.id;
@@ -123,8 +124,8 @@ describe('incremental sync', () => {
     expect(spy.imageCalls).toBe(0);
 
     // modify one, add one, rename one, move one into a subfolder, delete one, copy one, swap two.
-    await writeImage(path.join(lib, 'img-1.jpg'), 9001);
-    await writeImage(path.join(lib, 'new.png'), 9002);
+    await writeTestImage(path.join(lib, 'img-1.jpg'), 9001);
+    await writeTestImage(path.join(lib, 'new.png'), 9002);
     await rename(path.join(lib, 'img-3.jpg'), path.join(lib, 'renamed.jpg'));
     await mkdir(path.join(lib, 'sub'));
     await rename(path.join(lib, 'img-4.jpg'), path.join(lib, 'sub', 'img-4.jpg'));
@@ -162,7 +163,7 @@ describe('incremental sync', () => {
 
   test('duplicates in a first sync are embedded once, within a chunk and across chunks', async () => {
     const lib = path.join(dir, 'lib-dup');
-    const rels = await writeImages(lib, 20);
+    const rels = await writeTestImages(lib, 20);
     // Copies land in the same chunk as their original (dup-a…) and in later chunks (zz-…): walk order is not guaranteed either way.
     for (let i = 0; i < 6; i++) await copyFile(path.join(lib, rels[i]!), path.join(lib, `dup-a${i}.jpg`));
     for (let i = 0; i < 6; i++) await copyFile(path.join(lib, rels[19 - i]!), path.join(lib, `zz-${i}.jpg`));
@@ -182,7 +183,7 @@ describe('incremental sync', () => {
 
   test('an indexed file that becomes unreadable or corrupt leaves the index; fixed, it comes back', async () => {
     const lib = path.join(dir, 'lib-corrupt');
-    await writeImages(lib, 3);
+    await writeTestImages(lib, 3);
     const engine = await openEngine('data-corrupt', [lib]);
     await engine.sync();
     await writeFile(path.join(lib, 'img-1.jpg'), 'oops, overwritten with text');
@@ -190,7 +191,7 @@ describe('incremental sync', () => {
     expect(s.skippedFiles.map((f) => [f.path, f.reason])).toEqual([['img-1.jpg', 'not-an-image']]);
     expect((await engine.stats()).indexSize).toBe(2);
     expect((await indexedPaths(engine))).toEqual(['img-0.jpg', 'img-2.jpg']);
-    await writeImage(path.join(lib, 'img-1.jpg'), 77);
+    await writeTestImage(path.join(lib, 'img-1.jpg'), 77);
     s = await engine.sync();
     expect(s.updated).toBe(1);
     expect((await engine.stats()).indexSize).toBe(3);
@@ -199,15 +200,15 @@ describe('incremental sync', () => {
 
   test('hidden folders, junk folders, ignore globs, symlink loops and the data directory are skipped; symlinked files are followed', async () => {
     const lib = path.join(dir, 'lib3');
-    await writeImages(lib, 2);
-    for (const junk of ['.git', '@eaDir', 'node_modules', '.Trash-1000', '#recycle', 'cache']) await writeImages(path.join(lib, junk), 1, { seedBase: 50 });
-    await writeImage(path.join(lib, '.hidden.jpg'), 60);
-    await writeImage(path.join(lib, 'keep', 'draft.tmp.jpg'), 61);
-    await writeImage(path.join(lib, 'keep', 'photo.jpg'), 62);
+    await writeTestImages(lib, 2);
+    for (const junk of ['.git', '@eaDir', 'node_modules', '.Trash-1000', '#recycle', 'cache']) await writeTestImages(path.join(lib, junk), 1, { seedBase: 50 });
+    await writeTestImage(path.join(lib, '.hidden.jpg'), 60);
+    await writeTestImage(path.join(lib, 'keep', 'draft.tmp.jpg'), 61);
+    await writeTestImage(path.join(lib, 'keep', 'photo.jpg'), 62);
     await symlink(lib, path.join(lib, 'keep', 'loop'));
     await symlink(path.join(lib, 'keep', 'photo.jpg'), path.join(lib, 'link-to-photo.jpg'));
     const outside = path.join(dir, 'outside3');
-    await writeImages(outside, 1, { seedBase: 70 });
+    await writeTestImages(outside, 1, { seedBase: 70 });
     await symlink(outside, path.join(lib, 'linked-dir'));
     const engine = await openEngine(path.join('lib3', 'data-inside-root'), [lib], { ignore: ['cache/**', '**/*.tmp.jpg'] });
     const s = await engine.sync();
@@ -220,12 +221,12 @@ describe('incremental sync', () => {
   test('roots: add later, nested roots merge without re-embedding, a missing root keeps its images, removeRoot', async () => {
     const a = path.join(dir, 'lib4', 'a');
     const inner = path.join(a, 'inner');
-    await writeImages(inner, 3);
+    await writeTestImages(inner, 3);
     const engine = await openEngine('data4', [inner]);
     await engine.sync();
     const before = (await engine.search('q', { k: 100, threshold: -1 })).results;
     // Adding the parent absorbs the inner root: same ids, paths now relative to the parent, no embedding.
-    await writeImages(a, 1, { seedBase: 10 });
+    await writeTestImages(a, 1, { seedBase: 10 });
     spy.reset();
     let s = await engine.sync({ roots: [a] });
     expect(s.embedded).toBe(1);
@@ -238,7 +239,7 @@ describe('incremental sync', () => {
     expect(s.unchanged).toBe(4);
     // A second, separate root.
     const b = path.join(dir, 'lib4', 'b');
-    await writeImages(b, 2, { seedBase: 20 });
+    await writeTestImages(b, 2, { seedBase: 20 });
     s = await engine.sync({ roots: [b] });
     expect(s.added).toBe(2);
     expect((await engine.stats()).roots).toEqual([a, b]);
@@ -260,7 +261,7 @@ describe('incremental sync', () => {
 
   test('abort keeps committed batches and the next sync finishes the rest; concurrent syncs are refused; close() stops a sync', async () => {
     const lib = path.join(dir, 'lib5');
-    await writeImages(lib, 40);
+    await writeTestImages(lib, 40);
     const engine = await openEngine('data5', [lib]);
     const controller = new AbortController();
     spy.reset();
@@ -284,7 +285,7 @@ describe('incremental sync', () => {
     expect(second.added).toBe(40 - committed);
     expect(spy.imagesEmbedded).toBe(40 - committed);
 
-    await writeImages(lib, 20, { seedBase: 1000, sub: 'more' });
+    await writeTestImages(lib, 20, { seedBase: 1000, sub: 'more' });
     spy.reset();
     // close() lands right after the first of two batches (16 + 4 new images).
     let closing: Promise<void> | undefined;
@@ -308,7 +309,7 @@ describe('incremental sync', () => {
 
   test('leftovers of an interrupted index save (folders and temporary files) are removed when a writer opens', async () => {
     const lib = path.join(dir, 'lib-leftovers');
-    await writeImages(lib, 3);
+    await writeTestImages(lib, 3);
     const first = await openEngine('data-leftovers', [lib]);
     await first.sync();
     await first.close();

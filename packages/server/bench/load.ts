@@ -19,8 +19,7 @@ import autocannon from 'autocannon';
 import '@pixsearch/index-faiss';
 import { CATALOG_FILE, SearchEngine, SqliteCatalog, type ImageRowData } from '@pixsearch/core/engine';
 import { GENERATOR_VERSION, generateBundle, type BundlePreset } from '@pixsearch/core/model-generator';
-import { clusterModel, ensureTinyBundle, sampleClusters } from '@pixsearch/core/testing';
-import { makeImageFolder } from '../test/support/images.js';
+import { clusterModel, ensureTinyBundle, sampleClusters, writeTestLibrary } from '@pixsearch/core/testing';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
@@ -81,7 +80,7 @@ async function seededLibrary(preset: BundlePreset, model: string): Promise<strin
   const images = path.join(base, 'images');
   const real = 24;
   console.log(`seeding ${vectors} vectors for ${preset} into ${dataDir}…`);
-  await makeImageFolder(images, real);
+  await writeTestLibrary(images, real);
   const engine = await SearchEngine.open({ dataDir, roots: [images], model });
   await engine.sync();
   await engine.close();

@@ -5,10 +5,9 @@ import { readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bombPng } from '@pixsearch/core/testing';
+import { bombPng, drawTestImage } from '@pixsearch/core/testing';
 import { createApp, type EngineLike, type PixsearchApp } from '../src/index.js';
 import { SearchResponseSchema, StatusSchema, SyncStartedSchema } from '../src/schemas.js';
-import { drawImage } from './support/images.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
 import { readSse } from './support/sse.js';
 
@@ -147,7 +146,7 @@ describe('POST /api/search/image', () => {
   });
 
   it('trusts the bytes, not the name or declared type', async () => {
-    const jpeg = await drawImage(3, 120, 90, 'jpeg');
+    const jpeg = await drawTestImage(3, { width: 120, height: 90, format: 'jpeg' });
     const form = new FormData();
     form.append('image', new File([new Uint8Array(jpeg)], 'notes.txt', { type: 'text/plain' }));
     expect((await app.request('/api/search/image?threshold=-1', { method: 'POST', body: form })).status).toBe(200);
@@ -172,12 +171,12 @@ describe('POST /api/search/image', () => {
     expect(r0.status).toBe(422);
     expect(r0.body.error?.code).toBe('IMAGE_DECODE');
 
-    const truncated = new Uint8Array((await drawImage(5, 200, 150, 'jpeg')).subarray(0, 40));
+    const truncated = new Uint8Array((await drawTestImage(5, { width: 200, height: 150, format: 'jpeg' })).subarray(0, 40));
     const r2 = await getJson('/api/search/image', { method: 'POST', body: truncated, headers: { 'content-type': 'image/jpeg' } });
     expect(r2.status).toBe(422);
     expect(r2.body.error?.code).toBe('IMAGE_DECODE');
     // A complete header, then half the data: it fails while decoding. Either way the message is ours, not libvips'.
-    const png = await drawImage(6, 300, 200, 'png');
+    const png = await drawTestImage(6, { width: 300, height: 200, format: 'png' });
     const r3 = await getJson('/api/search/image', { method: 'POST', body: new Uint8Array(png.subarray(0, png.length >> 1)), headers: { 'content-type': 'image/png' } });
     expect(r3.status).toBe(422);
     expect(r3.body.error).toMatchObject({ code: 'IMAGE_DECODE', field: 'image', message: 'image: cannot be decoded (the image data is truncated)' });
@@ -199,7 +198,7 @@ describe('POST /api/search/image', () => {
     expect(body.error?.message).toMatch(/16383×16383 .* at most 40 megapixels/);
     expect(decoded).toBe(0);
     // An ordinary photo-sized upload still goes through.
-    const ok = await guarded.request('/api/search/image?threshold=-1', { method: 'POST', body: new Uint8Array(await drawImage(7, 640, 480, 'jpeg')), headers: { 'content-type': 'image/jpeg' } });
+    const ok = await guarded.request('/api/search/image?threshold=-1', { method: 'POST', body: new Uint8Array(await drawTestImage(7, { width: 640, height: 480, format: 'jpeg' })), headers: { 'content-type': 'image/jpeg' } });
     expect(ok.status).toBe(200);
     expect(decoded).toBe(1);
     await guarded.shutdown();
@@ -221,7 +220,7 @@ describe('POST /api/search/image', () => {
       },
     }) as EngineLike;
     const laneApp = createApp(held);
-    const photo = new Uint8Array(await drawImage(8, 320, 240, 'jpeg'));
+    const photo = new Uint8Array(await drawTestImage(8, { width: 320, height: 240, format: 'jpeg' }));
     const uploads = Array.from({ length: 4 }, () => laneApp.request('/api/search/image', { method: 'POST', body: photo, headers: { 'content-type': 'image/jpeg' } }));
     try {
       await uploadEntered;
@@ -519,8 +518,8 @@ describe('status, sync and events', () => {
 
   it('runs one sync at a time (409 for the second) and streams progress over SSE', async () => {
     // New work for the sync: two more images and one broken file.
-    await writeFile(path.join(lib.root, 'new-a.png'), await drawImage(40, 300, 200, 'png'));
-    await writeFile(path.join(lib.root, 'new-b.jpg'), await drawImage(41, 200, 300, 'jpeg'));
+    await writeFile(path.join(lib.root, 'new-a.png'), await drawTestImage(40, { width: 300, height: 200, format: 'png' }));
+    await writeFile(path.join(lib.root, 'new-b.jpg'), await drawTestImage(41, { width: 200, height: 300, format: 'jpeg' }));
     await writeFile(path.join(lib.root, 'broken.jpg'), 'not really a jpeg');
 
     const events = await app.request('/api/sync/events');

@@ -7,10 +7,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@pixsearch/index-faiss';
 import { SearchEngine } from '@pixsearch/core/engine';
-import { ensureTinyBundle } from '@pixsearch/core/testing';
+import { drawTestImage, ensureTinyBundle } from '@pixsearch/core/testing';
 import { createApp, type PixsearchApp } from '../src/index.js';
 import { BrowseResponseSchema, DuplicatesResponseSchema, FacetsSchema, SearchResponseSchema } from '../src/schemas.js';
-import { drawImage } from './support/images.js';
 
 const PHOTOS = [
   { rel: 'trips/2023/beach.jpg', i: 1, make: 'FUJIFILM', model: 'X-T4', date: '2023:07:14 10:00:00', offset: '+02:00', gps: true },
@@ -32,7 +31,7 @@ beforeAll(async () => {
     const file = path.join(root, p.rel);
     await mkdir(path.dirname(file), { recursive: true });
     if (p.rel.endsWith('.png')) {
-      await writeFile(file, await drawImage(p.i, 96, 64, 'png'));
+      await writeFile(file, await drawTestImage(p.i, { width: 96, height: 64, format: 'png' }));
       // No EXIF: the file date (2020) stands in.
       await utimes(file, new Date('2020-01-01T00:00:00Z'), new Date('2020-01-01T00:00:00Z'));
       continue;
@@ -42,7 +41,7 @@ beforeAll(async () => {
       IFD2: { ...(p.date ? { DateTimeOriginal: p.date } : {}), ...(p.offset ? { OffsetTimeOriginal: p.offset } : {}) },
       IFD3: p.gps ? { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 24/1', GPSLongitudeRef: 'E', GPSLongitude: '2/1 21/1 3/1' } : {},
     };
-    await writeFile(file, await sharp(await drawImage(p.i, 96, 64, 'png')).jpeg({ quality: 90 }).withExif(exif).toBuffer());
+    await writeFile(file, await sharp(await drawTestImage(p.i, { width: 96, height: 64, format: 'png' })).jpeg({ quality: 90 }).withExif(exif).toBuffer());
   }
   await copyFile(path.join(root, 'home/cat.jpg'), path.join(root, 'home/cat-copy.jpg'));
   engine = await SearchEngine.open({ dataDir: path.join(dir, 'data'), roots: [root], model: await ensureTinyBundle(), threads: 1, batchSize: 8 });

@@ -10,10 +10,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/index.js';
 import { launchBrowser, shot, waitForTiles, type OpenOptions, type TestBrowser } from './support/browser.js';
-import { drawImage } from './support/images.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
 import { SearchEngine } from '@pixsearch/core/engine';
-import { ensureTinyBundle } from '@pixsearch/core/testing';
+import { drawTestImage, ensureTinyBundle } from '@pixsearch/core/testing';
 
 let lib: TestLibrary;
 let server: RunningServer;
@@ -22,7 +21,7 @@ const PANORAMA = 'trips/panorama-big.tif';
 
 beforeAll(async () => {
   lib = await openLibrary({ count: 30, sync: false });
-  await writeFile(path.join(lib.root, PANORAMA), await drawImage(88, 3000, 1200, 'tiff'));
+  await writeFile(path.join(lib.root, PANORAMA), await drawTestImage(88, { width: 3000, height: 1200, format: 'tiff' }));
   await writeFile(path.join(lib.root, 'misc', 'damaged.jpg'), Buffer.from('this is not a JPEG'));
   await lib.engine.sync();
   server = await startServer({ engine: lib.engine, port: 0 });

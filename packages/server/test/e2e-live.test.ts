@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FolderWatcher } from '@pixsearch/core/engine';
 import { startServer, type RunningServer } from '../src/index.js';
 import { launchBrowser, type TestBrowser } from './support/browser.js';
-import { drawImage } from './support/images.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
+import { drawTestImage } from '@pixsearch/core/testing';
 
 let lib: TestLibrary;
 let server: RunningServer;
@@ -44,8 +44,8 @@ describe('a watched library on the page', () => {
     // A folder of two photos moved in at once (one event, one sync).
     const outside = path.join(lib.dir, 'landed');
     await mkdir(outside);
-    await writeFile(path.join(outside, 'new-1.png'), await drawImage(301, 320, 240, 'png'));
-    await writeFile(path.join(outside, 'new-2.jpg'), await drawImage(302, 240, 320, 'jpeg'));
+    await writeFile(path.join(outside, 'new-1.png'), await drawTestImage(301, { width: 320, height: 240, format: 'png' }));
+    await writeFile(path.join(outside, 'new-2.jpg'), await drawTestImage(302, { width: 240, height: 320, format: 'jpeg' }));
     await rename(outside, path.join(lib.root, 'landed'));
     await count(n + 2);
     await tiles(n + 2);

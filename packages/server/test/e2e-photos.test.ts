@@ -9,10 +9,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '@pixsearch/index-faiss';
 import { SearchEngine } from '@pixsearch/core/engine';
-import { ensureTinyBundle } from '@pixsearch/core/testing';
+import { drawTestImage, ensureTinyBundle } from '@pixsearch/core/testing';
 import { startServer, type RunningServer } from '../src/index.js';
 import { launchBrowser, shot, waitForTiles, type OpenOptions, type TestBrowser } from './support/browser.js';
-import { drawImage } from './support/images.js';
 
 interface Photo {
   rel: string;
@@ -45,7 +44,7 @@ beforeAll(async () => {
   for (const p of PHOTOS) {
     const file = path.join(root, p.rel);
     await mkdir(path.dirname(file), { recursive: true });
-    const png = await drawImage(p.i, 720, 480, 'png');
+    const png = await drawTestImage(p.i, { width: 720, height: 480, format: 'png' });
     if (!p.date) {
       await writeFile(file, png);
       await utimes(file, new Date('2020-01-01T00:00:00Z'), new Date('2020-01-01T00:00:00Z'));

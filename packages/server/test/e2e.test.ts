@@ -7,8 +7,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/index.js';
 import { launchBrowser, shot, waitForTiles, type OpenOptions, type TestBrowser } from './support/browser.js';
-import { drawImage } from './support/images.js';
 import { SCREENSHOT_DIR, openLibrary, type TestLibrary } from './support/library.js';
+import { drawTestImage } from '@pixsearch/core/testing';
 
 let lib: TestLibrary;
 let server: RunningServer;
@@ -175,8 +175,8 @@ describe('the search page in Chromium', () => {
 
   it('follows a sync live and updates the count', async () => {
     const page = await open('/');
-    await writeFile(path.join(lib.root, 'late-1.png'), await drawImage(90, 320, 240, 'png'));
-    await writeFile(path.join(lib.root, 'late-2.jpg'), await drawImage(91, 240, 320, 'jpeg'));
+    await writeFile(path.join(lib.root, 'late-1.png'), await drawTestImage(90, { width: 320, height: 240, format: 'png' }));
+    await writeFile(path.join(lib.root, 'late-2.jpg'), await drawTestImage(91, { width: 240, height: 320, format: 'jpeg' }));
     // Record every state the sync bar goes through.
     await page.evaluate(() => {
       const w = window as unknown as { syncSeen: string[] };

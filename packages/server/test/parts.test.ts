@@ -13,7 +13,7 @@ import { StatsCache } from '../src/stats-cache.js';
 import { SyncSubscription } from '../src/sync-controller.js';
 import type { EngineLike } from '../src/engine-like.js';
 import { ThumbnailCache, contentVersion } from '../src/thumbnails.js';
-import { drawImage } from './support/images.js';
+import { drawTestImage } from '@pixsearch/core/testing';
 
 describe('Limiter', () => {
   const deferred = () => {
@@ -80,7 +80,7 @@ describe('ThumbnailCache', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-thumbs-'));
     const file = path.join(dir, 'photo.jpg');
-    const bytes = await drawImage(7, 640, 480, 'jpeg');
+    const bytes = await drawTestImage(7, { width: 640, height: 480, format: 'jpeg' });
     await writeFile(file, bytes);
     const st = await stat(file);
     record = {

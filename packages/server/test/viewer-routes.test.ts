@@ -10,8 +10,8 @@ import { createApp, type PixsearchApp } from '../src/index.js';
 import { ImageDetailsSchema } from '../src/schemas.js';
 import { ThumbnailCache } from '../src/thumbnails.js';
 import { zipNames } from '../src/routes/zip.js';
-import { drawImage } from './support/images.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
+import { drawTestImage } from '@pixsearch/core/testing';
 
 let lib: TestLibrary;
 let app: PixsearchApp;
@@ -20,7 +20,7 @@ let bigTiff: number;
 
 beforeAll(async () => {
   lib = await openLibrary({ count: 12, sync: false });
-  await writeFile(path.join(lib.root, 'trips', 'panorama.tif'), await drawImage(77, 3000, 1500, 'tiff'));
+  await writeFile(path.join(lib.root, 'trips', 'panorama.tif'), await drawTestImage(77, { width: 3000, height: 1500, format: 'tiff' }));
   await lib.engine.sync();
   app = createApp(lib.engine);
   bigTiff = idOf('trips/panorama.tif');
@@ -194,7 +194,7 @@ describe('thumbnails made ahead of view', () => {
   it('after a sync, the newest photos (the first screen of the timeline) get their thumbnails', async () => {
     const dir = path.join(lib.dir, 'warm-after-sync');
     const own = createApp(lib.engine, { thumbnailDir: dir });
-    await writeFile(path.join(lib.root, 'fresh.png'), await drawImage(55, 300, 200, 'png'));
+    await writeFile(path.join(lib.root, 'fresh.png'), await drawTestImage(55, { width: 300, height: 200, format: 'png' }));
     expect((await own.request('/api/sync', { method: 'POST' })).status).toBe(202);
     // Wait for the sync to finish (its end starts the warming), then for the warming (shutdown waits).
     while (((await (await own.request('/api/status')).json()) as { sync: { running: boolean } }).sync.running) await new Promise((r) => setTimeout(r, 20));

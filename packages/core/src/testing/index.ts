@@ -1,7 +1,20 @@
-// @pixsearch/core/testing — the VectorIndex conformance suite and test data helpers.
+// @pixsearch/core/testing — the VectorIndex conformance suite and test data helpers (vectors, image files).
 // Imports vitest: use it from test files only.
 export { describeVectorIndexConformance, type ConformanceCase, type ConformanceOptions } from './conformance/index.js';
 export { catalogRow, describeCatalogConformance, type CatalogConformanceOptions } from './catalog-conformance.js';
 export { clusterModel, clusteredDataset, exactTopK, gaussian, mulberry32, recallAtK, sampleClusters, type ClusterModel, type ClusteredOptions } from './datasets.js';
 export { ensureTinyBundle } from './tiny-model.js';
 export { bombPng, pngChunk } from './images.js';
+export {
+  DEFAULT_TEST_IMAGE_SIZE,
+  drawTestImage,
+  testImageFormat,
+  testImageNames,
+  writeTestImage,
+  writeTestImages,
+  writeTestLibrary,
+  type TestImageFormat,
+  type TestImageSize,
+  type TestLibraryImage,
+  type WriteTestImagesOptions,
+} from './image-files.js';

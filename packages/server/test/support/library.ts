@@ -8,8 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@pixsearch/index-faiss';
 import { SearchEngine } from '@pixsearch/core/engine';
-import { ensureTinyBundle } from '@pixsearch/core/testing';
-import { makeImageFolder, type FixtureImage } from './images.js';
+import { ensureTinyBundle, writeTestLibrary, type TestLibraryImage } from '@pixsearch/core/testing';
 
 /** The repository root (for `artifacts/`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -23,7 +22,7 @@ export interface TestLibrary {
   /** The image folder (the engine's root). */
   root: string;
   dataDir: string;
-  images: FixtureImage[];
+  images: TestLibraryImage[];
   engine: SearchEngine;
   /** Closes the engine and removes the folder. */
   close(): Promise<void>;
@@ -33,7 +32,7 @@ export async function openLibrary(options: { count?: number; sync?: boolean; bac
   const dir = await mkdtemp(path.join(tmpdir(), 'pixsearch-server-'));
   const root = path.join(dir, 'images');
   const dataDir = path.join(dir, 'data');
-  const images = await makeImageFolder(root, options.count ?? 24);
+  const images = await writeTestLibrary(root, options.count ?? 24);
   const engine = await SearchEngine.open({
     dataDir,
     roots: [root],
