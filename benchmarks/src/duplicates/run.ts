@@ -9,7 +9,7 @@
  *   pnpm --filter @pixsearch/benchmarks exec node --conditions=@pixsearch/source --import tsx \
  *     src/duplicates/run.ts [--n 100000] [--backend faiss-flat|hnswlib] [--out results/duplicates-100k.json]
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
@@ -17,8 +17,9 @@ import '@pixsearch/index-faiss';
 import '@pixsearch/index-hnsw';
 import type { Embedder } from '@pixsearch/core';
 import { mulberry32 } from '@pixsearch/core/datasets';
-import { SearchEngine, SqliteCatalog, CATALOG_FILE } from '@pixsearch/core/engine';
+import { SearchEngine } from '@pixsearch/core/engine';
 import { syntheticSet } from '../datasets/synthetic.js';
+import { writeSyntheticLibrary } from '../synthetic-library.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,7 +42,6 @@ log(`duplicates benchmark: n=${n} backend=${backend} dim=${dim} | ${cpu} | load 
 
 const dir = path.join(tmpdir(), `pixsearch-dups-bench-${n}-${backend}`);
 rmSync(dir, { recursive: true, force: true });
-mkdirSync(path.join(dir, 'photos'), { recursive: true });
 
 // Base vectors: n − planted copies; the copies follow.
 const rnd = mulberry32(7);
@@ -72,36 +72,9 @@ for (let c = 0; c < nearCount + exactCount; c++) {
 
 const modelId = 'bench/synthetic-512';
 t = performance.now();
-const catalog = SqliteCatalog.open(path.join(dir, CATALOG_FILE));
 const hashes: string[] = Array.from({ length: n }, (_, i) => `h${i}`);
 for (const [src, row, kind] of planted) if (kind === 'exact') hashes[row] = hashes[src]!;
-catalog.updateSettings({ modelId, modelSource: modelId, dimension: dim, backend, backendParams: {} });
-const rootId = catalog.addRoot(path.join(dir, 'photos'));
-for (let start = 0; start < n; start += 5000) {
-  const ops = [];
-  for (let i = start; i < Math.min(n, start + 5000); i++) {
-    ops.push({
-      op: 'insert' as const,
-      row: {
-        rootId,
-        relPath: `${String(Math.floor(i / 1000)).padStart(4, '0')}/IMG_${String(i).padStart(7, '0')}.jpg`,
-        size: 2_000_000 + (i % 997) * 1000,
-        mtimeMs: 1.7e12 + i * 1000,
-        hash: hashes[i]!,
-        width: 4032,
-        height: 3024,
-        format: 'jpeg',
-        status: 'indexed' as const,
-        reason: null,
-        message: null,
-        embedding: vectors.subarray(i * dim, (i + 1) * dim),
-        meta: null,
-      },
-    });
-  }
-  catalog.write(ops);
-}
-catalog.close();
+writeSyntheticLibrary({ dataDir: dir, vectors, dimension: dim, modelId, backend, hash: (i) => hashes[i]! });
 const writeMs = performance.now() - t;
 log(`  catalog rows: ${(writeMs / 1000).toFixed(1)} s`);
 

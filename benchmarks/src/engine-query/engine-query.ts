@@ -91,7 +91,8 @@ export interface EngineQueryOptions {
 export async function runEngineQuery(opts: EngineQueryOptions): Promise<EngineQueryResult> {
   const { generateBundle } = await import('@pixsearch/core/model-generator');
   const { ClipEmbedder, ClipTokenizer } = await import('@pixsearch/core/clip');
-  const { SearchEngine, SqliteCatalog, CATALOG_FILE } = await import('@pixsearch/core/engine');
+  const { SearchEngine } = await import('@pixsearch/core/engine');
+  const { writeSyntheticLibrary } = await import('../synthetic-library.js');
 
   let generateMs = 0;
   if (!existsSync(path.join(opts.bundleDir, 'config.json'))) {
@@ -118,39 +119,15 @@ export async function runEngineQuery(opts: EngineQueryOptions): Promise<EngineQu
     rmSync(opts.libraryDir, { recursive: true, force: true });
     mkdirSync(opts.libraryDir, { recursive: true });
     const t = performance.now();
-    const catalog = SqliteCatalog.open(path.join(opts.libraryDir, CATALOG_FILE));
-    try {
-      catalog.updateSettings({ modelId: embedder.modelId, modelSource: opts.bundleDir, dimension: d, backend: opts.backend, backendParams: {} });
-      const photos = path.join(opts.libraryDir, 'photos');
-      mkdirSync(photos, { recursive: true });
-      const rootId = catalog.addRoot(photos);
-      const page = 5000;
-      for (let start = 0; start < n; start += page) {
-        const ops = [];
-        for (let i = start; i < Math.min(n, start + page); i++) {
-          ops.push({
-            op: 'insert' as const,
-            row: {
-              rootId,
-              relPath: `${String(Math.floor(i / 1000)).padStart(4, '0')}/IMG_${String(i).padStart(7, '0')}.jpg`,
-              size: 2_000_000 + (i % 997) * 1000,
-              mtimeMs: 1.7e12 + i * 1000,
-              hash: randomBytes(16).toString('hex'),
-              width: 4032,
-              height: 3024,
-              format: 'jpeg',
-              status: 'indexed' as const,
-              reason: null,
-              message: null,
-              embedding: ds.base.slice(i * d, (i + 1) * d),
-            },
-          });
-        }
-        catalog.write(ops);
-      }
-    } finally {
-      catalog.close();
-    }
+    writeSyntheticLibrary({
+      dataDir: opts.libraryDir,
+      vectors: ds.base,
+      dimension: d,
+      modelId: embedder.modelId,
+      modelSource: opts.bundleDir,
+      backend: opts.backend,
+      hash: () => randomBytes(16).toString('hex'),
+    });
     catalogWriteMs = performance.now() - t;
     writeFileSync(stamp, want);
   }
