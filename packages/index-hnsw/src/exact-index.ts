@@ -57,6 +57,8 @@ const EXACT_I8_CAPABILITIES: IndexCapabilities = Object.freeze({ ...EXACT_CAPABI
 const SEGMENT_ROWS = 65_536;
 /** Queries per round trip to the shards; the event loop gets a turn between rounds. */
 const QUERY_CHUNK = 1024;
+/** Searches with up to this many query rows wait for the round in flight and join the next one. */
+const COALESCE_MAX_ROWS = 64;
 /** Rows per chunk when moving vectors out (see `exportRows`). */
 const EXPORT_CHUNK = 8192;
 
@@ -102,6 +104,12 @@ export class ExactIndex implements FileVectorIndex {
   private readonly queue = new SerialQueue();
   private closed = false;
   private readonly searchWaiters: (() => void)[] = [];
+  /** Single-query searches waiting for the round in flight to finish (see {@link search}). */
+  private readonly waiting: WaitingSearch[] = [];
+  /** Whether a coalesced search round is at the shard workers. */
+  private roundInFlight = false;
+  /** Search rounds posted to the shards, and queries they carried (diagnostics, tests). */
+  private readonly counters = { rounds: 0, queries: 0 };
 
   private constructor(
     readonly dimension: number,
@@ -226,18 +234,92 @@ export class ExactIndex implements FileVectorIndex {
     return (reply.value as Uint8Array)[0] === 1;
   }
 
+  /**
+   * Top `k` for each query row. Searches that arrive while a round is at the shard workers wait
+   * and then go together, in one round (one pass over the stored rows serves them all: the kernel
+   * computes each row's distance to every query of the round while the row is in cache), grouped by
+   * `k` in arrival order. Each query's neighbours are exactly those of a search on its own: the
+   * kernel scores every (row, query) pair independently and sorts per query.
+   */
   async search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<Neighbors[]> {
     this.assertOpen();
     checkK(k);
     checkSearchParams(this.backend, this.capabilities.searchParams, params); // it takes none
     const rows = checkVectors(queries, this.dimension);
+    if (rows === 0) return [];
+    let result: Promise<Neighbors[]>;
+    if (rows > COALESCE_MAX_ROWS) result = this.searchRounds(queries, rows, k);
+    else {
+      result = new Promise<Neighbors[]>((resolve, reject) => {
+        // A copy: the caller may reuse its array while this waits.
+        this.waiting.push({ queries: queries.slice(), rows, k, resolve, reject });
+        this.pumpSearches();
+      });
+    }
+    for (const notify of this.searchWaiters.splice(0)) notify();
+    return result;
+  }
+
+  /** Search rounds posted to the shard workers so far, and the queries they carried. */
+  get searchStats(): { rounds: number; queries: number } {
+    return { ...this.counters };
+  }
+
+  /** Posts the next round when none is in flight: the oldest waiting search and every later one with its `k`. */
+  private pumpSearches(): void {
+    if (this.roundInFlight || this.waiting.length === 0) return;
+    if (this.closed) {
+      for (const w of this.waiting.splice(0)) w.reject(new ClosedError('exact index'));
+      return;
+    }
+    const k = this.waiting[0]!.k;
+    const round: WaitingSearch[] = [];
+    let rows = 0;
+    for (let i = 0; i < this.waiting.length && rows < QUERY_CHUNK; ) {
+      const w = this.waiting[i]!;
+      if (w.k === k && rows + w.rows <= QUERY_CHUNK) {
+        round.push(w);
+        rows += w.rows;
+        this.waiting.splice(i, 1);
+      } else i++;
+    }
+    const d = this.dimension;
+    const batch = new Float32Array(rows * d);
+    let filled = 0;
+    for (const w of round) {
+      batch.set(w.queries, filled * d);
+      filled += w.rows;
+    }
+    this.roundInFlight = true;
+    this.searchRounds(batch, rows, k)
+      .then(
+        (all) => {
+          let at = 0;
+          for (const w of round) {
+            w.resolve(all.slice(at, at + w.rows));
+            at += w.rows;
+          }
+        },
+        (err: unknown) => {
+          for (const w of round) w.reject(err);
+        },
+      )
+      .finally(() => {
+        this.roundInFlight = false;
+        this.pumpSearches();
+      });
+  }
+
+  /** Searches `rows` queries in rounds of at most QUERY_CHUNK. */
+  private async searchRounds(queries: Float32Array, rows: number, k: number): Promise<Neighbors[]> {
     const d = this.dimension;
     const out: Neighbors[] = [];
     for (let start = 0; start < rows; start += QUERY_CHUNK) {
       const n = Math.min(QUERY_CHUNK, rows - start);
       const chunk = queries.slice(start * d, (start + n) * d);
       const posted = this.pool.all(() => ({ req: { op: 'search', queries: chunk, k } }));
-      for (const notify of this.searchWaiters.splice(0)) notify();
+      this.counters.rounds++;
+      this.counters.queries += n;
       const replies = await posted;
       const hits = replies.map((r) => r!.value as ShardHits);
       for (let q = 0; q < n; q++) out.push(mergeHits(hits, q, k));
@@ -321,8 +403,9 @@ export class ExactIndex implements FileVectorIndex {
   }
 
   /**
-   * Resolves when the next search has been posted to the shard workers (with `suspend()`, a
-   * test knows the search is in flight and cannot finish until it releases them).
+   * Resolves when the next search has been posted to the shard workers, or queued behind the
+   * round in flight (with `suspend()`, a test knows the search is in the index and cannot finish
+   * until it releases the workers).
    */
   nextSearch(): Promise<void> {
     return new Promise((resolve) => this.searchWaiters.push(resolve));
@@ -343,6 +426,15 @@ export class ExactIndex implements FileVectorIndex {
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('exact index');
   }
+}
+
+/** A search waiting for the next round. */
+interface WaitingSearch {
+  queries: Float32Array;
+  rows: number;
+  k: number;
+  resolve: (hits: Neighbors[]) => void;
+  reject: (err: unknown) => void;
 }
 
 /** The best `k` of the shards' results for query `q` (each shard's list best first), merged; ties: smaller id first. */

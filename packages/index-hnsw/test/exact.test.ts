@@ -1,6 +1,6 @@
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClosedError, IndexCorruptError, InvalidArgumentError, readIndexManifest } from '@pixsearch/core';
+import { ClosedError, IndexCorruptError, InvalidArgumentError, readIndexManifest, type Neighbors } from '@pixsearch/core';
 import { clusteredDataset, exactTopK as exactTopKBatch, recallAtK } from '@pixsearch/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AutoIndex, autoBackend, autoThreshold, ExactIndex, exactBackend, parseAutoParams } from '../src/index.js';
@@ -47,6 +47,50 @@ describe('exact backend', () => {
     }
     // One query at a time gives the same answers as the batch.
     for (let q = 0; q < 5; q++) expect((await idx.search(row(queries, q, D), 10))[0]).toEqual(got[q]);
+  });
+
+  it('coalesces searches that arrive during a round into one round per k, each with its own exact answer', async () => {
+    const n = 3000;
+    const v = unitVectors(n, D, 11);
+    const keys = ids(n, (i) => i * 3 + 2);
+    for (const quantization of ['f32', 'i8'] as const) {
+      const idx = await exact({ threads: 2, quantization });
+      await idx.add(keys, v);
+      const queries = unitVectors(7, D, 12);
+      const ks = [10, 10, 5, 10, 5, 10, 1];
+      // Answers of searches on their own, one after the other.
+      const alone: (Neighbors | undefined)[] = [];
+      for (let q = 0; q < 7; q++) alone.push((await idx.search(row(queries, q, D), ks[q]!))[0]);
+      const before = idx.searchStats;
+      expect(before).toEqual({ rounds: 7, queries: 7 });
+      // Hold the shards, put one search in flight, then queue six more behind it.
+      const release = await idx.suspend();
+      const posted = idx.nextSearch();
+      const first = idx.search(row(queries, 0, D), ks[0]!);
+      await posted;
+      const rest = ks.slice(1).map((k, i) => idx.search(row(queries, i + 1, D), k));
+      await release();
+      const got = [(await first)[0], ...(await Promise.all(rest)).map((r) => r[0])];
+      expect(got).toEqual(alone);
+      // The first round alone, then k = 10 (queries 1, 3, 5), then k = 5 (2, 4), then k = 1 (6): oldest first.
+      expect(idx.searchStats).toEqual({ rounds: before.rounds + 4, queries: before.queries + 7 });
+    }
+  });
+
+  it('rejects searches still waiting for a round when the index closes', async () => {
+    const idx = await ExactIndex.create(D, 'cosine', { threads: 1 });
+    await idx.add([1, 2], unitVectors(2, D, 5));
+    const release = await idx.suspend();
+    const posted = idx.nextSearch();
+    const first = idx.search(unitVectors(1, D, 6), 1);
+    await posted;
+    const waiting = expect(idx.search(unitVectors(1, D, 7), 1)).rejects.toBeInstanceOf(ClosedError);
+    const inFlight = first.catch(() => undefined); // in flight at close: it may finish or fail
+    const closed = idx.close();
+    await release();
+    await closed;
+    await waiting;
+    await inFlight;
   });
 
   it('spreads sequential ids evenly over the shards', () => {

@@ -2,14 +2,24 @@
 // Load benchmark of the HTTP server (not a test): serves a library of N vectors (default 100k:
 // a few real images synced through the engine, the rest synthetic CLIP-like embeddings written
 // through the engine's catalog, then indexed by the engine) and drives GET /api/search with
-// autocannon at several connection counts, once per model.
+// autocannon at several connection counts, once per model, search concurrency and mode:
+//
+// - `uncached`: every request a query text never sent before (a counter in the text), so each one
+//   runs the text tower — what a server answering many people sees;
+// - `cached`: 25 query texts over and over, so the server's query-embedding cache answers after
+//   the first round (what one person going back and forth sees).
 //
 //   pnpm --filter @pixsearch/server bench:load [--presets tiny,vit-b-32] [--connections 1,10,50]
-//     [--duration 10] [--vectors 100000] [--bundle <vit-b-32 bundle folder>] [--search-concurrency 1]
-//     [--out <file.json>] [--seed-only]
+//     [--duration 10] [--vectors 100000] [--bundle <vit-b-32 bundle folder>] [--search-concurrency 1,8]
+//     [--modes uncached,cached] [--threads 0] [--out <file.json>] [--seed-only]
 //
-// The server runs in a child process (its own event loop); autocannon runs here. Seeded data and
-// the generated vit-b-32 bundle (~830 MB) are cached under <repo>/.cache/ (gitignored).
+// Reported per run: req/s, latency, errors, the server's event-loop delay (p50/p99/max), its CPU
+// time per request (all its threads), its main thread's busy time per request, the engine's stage
+// times per query (embed = waiting + text tower, search = waiting + index scan, catalog), the CPU
+// model and the load average before and after. Several search concurrencies in one run give the
+// in-run ratio (1 was the server's default before micro-batching). The server runs in a child
+// process (its own event loop); autocannon runs here. Seeded data and the generated vit-b-32
+// bundle (~830 MB) are cached under <repo>/.cache/ (gitignored).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,10 +43,15 @@ const presets = arg('presets', 'tiny,vit-b-32').split(',') as BundlePreset[];
 const connections = arg('connections', '1,10,50').split(',').map(Number);
 const duration = Number(arg('duration', '10'));
 const vectors = Number(arg('vectors', '100000'));
-const searchConcurrency = Number(arg('search-concurrency', '1'));
+const searchConcurrencies = arg('search-concurrency', '1,8').split(',').map(Number);
+const modes = arg('modes', 'uncached,cached').split(',') as Mode[];
+const threads = Number(arg('threads', '0'));
 const out = arg('out', path.join(repo, 'artifacts', 'bench', 'server-load.json'));
 const seedOnly = process.argv.includes('--seed-only');
 
+type Mode = 'uncached' | 'cached';
+
+/** The `cached` mode's texts, sent in turn. */
 const QUERIES = [
   'a dog playing on the beach', 'sunset over mountains', 'a red car in the city', 'birthday cake', 'people hiking in the snow',
   'a cat sleeping on a sofa', 'night sky with stars', 'a bowl of ramen', 'children playing football', 'an old bridge over a river',
@@ -44,6 +59,19 @@ const QUERIES = [
   'a wedding ceremony', 'foggy forest path', 'a yellow taxi', 'mountain lake reflection', 'a bicycle leaning against a wall',
   '"beach" + "sunset" - "people"', '2:"snow" + "mountain"', 'a portrait of an old man', 'autumn leaves', 'a city skyline at night',
 ];
+
+const SUBJECTS = ['a dog', 'two cats', 'a red car', 'an old man', 'children', 'a bicycle', 'a bowl of soup', 'a sailboat', 'a horse', 'a wooden bridge', 'a city bus', 'a lighthouse'];
+const SCENES = ['on the beach', 'in the snow', 'at night', 'in a forest', 'on a busy street', 'under a blue sky', 'by a lake', 'in the kitchen', 'at sunset', 'in the rain'];
+let served = 0;
+/**
+ * The `uncached` mode's texts: a different one for every request of the whole run (warm-ups
+ * included), shaped like real queries (6–10 tokens); every tenth combines two terms.
+ */
+function uniqueQuery(): string {
+  const n = served++;
+  const text = `${SUBJECTS[n % SUBJECTS.length]} ${SCENES[Math.floor(n / SUBJECTS.length) % SCENES.length]} photo ${n}`;
+  return n % 10 === 9 ? `"${text}" + "${SCENES[n % SCENES.length]}"` : text;
+}
 
 async function modelFor(preset: BundlePreset): Promise<string> {
   if (preset === 'tiny') return ensureTinyBundle();
@@ -135,9 +163,10 @@ interface Ready {
   backend: string;
 }
 
-function startChild(dataDir: string, model: string): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = fork(path.join(here, 'load-server.ts'), [dataDir, model, String(searchConcurrency)], {
-    execArgv: ['--conditions=@pixsearch/source', '--import', 'tsx'],
+function startChild(dataDir: string, model: string, searchConcurrency: number): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = fork(path.join(here, 'load-server.ts'), [dataDir, model, String(searchConcurrency), String(threads)], {
+    // LOAD_CPU_PROF=<folder>: V8 CPU profiles of the server's threads, for finding where time goes.
+    execArgv: ['--conditions=@pixsearch/source', '--import', 'tsx', ...(process.env.LOAD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LOAD_CPU_PROF] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -165,15 +194,30 @@ function ask<T>(child: ChildProcess, type: string, reply: string): Promise<T> {
   });
 }
 
-function drive(url: string, conns: number, seconds: number): Promise<autocannon.Result> {
-  const requests = QUERIES.map((q) => ({ method: 'GET' as const, path: `/api/search?q=${encodeURIComponent(q)}&k=30&threshold=-1` }));
+const searchPath = (q: string) => `/api/search?q=${encodeURIComponent(q)}&k=30&threshold=-1`;
+
+function drive(url: string, conns: number, seconds: number, mode: Mode): Promise<autocannon.Result> {
+  const requests =
+    mode === 'cached'
+      ? QUERIES.map((q) => ({ method: 'GET' as const, path: searchPath(q) }))
+      : [{ method: 'GET' as const, setupRequest: (req: autocannon.Request) => ({ ...req, path: searchPath(uniqueQuery()) }) }];
   return autocannon({ url, connections: conns, duration: seconds, requests, timeout: 30 });
+}
+
+interface Report {
+  loop: { p50: number; p99: number; max: number };
+  cpuMs: number;
+  mainThreadBusyMs: number;
+  stages: { n: number; embed: number; search: number; catalog: number; total: number };
 }
 
 interface Row {
   model: string;
   dimension: number;
   vectors: number;
+  backend: string;
+  mode: Mode;
+  searchConcurrency: number;
   connections: number;
   requestsPerSec: number;
   p50Ms: number;
@@ -182,8 +226,21 @@ interface Row {
   errors: number;
   non2xx: number;
   timeouts: number;
+  loopDelayP50Ms: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Server process CPU time (all threads) per answered request. */
+  serverCpuMsPerRequest: number;
+  /** Server main-thread busy time (HTTP, validation, catalog rows, JSON) per answered request. */
+  mainThreadMsPerRequest: number;
+  /** Engine stage means per query, ms of wall time (waiting included). */
+  embedMs: number;
+  searchMs: number;
+  catalogMs: number;
+  engineMs: number;
+  /** Load average (1 min) before and after the run. */
+  loadBefore: number;
+  loadAfter: number;
 }
 
 const rows: Row[] = [];
@@ -191,36 +248,61 @@ for (const preset of presets) {
   const model = await modelFor(preset);
   const dataDir = await seededLibrary(preset, model);
   if (seedOnly) continue;
-  const { child, ready } = await startChild(dataDir, model);
-  try {
-    console.log(`\n${preset}: ${ready.indexSize} vectors (dim ${ready.dimension}, ${ready.backend}) at ${ready.url}`);
-    await drive(ready.url, 10, 3); // warm-up
-    for (const c of connections) {
-      await ask(child, 'reset', 'reset-done');
-      const r = await drive(ready.url, c, duration);
-      const loop = await ask<{ p99: number; max: number }>(child, 'loop', 'loop');
-      const row: Row = {
-        model: preset,
-        dimension: ready.dimension,
-        vectors: ready.indexSize,
-        connections: c,
-        requestsPerSec: r.requests.average,
-        p50Ms: r.latency.p50,
-        p99Ms: r.latency.p99,
-        requests: r.requests.total,
-        errors: r.errors,
-        non2xx: r.non2xx,
-        timeouts: r.timeouts,
-        loopDelayP99Ms: loop.p99,
-        loopDelayMaxMs: loop.max,
-      };
-      rows.push(row);
-      console.log(`  ${c} connections: ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors + row.non2xx}`);
+  for (const searchConcurrency of searchConcurrencies) {
+    const { child, ready } = await startChild(dataDir, model, searchConcurrency);
+    try {
+      console.log(`\n${preset}: ${ready.indexSize} vectors (dim ${ready.dimension}, ${ready.backend}) at ${ready.url}, search concurrency ${searchConcurrency}`);
+      await drive(ready.url, 10, 3, 'uncached'); // warm-up
+      for (const mode of modes) {
+        if (mode === 'cached') await drive(ready.url, 10, 2, 'cached'); // fill the cache
+        for (const c of connections) {
+          await ask(child, 'reset', 'reset-done');
+          const loadBefore = os.loadavg()[0]!;
+          const r = await drive(ready.url, c, duration, mode);
+          const rep = await ask<Report>(child, 'report', 'report');
+          const answered = Math.max(1, r.requests.total);
+          const per = (x: number) => (rep.stages.n > 0 ? x / rep.stages.n : 0);
+          const row: Row = {
+            model: preset,
+            dimension: ready.dimension,
+            vectors: ready.indexSize,
+            backend: ready.backend,
+            mode,
+            searchConcurrency,
+            connections: c,
+            requestsPerSec: r.requests.average,
+            p50Ms: r.latency.p50,
+            p99Ms: r.latency.p99,
+            requests: r.requests.total,
+            errors: r.errors,
+            non2xx: r.non2xx,
+            timeouts: r.timeouts,
+            loopDelayP50Ms: rep.loop.p50,
+            loopDelayP99Ms: rep.loop.p99,
+            loopDelayMaxMs: rep.loop.max,
+            serverCpuMsPerRequest: rep.cpuMs / answered,
+            mainThreadMsPerRequest: rep.mainThreadBusyMs / answered,
+            embedMs: per(rep.stages.embed),
+            searchMs: per(rep.stages.search),
+            catalogMs: per(rep.stages.catalog),
+            engineMs: per(rep.stages.total),
+            loadBefore,
+            loadAfter: os.loadavg()[0]!,
+          };
+          rows.push(row);
+          console.log(
+            `  ${mode}, ${c} connections: ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors + row.non2xx + row.timeouts}, ` +
+              `server CPU ${row.serverCpuMsPerRequest.toFixed(2)} ms/req (main thread ${row.mainThreadMsPerRequest.toFixed(2)}), ` +
+              `engine embed ${row.embedMs.toFixed(1)} + search ${row.searchMs.toFixed(1)} + catalog ${row.catalogMs.toFixed(2)} ms, ` +
+              `loop p50/p99/max ${rep.loop.p50.toFixed(1)}/${rep.loop.p99.toFixed(1)}/${rep.loop.max.toFixed(1)} ms, load ${loadBefore.toFixed(2)}→${row.loadAfter.toFixed(2)}`,
+          );
+        }
+      }
+    } finally {
+      const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+      child.send({ type: 'stop' });
+      await exited;
     }
-  } finally {
-    const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
-    child.send({ type: 'stop' });
-    await exited;
   }
 }
 
@@ -229,25 +311,43 @@ if (seedOnly) {
   process.exit(0);
 }
 
-const header = ['model', 'vectors', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'loop p99 ms'];
+const header = ['model', 'vectors', 'mode', 'search conc.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
 const table = rows.map((r) => [
   `${r.model} (${r.dimension}-d)`,
   String(r.vectors),
+  r.mode,
+  String(r.searchConcurrency),
   String(r.connections),
   r.requestsPerSec.toFixed(1),
   String(r.p50Ms),
   String(r.p99Ms),
   String(r.errors + r.non2xx + r.timeouts),
-  r.loopDelayP99Ms.toFixed(1),
+  r.serverCpuMsPerRequest.toFixed(2),
+  r.mainThreadMsPerRequest.toFixed(2),
+  r.embedMs.toFixed(1),
+  r.searchMs.toFixed(1),
+  `${r.loopDelayP50Ms.toFixed(1)}/${r.loopDelayP99Ms.toFixed(1)}/${r.loopDelayMaxMs.toFixed(1)}`,
+  `${r.loadBefore.toFixed(2)}→${r.loadAfter.toFixed(2)}`,
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(`\nGET /api/search, k=30, ${duration} s per run, search concurrency ${searchConcurrency}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'})`);
+const cpu = os.cpus()[0]?.model ?? '?';
+console.log(`\nGET /api/search, k=30, ${duration} s per run, ${os.cpus().length} cores (${cpu}), threads ${threads || 'default'}`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
+// In-run ratios: each search concurrency against the first one, per model, mode and connection count.
+const base = searchConcurrencies[0];
+for (const r of rows) {
+  if (r.searchConcurrency === base) continue;
+  const b = rows.find((x) => x.model === r.model && x.mode === r.mode && x.connections === r.connections && x.searchConcurrency === base);
+  if (b) console.log(`${r.model} ${r.mode} ${r.connections} conns: search concurrency ${r.searchConcurrency} vs ${base}: ${(r.requestsPerSec / b.requestsPerSec).toFixed(2)}× req/s, ${(r.serverCpuMsPerRequest / b.serverCpuMsPerRequest).toFixed(2)}× CPU per request`);
+}
 await mkdir(path.dirname(out), { recursive: true });
-await writeFile(out, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu: os.cpus()[0]?.model, duration, searchConcurrency, rows }, null, 2));
+await writeFile(
+  out,
+  JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu, loadavg: os.loadavg(), duration, threads, searchConcurrencies, modes, rows }, null, 2),
+);
 console.log(`\nwrote ${out}`);
 const failed = rows.some((r) => r.errors + r.non2xx + r.timeouts > 0);
 process.exit(failed ? 1 : 0);

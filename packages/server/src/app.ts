@@ -8,7 +8,7 @@ import type { SyncSummary } from '@pixsearch/core/engine';
 import type { ServerContext } from './context.js';
 import type { EngineLike } from './engine-like.js';
 import { errorResponse, type ErrorBody } from './http-errors.js';
-import { Limiter } from './limiter.js';
+import { DEFAULT_SEARCH_CONCURRENCY, Limiter } from './limiter.js';
 import { buildOpenApi } from './openapi.js';
 import { imageRoutes } from './routes/images.js';
 import { OWNER_SECRET_HEADER, isOwner, localRoutes } from './routes/local.js';
@@ -38,7 +38,11 @@ export interface AppOptions {
   thumbnailDir?: string;
   /** Largest image upload, bytes (default 20 MiB). */
   maxUploadBytes?: number;
-  /** Engine queries (model runs + index searches) running at once (default 1; see {@link Limiter}). */
+  /**
+   * Engine queries (model runs + index searches) in progress at once (default
+   * {@link DEFAULT_SEARCH_CONCURRENCY}; see {@link Limiter}). Queries in progress together share
+   * text-tower runs and index scans (the engine micro-batches them), so this is also the largest batch.
+   */
   searchConcurrency?: number;
   /** Engine queries allowed to wait before new ones get 503 (default 256). */
   maxQueuedSearches?: number;
@@ -100,7 +104,7 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
   const stats = new StatsCache(engine);
   const ctx: ServerContext = {
     engine,
-    searchLimiter: new Limiter(options.searchConcurrency ?? 1, options.maxQueuedSearches ?? 256, 'searches'),
+    searchLimiter: new Limiter(options.searchConcurrency ?? DEFAULT_SEARCH_CONCURRENCY, options.maxQueuedSearches ?? 256, 'searches'),
     uploadLimiter: new Limiter(options.uploadConcurrency ?? 1, options.maxQueuedUploads ?? 8, 'image searches'),
     maxQueryImagePixels: options.maxQueryImagePixels ?? LIMITS.maxQueryImagePixels,
     thumbnails: new ThumbnailCache(

@@ -5,7 +5,7 @@ export type { EngineLike } from './engine-like.js';
 export { generateToken, isLoopbackHost } from './security.js';
 export { TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH, TOKEN_RULE, tokenProblem } from './token-rule.js';
 export { LIMITS } from './schemas.js';
-export { Limiter, OverloadedError } from './limiter.js';
+export { DEFAULT_SEARCH_CONCURRENCY, Limiter, OverloadedError } from './limiter.js';
 export { ThumbnailCache, type ThumbnailCacheOptions } from './thumbnails.js';
 export { buildOpenApi } from './openapi.js';
 export { DISCOVERY_FILE, findServer, publishServer, generateOwnerSecret, type DiscoveryInfo, type DiscoveryMiss } from './discovery.js';

@@ -30,6 +30,9 @@ export interface RenditionOptions {
  */
 export const BASE_THUMBNAIL_SIZE = 512;
 
+/** Image ids {@link ThumbnailCache.warmIds} remembers (a few MB at most). */
+export const WARM_MEMORY = 20_000;
+
 /** A thumbnail, ready to send. */
 export interface Thumbnail {
   bytes: Buffer;
@@ -65,6 +68,8 @@ export class ThumbnailCache {
   readonly #quality: number;
   readonly #maxWarmQueue: number;
   #warmQueued = 0;
+  /** `size:id` of images handed to {@link warmIds} recently, oldest first (at most {@link WARM_MEMORY} entries). */
+  readonly #warmedIds = new Set<string>();
   #closed = false;
   #sharp: Promise<SharpFactory> | undefined;
   /** Renditions generated from originals by this instance (not served from disk). */
@@ -120,6 +125,28 @@ export class ThumbnailCache {
         }
       })();
     }
+  }
+
+  /**
+   * {@link warm} for catalog ids, as a search answers them: an id handed here within the last
+   * {@link WARM_MEMORY} ids is skipped without a catalog lookup or a file-system call (its
+   * thumbnail was made, found on disk, or could not be made; a changed image is made on first
+   * view instead). Keeps repeated and overlapping result pages — search as you type — from
+   * costing 30 lookups and stats each.
+   */
+  warmIds(ids: readonly number[], lookup: (id: number) => ImageRecord | undefined, size = BASE_THUMBNAIL_SIZE): void {
+    if (this.#closed) return;
+    const fresh: ImageRecord[] = [];
+    for (const id of ids) {
+      const key = `${size}:${id}`;
+      if (this.#warmedIds.has(key)) continue;
+      if (this.#warmQueued + fresh.length >= this.#maxWarmQueue) break; // not remembered: warmed by a later search
+      this.#warmedIds.add(key);
+      if (this.#warmedIds.size > WARM_MEMORY) this.#warmedIds.delete(this.#warmedIds.values().next().value!);
+      const record = lookup(id);
+      if (record) fresh.push(record);
+    }
+    this.warm(fresh, size);
   }
 
   /** Stops making thumbnails ahead of view and waits for every generation under way (so their files are written). */

@@ -156,6 +156,29 @@ describe('ThumbnailCache', () => {
     expect(cache.generated).toBe(0);
   });
 
+  it('warms result ids once: repeated ids cost no catalog lookup and no second generation', async () => {
+    const cacheDir = path.join(dir, 'cache-warm');
+    const cache = new ThumbnailCache(cacheDir);
+    const looked: number[] = [];
+    const lookup = (id: number): ImageRecord | undefined => {
+      looked.push(id);
+      return id === 1 ? record : id === 2 ? { ...record, id: 2, absPath: path.join(dir, 'gone.jpg'), hash: '12'.repeat(32) } : undefined;
+    };
+    cache.warmIds([1, 2, 3], lookup);
+    await cache.close(); // waits for the generations under way
+    expect(cache.generated).toBe(1); // id 2's original is missing, id 3 is not in the catalog
+    const reopened = new ThumbnailCache(cacheDir);
+    await reopened.get(record, 512);
+    expect(reopened.generated).toBe(0);
+    // The same ids again (the next keystroke's page): remembered, nothing looked up.
+    const again = new ThumbnailCache(cacheDir);
+    again.warmIds([1, 2, 3], lookup);
+    again.warmIds([3, 2, 1, 4], lookup);
+    expect(looked).toEqual([1, 2, 3, 1, 2, 3, 4]);
+    await again.close();
+    expect(again.generated).toBe(0);
+  });
+
   it('derives a version from path, size and mtime when the catalog hash is not hex', () => {
     const a = contentVersion({ ...record, hash: '' });
     expect(a).toMatch(/^[0-9a-f]{32}$/);

@@ -1,5 +1,5 @@
 // @pixsearch/core/clip — CLIP embedder on onnxruntime-node + sharp (loads native modules).
-export { ClipEmbedder, defaultDecodeSizing, type ClipEmbedderOptions } from './clip-embedder.js';
+export { ClipEmbedder, DEFAULT_TEXT_THREADS, defaultDecodeSizing, type ClipEmbedderOptions } from './clip-embedder.js';
 export { CANONICAL_VARIANTS, canonicalVariant, isModelVariant, MODEL_VARIANTS, readBundleInfo, readPreprocessConfig, requiredFiles, towerFile, type BundleInfo, type ModelVariant, type Tower } from './bundle.js';
 export {
   cachedModelDir,

@@ -381,7 +381,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
       const vector = await composeQueryVector(terms, {
         dimension,
         embedder: () => this.embedder(),
-        embedTexts: (embedder, texts) => this.textEmbeddings.embed(embedder, texts),
+        embedTexts: (embedder, texts) => this.textEmbeddings.embed(embedder, texts, options.signal),
         storedEmbedding: (id) => this.catalog.getEmbedding(id),
       });
       const t1 = performance.now();

@@ -87,6 +87,8 @@ export interface SearchOptions extends FilterOptions {
   sort?: SortOrder;
   /** Backend search parameters (e.g. `{ nprobe: 16 }`), checked against the backend's declared ones. */
   params?: SearchParams;
+  /** Cancels a query still waiting for the text tower (rejects with `AbortedError`); a started index search finishes. */
+  signal?: AbortSignal;
 }
 
 /** One term of a combined query. Weights default to 1; negative weights subtract. */

@@ -90,7 +90,10 @@ async function respond(
     throw err;
   });
   // Make this page's thumbnails now, in parallel (bounded), rather than one by one as the browser asks.
-  ctx.thumbnails.warm(res.results.flatMap((h) => ctx.engine.getImage(h.id) ?? []));
+  ctx.thumbnails.warmIds(
+    res.results.map((h) => h.id),
+    (id) => ctx.engine.getImage(id),
+  );
   const results = res.results.map(toApiResult);
   const more = results.length === opts.k && (res.total === undefined || res.total > opts.offset + opts.k) && opts.offset + opts.k <= LIMITS.maxOffset;
   c.header('Cache-Control', 'no-store');
