@@ -1,5 +1,5 @@
 // pixsearch duplicates [--threshold x] [--json | --csv | --paths]
-import type { DuplicateReport } from '@pixsearch/core/engine';
+import { duplicatesCsvRows, type DuplicateReport } from '@pixsearch/core/engine';
 import { resolveSettings, numberFlag } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { NothingIndexedError, dataDirExists, openEngine } from '../engine.js';
@@ -11,23 +11,9 @@ import { filterOptionsFrom } from '../search-options.js';
 import { printable } from '../terminal-text.js';
 import { formatBytes } from './status.js';
 
-const CSV_COLUMNS = ['group', 'kind', 'keeper', 'id', 'path', 'similarity', 'width', 'height', 'bytes', 'format', 'takenAt', 'camera', 'hash'] as const;
-
-/** A CSV cell (RFC 4180 quoting; a leading =, +, -, @ is neutralised so spreadsheets do not run it). */
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  const formula = /^[=+\-@\t]/.test(s);
-  return /[",\r\n]/.test(s) || formula ? `"${(formula ? "'" : '') + s.replace(/"/g, '""')}"` : s;
-}
-
+/** `--csv`: the rows the server's `download=csv` sends too (core's one quoting rule), one per line. */
 function printCsv(out: Output, report: DuplicateReport): void {
-  out.line(CSV_COLUMNS.join(','));
-  report.groups.forEach((g, i) => {
-    for (const m of g.images) {
-      const row = { group: i + 1, kind: g.kind, keeper: m.id === g.keeper ? 'yes' : 'no', id: m.id, path: m.absPath, similarity: m.similarity.toFixed(4), width: m.width, height: m.height, bytes: m.bytes, format: m.format, takenAt: m.takenAt, camera: m.camera, hash: m.hash };
-      out.line(CSV_COLUMNS.map((k) => csvCell(row[k])).join(','));
-    }
-  });
+  for (const row of duplicatesCsvRows(report)) out.line(row);
 }
 
 function printHuman(out: Output, report: DuplicateReport): void {

@@ -14,6 +14,7 @@ export {
 } from './query.js';
 export { DEFAULT_K, DEFAULT_THRESHOLD, MAX_K, MAX_OFFSET, MAX_FETCH, PREFILTER_MAX, FULL_PASS_MAX, COUNT_PASS_MAX } from './search.js';
 export { DEFAULT_DUPLICATE_THRESHOLD, DEFAULT_DUPLICATE_NEIGHBORS } from './duplicates.js';
+export { DUPLICATES_CSV_COLUMNS, csvCell, duplicatesCsvRows } from './duplicates-csv.js';
 export { parseDateBound, resolveFilter, matchesFilter, folderCounts } from './filter.js';
 export { readMetadata, cameraName, METADATA_HEAD_BYTES, EMPTY_METADATA, type ImageMetadata } from './metadata.js';
 export { DEFAULT_IGNORED_NAMES } from './walk.js';

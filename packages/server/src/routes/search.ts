@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ImageDecodeError, PixsearchError } from '@pixsearch/core';
-import { DECODABLE_FORMATS, sniffImage, type FilterOptions, type ImageInfo, type SearchOptions, type SearchResponse, type SearchHit } from '@pixsearch/core/engine';
+import { DECODABLE_FORMATS, duplicatesCsvRows, sniffImage, type FilterOptions, type ImageInfo, type SearchOptions, type SearchResponse, type SearchHit } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { HttpError, type ErrorBody } from '../http-errors.js';
 import type { Limiter } from '../limiter.js';
@@ -196,12 +196,6 @@ function badRequest(err: unknown): never {
   throw err;
 }
 
-const csvCell = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  // Quote everything that could break a row or start a formula in a spreadsheet.
-  return /[",\r\n]/.test(s) || /^[=+\-@\t]/.test(s) ? `"${(/^[=+\-@\t]/.test(s) ? "'" : '') + s.replace(/"/g, '""')}"` : s;
-};
-
 /**
  * `GET /api/search`, `POST /api/search/image`, `GET /api/images/:id/similar`, `GET /api/search/similar`
  * (more like these), `GET /api/browse`, `GET /api/facets`, `GET /api/duplicates`.
@@ -309,15 +303,7 @@ export function searchRoutes(app: Hono, ctx: ServerContext): void {
     const body = { threshold: report.threshold, images: report.images, groups, redundantBytes: report.redundantBytes, tookMs: Math.round((performance.now() - started) * 100) / 100 };
     c.header('Cache-Control', 'no-store');
     if (p.download === 'csv') {
-      const cols = ['group', 'kind', 'keeper', 'id', 'path', 'similarity', 'width', 'height', 'bytes', 'format', 'takenAt', 'camera', 'hash'] as const;
-      const lines = [cols.join(',')];
-      groups.forEach((g, i) => {
-        for (const m of g.images) {
-          const row = { group: i + 1, kind: g.kind, keeper: m.id === g.keeper ? 'yes' : 'no', id: m.id, path: m.absPath, similarity: m.similarity.toFixed(4), width: m.width, height: m.height, bytes: m.bytes, format: m.format, takenAt: m.takenAt, camera: m.camera, hash: m.hash };
-          lines.push(cols.map((k) => csvCell(row[k])).join(','));
-        }
-      });
-      return c.body(lines.join('\r\n') + '\r\n', 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="pixsearch-duplicates.csv"' });
+      return c.body(duplicatesCsvRows(report).join('\r\n') + '\r\n', 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="pixsearch-duplicates.csv"' });
     }
     if (p.download === 'json') {
       return c.body(JSON.stringify(body, null, 2) + '\n', 200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Disposition': 'attachment; filename="pixsearch-duplicates.json"' });
