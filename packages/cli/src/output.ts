@@ -83,6 +83,14 @@ export class Output {
     if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /**
+   * One event of a command that keeps running (`index --watch --json`): a compact JSON object on
+   * a line of its own (NDJSON), so a reader can act on each line as it comes. Only in `--json` mode.
+   */
+  event(value: unknown): void {
+    if (this.json) this.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
   /** A status message for humans (stderr). */
   info(text: string): void {
     this.err(text);

@@ -71,10 +71,17 @@ export class RemoteLibrary {
 
   /**
    * Has the server sync (`roots`, added when new), after the one it is running if any, and
-   * follows it: `onProgress` gets its progress. Resolves with its summary; `signal` stops
-   * following (the server finishes the sync on its own).
+   * follows it: `onProgress` gets its progress. While another sync runs (the server's startup
+   * sync, the watcher's, another `index`), `onWait` is told which, `onProgress` gets that sync's
+   * progress, and this one is asked for again when it ends. Resolves with the summary of this
+   * command's sync; `signal` stops following (the server finishes the sync on its own).
    */
-  async sync(roots: string[] | undefined, onProgress: (p: SyncProgress) => void, signal?: AbortSignal): Promise<SyncSummary> {
+  async sync(
+    roots: string[] | undefined,
+    onProgress: (p: SyncProgress) => void,
+    signal?: AbortSignal,
+    onWait?: (running: { id: number | undefined; trigger: string | null }) => void,
+  ): Promise<SyncSummary> {
     const { EventSourceParserStream } = await import('eventsource-parser/stream');
     const stream = new AbortController();
     const stop = (): void => stream.abort();
@@ -98,25 +105,34 @@ export class RemoteLibrary {
       };
       // The stream is open once its first event (the state) arrives: nothing after it can be missed.
       while ((await next()).event !== 'state');
+      const progress = (m: EventSourceMessage): void => {
+        const p = JSON.parse(m.data) as { phase: SyncProgress['phase']; done: number; total: number | null; rate: number; etaSeconds: number | null; current?: string };
+        onProgress({ ...p, total: p.total ?? undefined, etaSeconds: p.etaSeconds ?? undefined });
+      };
       let mine: number | undefined;
       for (;;) {
         if (mine === undefined) {
-          const started = await this.#json<{ started: boolean; syncId?: number }>('POST', '/api/local/sync', { ...(roots ? { roots } : {}) }, [202, 409]);
+          const started = await this.#json<{ started: boolean; syncId?: number; running?: number; sync?: { trigger?: string | null } }>(
+            'POST',
+            '/api/local/sync',
+            { ...(roots ? { roots } : {}) },
+            [202, 409],
+          );
           if (started.body.started) mine = started.body.syncId;
           else {
-            // Another sync runs (the watcher's, or another index): wait for it to end, then ask again.
+            // Another sync runs (the startup sync, the watcher's, another index): follow it to its end, then ask again.
+            onWait?.({ id: started.body.running, trigger: started.body.sync?.trigger ?? null });
             for (;;) {
               const m = await next();
+              if (m.event === 'progress') progress(m);
               if (m.event === 'done' || m.event === 'error') break;
             }
             continue;
           }
         }
         const m = await next();
-        if (m.event === 'progress') {
-          const p = JSON.parse(m.data) as { phase: SyncProgress['phase']; done: number; total: number | null; rate: number; etaSeconds: number | null; current?: string };
-          onProgress({ ...p, total: p.total ?? undefined, etaSeconds: p.etaSeconds ?? undefined });
-        } else if (m.event === 'done') {
+        if (m.event === 'progress') progress(m);
+        else if (m.event === 'done') {
           const s = JSON.parse(m.data) as SyncSummary & { syncId: number };
           if (s.syncId === mine) {
             const { syncId: _id, trigger: _t, ...summary } = s as SyncSummary & { syncId: number; trigger?: string };

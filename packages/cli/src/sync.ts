@@ -1,5 +1,6 @@
 // Runs one engine sync with progress on stderr and Ctrl-C handling, and prints its summary.
 import type { FolderWatcher, SearchEngine, SyncSummary } from '@pixsearch/core/engine';
+import type { PixsearchApp } from '@pixsearch/server';
 import type { RemoteLibrary } from './remote.js';
 import { abortOnInterrupt } from './interrupt.js';
 import type { Output } from './output.js';
@@ -33,6 +34,29 @@ export async function runSync(out: Output, engine: SearchEngine, roots?: string[
 }
 
 /**
+ * `pixsearch serve`'s startup sync: run by its own server (trigger `startup`, so the page and any
+ * `pixsearch index` see and wait for it), shown here like {@link runSync}. `prepare` runs first,
+ * as part of the sync. Ctrl-C aborts it (the summary then says `aborted: true`).
+ */
+export async function runServerSync(out: Output, engine: SearchEngine, app: PixsearchApp, roots: string[] | undefined, prepare?: () => Promise<void>): Promise<SyncRun> {
+  const controller = new AbortController();
+  const display = new ProgressDisplay(out);
+  const onProgress = syncProgressHandler(display);
+  engine.on('progress', onProgress);
+  const release = abortOnInterrupt(out, controller, 'indexing');
+  let summary: SyncSummary;
+  try {
+    summary = await app.requestSync('startup', { roots, signal: controller.signal, prepare });
+  } finally {
+    display.finish();
+    engine.off('progress', onProgress);
+    release();
+  }
+  const stats = await engine.stats();
+  return { summary, indexed: stats.images.indexed };
+}
+
+/**
  * Has the running server sync (after the one it runs, if any) and shows that sync's progress
  * like a local one. Ctrl-C stops following (the server finishes the sync; `aborted` is then true).
  */
@@ -43,7 +67,10 @@ export async function runRemoteSync(out: Output, remote: RemoteLibrary, roots?: 
   const release = abortOnInterrupt(out, controller, "following the server's sync");
   let summary: SyncSummary;
   try {
-    summary = await remote.sync(roots, onProgress, controller.signal);
+    summary = await remote.sync(roots, onProgress, controller.signal, (running) => {
+      const which = running.trigger === 'startup' ? "the server's startup sync" : running.trigger === 'watch' ? "the server's sync of changes it saw" : 'a sync already running';
+      out.info(out.ce.dim(`waiting for ${which} to finish (its progress below); this command's sync runs right after it`));
+    });
   } catch (err) {
     if (!controller.signal.aborted) throw err;
     summary = { added: 0, updated: 0, moved: 0, removed: 0, unchanged: 0, skipped: 0, embedded: 0, queued: 0, durationMs: 0, aborted: true, skippedFiles: [] };
@@ -66,7 +93,10 @@ export async function watchFolders(out: Output, roots: readonly string[], exclud
   return watcher;
 }
 
-/** One line for a sync the watcher ran (nothing when nothing changed). */
+/**
+ * One line for a sync the watcher ran: for humans, what changed (nothing when nothing did); with
+ * `--json`, an NDJSON line `{"event":"sync",…summary,"indexed":n}` for every sync.
+ */
 export function printWatchSync(out: Output, s: SyncSummary, indexed: number): void {
   const parts = (
     [
@@ -79,7 +109,7 @@ export function printWatchSync(out: Output, s: SyncSummary, indexed: number): vo
   ).filter(([, n]) => n > 0);
   if (parts.length === 0 && !out.json) return;
   if (out.json) {
-    out.result({ ...s, indexed });
+    out.event({ event: 'sync', ...s, indexed });
     return;
   }
   const time = new Date().toLocaleTimeString();

@@ -24,6 +24,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** The CLI sends itself SIGINT right after its first stderr line matching this (see fixtures/interrupt-on.mjs). */
   interruptOn?: RegExp;
+  /** The CLI's first engine sync waits for SIGUSR2 (see fixtures/hold-first-sync.mjs). */
+  holdFirstSync?: boolean;
 }
 
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -45,7 +47,10 @@ export const CLI_COMMAND = [process.execPath, '--conditions=@pixsearch/source', 
 
 /** Starts the CLI (TypeScript sources through tsx, no build needed). */
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
-  const preload = opts.interruptOn ? ['--import', pathToFileURL(join(here, 'fixtures/interrupt-on.mjs')).href] : [];
+  const preload = [
+    ...(opts.interruptOn ? ['--import', pathToFileURL(join(here, 'fixtures/interrupt-on.mjs')).href] : []),
+    ...(opts.holdFirstSync ? ['--import', pathToFileURL(join(here, 'fixtures/hold-first-sync.mjs')).href] : []),
+  ];
   return spawn(process.execPath, ['--conditions=@pixsearch/source', '--import', TSX, ...preload, BIN, ...args], {
     cwd: opts.cwd ?? REPO,
     env: childEnv({ ...opts.env, ...(opts.interruptOn ? { TEST_INTERRUPT_ON: opts.interruptOn.source } : {}) }),

@@ -20,7 +20,7 @@ import { LIMITS } from './schemas.js';
 import { hostCheck, originCheck, tokenAuth } from './security.js';
 import { TOKEN_RULE, tokenProblem } from './token-rule.js';
 import { StatsCache } from './stats-cache.js';
-import { SyncController, type SyncTrigger } from './sync-controller.js';
+import { SyncController, type SyncStartOptions, type SyncTrigger } from './sync-controller.js';
 import { ThumbnailCache } from './thumbnails.js';
 
 /** Options for {@link createApp}. Every limit has a safe default. */
@@ -78,7 +78,7 @@ export type PixsearchApp = Hono & {
    * Runs a sync after the one running (if any), reported to the page like any other, and
    * resolves with its summary (the folder watcher's entry point). Rejects when it fails.
    */
-  requestSync(trigger?: SyncTrigger): Promise<SyncSummary>;
+  requestSync(trigger?: SyncTrigger, options?: SyncStartOptions): Promise<SyncSummary>;
 };
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
@@ -208,6 +208,6 @@ export function createApp(engine: EngineLike, options: AppOptions = {}): Pixsear
       await warming;
       await ctx.thumbnails.close();
     },
-    requestSync: (trigger: SyncTrigger = 'api') => ctx.sync.runQueued(trigger),
+    requestSync: (trigger: SyncTrigger = 'api', syncOptions?: SyncStartOptions) => ctx.sync.runQueued(trigger, syncOptions),
   });
 }

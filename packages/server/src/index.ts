@@ -10,4 +10,4 @@ export { ThumbnailCache, type ThumbnailCacheOptions } from './thumbnails.js';
 export { buildOpenApi } from './openapi.js';
 export { DISCOVERY_FILE, findServer, publishServer, generateOwnerSecret, type DiscoveryInfo, type DiscoveryMiss } from './discovery.js';
 export { OWNER_SECRET_HEADER } from './routes/local.js';
-export type { SyncTrigger, SyncState } from './sync-controller.js';
+export type { SyncStartOptions, SyncTrigger, SyncState } from './sync-controller.js';

@@ -16,8 +16,25 @@ export interface SyncProgressJson {
   embedded?: number;
 }
 
-/** Who started a sync: the page or an API client (`api`), the folder watcher (`watch`), `pixsearch index` (`cli`). */
-export type SyncTrigger = 'api' | 'watch' | 'cli';
+/**
+ * Who started a sync: the page or an API client (`api`), the folder watcher (`watch`),
+ * `pixsearch index` (`cli`), or `pixsearch serve`'s first sync, which catches up with what
+ * changed while it was down (`startup`).
+ */
+export type SyncTrigger = 'api' | 'watch' | 'cli' | 'startup';
+
+/** Options of a server-started sync. */
+export interface SyncStartOptions {
+  /** Folders to sync (added to the library when new); default: all of the library's. */
+  roots?: string[] | undefined;
+  /** Aborts the sync (committed work is kept; the summary says `aborted`). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Work done first, as part of the sync (it counts as running, so other requests queue behind
+   * it): `pixsearch serve` fetches the model of a new library here. Its failure fails the sync.
+   */
+  prepare?: (() => Promise<void>) | undefined;
+}
 
 /** What `/api/status` and the SSE `state` event report about syncing. */
 export interface SyncState {
@@ -167,21 +184,28 @@ export class SyncController {
   }
 
   /**
-   * Starts an incremental sync (of `roots`, added to the library when new; default all); throws
-   * HTTP 409 (`SYNC_RUNNING`) while one runs. The `done` event's data is the summary plus
+   * Starts an incremental sync (of `options.roots`, added to the library when new; default all);
+   * throws HTTP 409 (`SYNC_RUNNING`) while one runs. The `done` event's data is the summary plus
    * `syncId` and `trigger`; the `error` event's carries `syncId` too.
    */
-  start(trigger: SyncTrigger = 'api', roots?: string[]): SyncState {
+  start(trigger: SyncTrigger = 'api', options: SyncStartOptions = {}): SyncState {
     if (this.#closed) throw new HttpError(503, 'CLOSED', 'the server is shutting down');
     if (this.#own !== undefined || this.#engine.isSyncing) throw new HttpError(409, 'SYNC_RUNNING', 'a sync is already running');
+    const { roots, signal, prepare } = options;
     const abort = new AbortController();
+    const onAbort = (): void => abort.abort();
+    if (signal?.aborted) abort.abort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     const id = ++this.#id;
     this.#trigger = trigger;
     this.#startedAt = new Date().toISOString();
     this.#finishedAt = null;
     this.#progress = null;
     this.#lastError = null;
-    const result = Promise.resolve().then(() => this.#engine.sync({ signal: abort.signal, ...(roots && roots.length > 0 ? { roots } : {}) }));
+    const result = Promise.resolve().then(async () => {
+      await prepare?.();
+      return this.#engine.sync({ signal: abort.signal, ...(roots && roots.length > 0 ? { roots } : {}) });
+    });
     const run = result
       .then(
         (summary) => {
@@ -202,6 +226,7 @@ export class SyncController {
         },
       )
       .finally(() => {
+        signal?.removeEventListener('abort', onAbort);
         this.#finishedAt = new Date().toISOString();
         this.#own = undefined;
         this.#updateListeners();
@@ -221,7 +246,7 @@ export class SyncController {
    * watcher calls, so that changes seen during a sync get a sync of their own. Rejects when the
    * sync fails or the server shuts down.
    */
-  async runQueued(trigger: SyncTrigger, roots?: string[]): Promise<SyncSummary> {
+  async runQueued(trigger: SyncTrigger, options: SyncStartOptions = {}): Promise<SyncSummary> {
     for (;;) {
       await this.idle();
       if (this.#closed) throw new HttpError(503, 'CLOSED', 'the server is shutting down');
@@ -230,7 +255,7 @@ export class SyncController {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      this.start(trigger, roots);
+      this.start(trigger, options);
       const own = this.#own!;
       await own.done;
       return own.result;

@@ -28,8 +28,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     out.info(out.ce.dim(`pixsearch serve (pid ${remote.info.pid}, ${remote.info.url}) owns ${printable(settings.dataDir)}: it runs the sync`));
     const result = await runRemoteSync(out, remote, roots);
     const effective = roots ?? [];
-    if (out.json) out.result({ ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effective, server: remote.info.url });
-    else printSyncSummary(out, result, effective);
+    const summary = { ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effective, server: remote.info.url };
+    // --watch --json always prints NDJSON (here one line: the server does the following).
+    if (out.json) {
+      if (flags.watch === true) out.event({ event: 'sync', ...summary });
+      else out.result(summary);
+    } else printSyncSummary(out, result, effective);
     if (flags.watch === true && !result.summary.aborted) out.info(out.ce.dim('the server follows the folders for changes itself; --watch has nothing to add'));
     return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
   }
@@ -41,28 +45,40 @@ export async function run(ctx: CommandContext): Promise<number> {
       throw new UsageError('no folder to index: none given and none indexed before', `pass one or more folders: ${prog()} index ~/Pictures`);
     }
     const effectiveRoots = roots ?? stats.roots;
-    out.info(out.ce.dim(`Indexing ${effectiveRoots.map(printable).join(', ')} into ${printable(settings.dataDir)} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
-    await prefetchModel(out, settings, stats);
-    const result = await runSync(out, engine, roots);
-    if (out.json) out.result({ ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effectiveRoots });
-    else printSyncSummary(out, result, effectiveRoots);
-    if (result.summary.aborted || flags.watch !== true) return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
-
-    // --watch: follow the folders, one coalesced sync per burst of changes, until Ctrl-C.
-    const watched = (await engine.stats()).roots;
-    const interrupted = untilInterrupted();
-    const watcher = await watchFolders(out, watched, [settings.dataDir], async () => {
-      const r = await runSync(out, engine);
-      printWatchSync(out, r.summary, r.indexed);
-      return r.summary;
-    });
+    const watch = flags.watch === true;
+    // --watch follows the folders from before the first sync (paused until it ends), so nothing
+    // that changes during it is missed.
+    const watcher = watch
+      ? await watchFolders(out, effectiveRoots, [settings.dataDir], async () => {
+          const r = await runSync(out, engine);
+          printWatchSync(out, r.summary, r.indexed);
+          return r.summary;
+        }, true)
+      : undefined;
     try {
+      out.info(out.ce.dim(`Indexing ${effectiveRoots.map(printable).join(', ')} into ${printable(settings.dataDir)} (model ${stats.model || settings.model || 'default'}, ${stats.backend})`));
+      await prefetchModel(out, settings, stats);
+      const result = await runSync(out, engine, roots);
+      const summary = { ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effectiveRoots };
+      // --watch --json is a stream of events, one compact object per line (NDJSON); without --watch, one JSON document.
+      if (out.json) {
+        if (watcher) out.event({ event: 'sync', ...summary });
+        else out.result(summary);
+      } else printSyncSummary(out, result, effectiveRoots);
+      if (result.summary.aborted || !watcher) return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
+
+      // --watch: one coalesced sync per burst of changes, until Ctrl-C.
+      const watched = (await engine.stats()).roots;
+      await watcher.addRoots(watched);
+      const interrupted = untilInterrupted();
+      watcher.resume();
+      out.event({ event: 'watching', roots: watched, mode: watcher.mode });
       out.info(out.ce.dim(`Watching ${watched.map(printable).join(', ')} for changes${watcher.mode === 'poll' ? ' (by rescans)' : ''}. Press Ctrl-C to stop.`));
       await interrupted;
+      return EXIT.ok;
     } finally {
-      await watcher.close();
+      await watcher?.close();
     }
-    return EXIT.ok;
   } finally {
     await engine.close();
   }

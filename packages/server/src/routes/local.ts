@@ -87,7 +87,7 @@ export function localRoutes(app: Hono, ctx: ServerContext, secret: string | unde
     const b = await body(SyncBody, c);
     const state = ctx.sync.state();
     if (state.running) return c.json({ started: false, running: state.id, sync: state }, 409);
-    const started = ctx.sync.start('cli', b.roots);
+    const started = ctx.sync.start('cli', { roots: b.roots });
     return c.json({ started: true, syncId: started.id, sync: started }, 202);
   });
 }

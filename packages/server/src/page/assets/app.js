@@ -781,8 +781,8 @@ function connectEvents() {
     const summary = JSON.parse(e.data);
     showSync(false, null);
     const changed = summary.added + summary.updated + summary.moved + summary.removed > 0;
-    // Syncs started by the folder watcher report only when they changed something.
-    if (changed || summary.trigger !== 'watch') toast(summaryText(summary));
+    // Syncs of the folder watcher and the server's startup sync report only when they changed something.
+    if (changed || (summary.trigger !== 'watch' && summary.trigger !== 'startup')) toast(summaryText(summary));
     void refreshStatus();
     if (changed) refreshResults();
   });
