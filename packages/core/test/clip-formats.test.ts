@@ -37,6 +37,18 @@ const levels = (a: Float32Array, b: Float32Array): number => {
   return sum / a.length;
 };
 
+/** The Orientation tag (0x0112) of IFD0 in an Exif blob (any prefix before the TIFF header), or undefined. */
+function exifOrientation(exif: Buffer | undefined): number | undefined {
+  if (!exif) return undefined;
+  const le = exif.indexOf('II*\0', 0, 'latin1');
+  const tiff = le >= 0 ? le : exif.indexOf('MM\0*', 0, 'latin1');
+  if (tiff < 0) return undefined;
+  const u16 = (o: number) => (le >= 0 ? exif.readUInt16LE(tiff + o) : exif.readUInt16BE(tiff + o));
+  const ifd = le >= 0 ? exif.readUInt32LE(tiff + 4) : exif.readUInt32BE(tiff + 4);
+  for (let e = 0; e < u16(ifd); e++) if (u16(ifd + 2 + e * 12) === 0x0112) return u16(ifd + 2 + e * 12 + 8);
+  return undefined;
+}
+
 describe('HEIC and AVIF', () => {
   it('decodes HEIC (HEVC) in WebAssembly: the primary image, same content as its JPEG source', async () => {
     const src = path.join(dir, 'src.jpg');
@@ -72,6 +84,45 @@ describe('HEIC and AVIF', () => {
       other = await decodeImage(bytes).catch(() => undefined);
     }
     expect([other?.width, other?.height]).toEqual([80, 60]);
+  });
+
+  it('rotates HEIC by its irot box only: an EXIF Orientation tag inside is never applied on top', async () => {
+    // 64×32: red left half, blue right half, EXIF orientation 6 (which heif-enc 1.15 copies into the HEIC's Exif item).
+    const src = path.join(dir, 'o6.jpg');
+    await sharp({ create: { width: 64, height: 32, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .composite([{ input: { create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 0, b: 255 } } }, left: 32, top: 0 }])
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 95 })
+      .toFile(src);
+    const plain = path.join(dir, 'exif6.heic');
+    execFileSync('heif-enc', ['-q', '90', src, '-o', plain]);
+    const bytes = readFileSync(plain);
+    expect(exifOrientation((await sharp(bytes).metadata()).exif)).toBe(6); // libvips reads the HEIF header and Exif item
+    // A phone's HEIC: the same file with a rotation property (irot, 3 × 90° anti-clockwise = 90° clockwise)
+    // on the primary image, written over heif-enc's pixi box (same size, padded; libheif skips the rest).
+    const at = bytes.indexOf('pixi') - 4;
+    expect(at).toBeGreaterThan(0);
+    const rotated = Buffer.from(bytes);
+    const size = rotated.readUInt32BE(at);
+    rotated.fill(0, at, at + size);
+    rotated.writeUInt32BE(size, at);
+    rotated.write('irot', at + 4, 'latin1');
+    rotated[at + 8] = 3;
+    const rotatedFile = path.join(dir, 'irot.heic');
+    writeFileSync(rotatedFile, rotated);
+    const pixel = (img: { rgb: Uint8Array; width: number }, x: number, y: number) => {
+      const i = (y * img.width + x) * 3;
+      return img.rgb[i]! > 128 && img.rgb[i + 2]! < 128 ? 'red' : img.rgb[i + 2]! > 128 && img.rgb[i]! < 128 ? 'blue' : 'other';
+    };
+    // No irot: stored as is (the EXIF tag is not a HEIF transformation).
+    const a = await decodeImage(plain);
+    expect([a.width, a.height, pixel(a, 2, 16), pixel(a, 61, 16)]).toEqual([64, 32, 'red', 'blue']);
+    // irot: turned once, clockwise (red on top); applying EXIF 6 as well would turn it back to 64×32 or upside down.
+    for (const input of [rotatedFile, rotated]) {
+      const b = await decodeImage(input);
+      expect([b.width, b.height, pixel(b, 16, 2), pixel(b, 16, 61)]).toEqual([32, 64, 'red', 'blue']);
+      expect((await preprocessImage(input, CLIP_PREPROCESS)).source).toEqual({ width: 32, height: 64, format: 'heic' });
+    }
   });
 
   it('typed errors for damaged or oversized HEIC files', async () => {
