@@ -18,13 +18,14 @@
 // (make the bundle and photos, measure nothing).
 // Prints tables (CPU model and load recorded) and writes JSON to benchmarks/results/.
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipEmbedder, CLIP_PREPROCESS, defaultDecodeSizing, preprocessImage } from '@pixsearch/core/clip';
 import { GENERATOR_VERSION, generateBundle } from '@pixsearch/core/model-generator';
+import { rawLikeTiff } from '@pixsearch/core/testing';
 
 // onnxruntime-node and sharp are @pixsearch/core's dependencies: load the very copies it uses.
 const coreRequire = createRequire(fileURLToPath(import.meta.resolve('@pixsearch/core/clip')));
@@ -42,8 +43,6 @@ const ort = coreRequire('onnxruntime-node') as {
 };
 interface SharpChain {
   resize(w: number, h: number, o?: Record<string, unknown>): SharpChain;
-  blur(s: number): SharpChain;
-  sharpen(o: Record<string, unknown>): SharpChain;
   jpeg(o: Record<string, unknown>): SharpChain;
   raw(): SharpChain;
   toBuffer(): Promise<Buffer>;
@@ -89,11 +88,18 @@ async function ensureBundle(): Promise<string> {
   }
 }
 
-/** A photo-like image: smooth gradients, edges and fine texture (compresses like a camera JPEG at q90). */
+/**
+ * A photo-like image: smooth gradients and hard edges (drawn at 1/4 size, enlarged), fine texture
+ * at full resolution (foliage, fabric) over part of the frame with smooth areas elsewhere, and a
+ * little sensor noise everywhere. At JPEG quality 90 it takes ~2.4 bits per pixel, like camera and
+ * phone JPEGs (12 MP in 3-5 MB is 2-3.3 bits/pixel). Libjpeg's entropy decoding, which scaled
+ * decoding cannot skip, grows with the bits: earlier photos here (1.56 bits/pixel, no
+ * full-resolution detail) made decoding look ~10-20% cheaper than on real photos.
+ */
 async function photo(width: number, height: number, seed: number): Promise<SharpChain> {
   const w = Math.ceil(width / 4);
   const h = Math.ceil(height / 4);
-  const raw = Buffer.alloc(w * h * 3);
+  const small = Buffer.alloc(w * h * 3);
   let s = seed * 7919 + 1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -101,12 +107,33 @@ async function photo(width: number, height: number, seed: number): Promise<Sharp
       const n = ((s >> 16) & 31) - 16;
       const edge = (((x / (23 + seed)) | 0) + ((y / 31) | 0)) % 2 ? 50 : 0;
       const i = (y * w + x) * 3;
-      raw[i] = Math.max(0, Math.min(255, 128 + 90 * Math.sin(x / (60 + seed) + seed) + n + edge));
-      raw[i + 1] = Math.max(0, Math.min(255, 128 + 90 * Math.cos(y / 45) + n));
-      raw[i + 2] = Math.max(0, Math.min(255, ((x + y) / (w + h)) * 255 + n - edge));
+      small[i] = Math.max(0, Math.min(255, 128 + 90 * Math.sin(x / (60 + seed) + seed) + n + edge));
+      small[i + 1] = Math.max(0, Math.min(255, 128 + 90 * Math.cos(y / 45) + n));
+      small[i + 2] = Math.max(0, Math.min(255, ((x + y) / (w + h)) * 255 + n - edge));
     }
   }
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).sharpen({ sigma: 1 });
+  const base = await sharp(small, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).raw().toBuffer();
+  // Texture: hashed values on 2-pixel cells (±36 levels where the mask is 1); noise: ±2.5 levels per channel.
+  const hash = (a: number, b: number) => {
+    let v = Math.imul(a, 374761393) + Math.imul(b, 668265263) + Math.imul(seed, -2048144777);
+    v = Math.imul(v ^ (v >>> 13), 1274126177);
+    return ((v ^ (v >>> 16)) & 255) - 128;
+  };
+  const out = Buffer.alloc(width * height * 3);
+  let r = seed * 31 + 7;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const mask = Math.max(0, Math.min(1, 0.5 + 2 * Math.sin(x / (width / 5) + seed) * Math.cos(y / (height / 4))));
+      const t = (mask * 36 * hash(x >> 1, y >> 1)) / 128;
+      const i = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        r = (r * 1103515245 + 12345) & 0x7fffffff;
+        const noise = (((r >> 16) & 255) / 255 - 0.5) * 5;
+        out[i + c] = Math.max(0, Math.min(255, base[i + c]! + t * (c === 1 ? 1 : 0.8) + noise));
+      }
+    }
+  }
+  return sharp(out, { raw: { width, height, channels: 3 } });
 }
 
 interface ImageSet {
@@ -127,7 +154,7 @@ async function ensureImages(): Promise<ImageSet[]> {
     }
     return [...byExt].map(([ext, list]) => ({ name: `${ext} (${path.basename(dir)})`, files: list }));
   }
-  const dir = path.join(dataDir, `photos-${count}`);
+  const dir = path.join(dataDir, `photos-v2-${count}`); // v2: camera-like bits per pixel (see photo())
   await mkdir(dir, { recursive: true });
   const sets: ImageSet[] = [];
   for (const [w, h] of [
@@ -158,36 +185,12 @@ async function ensureImages(): Promise<ImageSet[]> {
     }
     heic.push(f);
     const dng = path.join(dir, `raw-${i}.dng`);
-    if (!(await stat(dng).catch(() => undefined))) await writeFile(dng, rawLike(await (await import('node:fs/promises')).readFile(src)));
+    if (!(await stat(dng).catch(() => undefined))) await writeFile(dng, rawLikeTiff(await readFile(src), { sensorBytes: 2 << 20 }));
     raws.push(dng);
   }
   if (heic.length > 0) sets.push({ name: 'HEIC 4000×3000 (12 MP)', files: heic });
   sets.push({ name: 'RAW-like DNG, 4000×3000 preview', files: raws });
   return sets;
-}
-
-/** A TIFF-structured RAW stand-in: IFD0 (orientation 1) → JPEG preview, plus 2 MB of "sensor data". */
-function rawLike(preview: Buffer): Buffer {
-  const sensor = 2 << 20;
-  const at = 512 + sensor;
-  const b = Buffer.alloc(at + preview.length);
-  b.write('II', 0, 'latin1');
-  b.writeUInt16LE(42, 2);
-  b.writeUInt32LE(8, 4);
-  b.writeUInt16LE(3, 8);
-  const entry = (i: number, tag: number, type: number, value: number) => {
-    const p = 10 + i * 12;
-    b.writeUInt16LE(tag, p);
-    b.writeUInt16LE(type, p + 2);
-    b.writeUInt32LE(1, p + 4);
-    if (type === 3) b.writeUInt16LE(value, p + 8);
-    else b.writeUInt32LE(value, p + 8);
-  };
-  entry(0, 0x0112, 3, 1);
-  entry(1, 0x0201, 4, at);
-  entry(2, 0x0202, 4, preview.length);
-  b.set(preview, at);
-  return b;
 }
 
 /** Process CPU milliseconds (all threads) and wall time of `fn`. */
@@ -204,6 +207,8 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; wallMs: nu
 interface DecodeRow {
   set: string;
   files: number;
+  /** File bytes × 8 / decoded pixels, averaged over the set (camera JPEGs at quality ~90: 2-3.3). */
+  bitsPerPixel: number;
   scaledCpuMs: number;
   exactCpuMs: number | undefined;
   bareSharpCpuMs: number | undefined;
@@ -218,8 +223,20 @@ async function decodeCosts(sets: ImageSet[]): Promise<DecodeRow[]> {
     const exactFiles = files.slice(0, Math.min(files.length, 6));
     const cpu = { scaled: [] as number[], exact: [] as number[], bare: [] as number[] };
     for (const f of files.slice(0, 2)) await preprocessImage(f, CLIP_PREPROCESS); // warm-up (JIT, WASM)
+    let bytes = 0;
+    let pixels = 0;
+    for (const f of files) bytes += (await stat(f)).size;
     for (let r = 0; r < rounds; r++) {
-      cpu.scaled.push((await measure(async () => { for (const f of files) await preprocessImage(f, CLIP_PREPROCESS); })).cpuMs / files.length);
+      cpu.scaled.push(
+        (
+          await measure(async () => {
+            for (const f of files) {
+              const out = await preprocessImage(f, CLIP_PREPROCESS);
+              if (r === 0) pixels += out.source.width * out.source.height;
+            }
+          })
+        ).cpuMs / files.length,
+      );
       if (jpeg) cpu.bare.push((await measure(async () => { for (const f of files) await sharp(f).resize(224, 224).raw().toBuffer(); })).cpuMs / files.length);
       if (r === 0) cpu.exact.push((await measure(async () => { for (const f of exactFiles) await preprocessImage(f, CLIP_PREPROCESS, { preprocess: 'exact' }); })).cpuMs / exactFiles.length);
     }
@@ -239,12 +256,13 @@ async function decodeCosts(sets: ImageSet[]): Promise<DecodeRow[]> {
     rows.push({
       set: set.name,
       files: files.length,
+      bitsPerPixel: (8 * bytes) / pixels,
       scaledCpuMs: median(cpu.scaled),
       exactCpuMs: cpu.exact.length ? median(cpu.exact) : undefined,
       bareSharpCpuMs: cpu.bare.length ? median(cpu.bare) : undefined,
       deviationLevels: deviation,
     });
-    console.log(`  decode ${set.name}: scaled ${fmt(rows.at(-1)!.scaledCpuMs)} CPU-ms/img`);
+    console.log(`  decode ${set.name}: ${fmt(rows.at(-1)!.bitsPerPixel, 2)} bits/px, scaled ${fmt(rows.at(-1)!.scaledCpuMs)} CPU-ms/img`);
   }
   return rows;
 }
@@ -267,12 +285,24 @@ async function rawSession(file: string, batch: number, images: number): Promise<
   }
 }
 
-async function pipeline(bundle: string, files: string[], dtype: 'fp32' | 'int8', batchSize: number, decodeWorkers?: number): Promise<{ imgPerSec: number; cpuMsPerImage: number; errors: number; workers: number; inFlight: number }> {
-  const e = await ClipEmbedder.create({ model: bundle, batchSize, variant: { vision: dtype }, ...(decodeWorkers !== undefined ? { decodeWorkers } : {}) });
+/** Batches per pipeline run: enough that decoding the next batch overlaps inference of the current one, as in a real library. */
+const pipelineBatches = Number(flag('--batches')) || (quick ? 4 : 6);
+/** The pipeline's inputs: the set's files repeated to `pipelineBatches` batches (at least the files themselves). */
+const pipelineInputs = (files: string[], batch: number): string[] => Array.from({ length: Math.max(files.length, pipelineBatches * batch) }, (_, i) => files[i % files.length]!);
+
+interface PipelineOptions {
+  decodeWorkers?: number;
+  decodeConcurrency?: number;
+  visionSpinning?: boolean;
+}
+
+async function pipeline(bundle: string, files: string[], dtype: 'fp32' | 'int8', batchSize: number, opts: PipelineOptions = {}): Promise<{ imgPerSec: number; cpuMsPerImage: number; errors: number; workers: number; inFlight: number }> {
+  const e = await ClipEmbedder.create({ model: bundle, batchSize, variant: { vision: dtype }, ...opts });
+  const inputs = pipelineInputs(files, batchSize);
   try {
     await e.embedImages(files.slice(0, batchSize)); // loads the session, starts the workers
-    const m = await measure(() => e.embedImages(files));
-    return { imgPerSec: files.length / (m.wallMs / 1000), cpuMsPerImage: m.cpuMs / files.length, errors: m.result.errors.filter(Boolean).length, workers: e.decodeWorkers, inFlight: e.decodeConcurrency };
+    const m = await measure(() => e.embedImages(inputs));
+    return { imgPerSec: inputs.length / (m.wallMs / 1000), cpuMsPerImage: m.cpuMs / inputs.length, errors: m.result.errors.filter(Boolean).length, workers: e.decodeWorkers, inFlight: e.decodeConcurrency };
   } finally {
     await e.close();
   }
@@ -307,7 +337,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const p of pairs) {
       const files = jpegSets.find((s) => s.name === p.set)!.files;
-      const raw = await rawSession(towerFile(p.dtype as 'fp32' | 'int8'), p.batch, files.length);
+      const raw = await rawSession(towerFile(p.dtype as 'fp32' | 'int8'), p.batch, pipelineInputs(files, p.batch).length);
       const pipe = await pipeline(bundle, files, p.dtype as 'fp32' | 'int8', p.batch);
       p.raw.push(raw.imgPerSec);
       p.rawCpu.push(raw.cpuMsPerImage);
@@ -325,7 +355,7 @@ async function main(): Promise<void> {
   for (const d of dtypes) for (const w of [1, 2]) workersCmp.push({ dtype: d, workers: w, imgPerSec: [], cpuMs: [] });
   for (let r = 0; r < Math.max(1, rounds - 1); r++) {
     for (const c of workersCmp) {
-      const p = await pipeline(bundle, big.files, c.dtype as 'fp32' | 'int8', best[c.dtype as 'fp32' | 'int8'], c.workers);
+      const p = await pipeline(bundle, big.files, c.dtype as 'fp32' | 'int8', best[c.dtype as 'fp32' | 'int8'], { decodeWorkers: c.workers });
       c.imgPerSec.push(p.imgPerSec);
       c.cpuMs.push(p.cpuMsPerImage);
     }
@@ -381,8 +411,8 @@ async function main(): Promise<void> {
   console.log(`\nembed benchmark — ${path.basename(bundle)}; ${m0.cores}× ${m0.cpu}; load avg at start ${m0.loadavg.map((l) => l.toFixed(2)).join(' ')}, at end ${m1.loadavg.map((l) => l.toFixed(2)).join(' ')}; ${rounds} interleaved rounds, medians`);
   console.log('\ndecode + preprocess to the 224×224 tensor (one image at a time, CPU-ms per image, all threads):');
   table(
-    ['images', 'n', 'scaled (default)', 'exact', 'bare sharp resize', 'scaled / bare', 'scaled vs exact (mean abs, levels)'],
-    decode.map((d) => [d.set, String(d.files), fmt(d.scaledCpuMs), d.exactCpuMs === undefined ? '–' : fmt(d.exactCpuMs), d.bareSharpCpuMs === undefined ? '–' : fmt(d.bareSharpCpuMs), d.bareSharpCpuMs ? `${fmt(d.scaledCpuMs / d.bareSharpCpuMs, 2)}×` : '–', d.deviationLevels === undefined ? '–' : fmt(d.deviationLevels, 3)]),
+    ['images', 'n', 'bits/px', 'scaled (default)', 'exact', 'bare sharp resize', 'scaled / bare', 'scaled vs exact (mean abs, levels)'],
+    decode.map((d) => [d.set, String(d.files), fmt(d.bitsPerPixel, 2), fmt(d.scaledCpuMs), d.exactCpuMs === undefined ? '–' : fmt(d.exactCpuMs), d.bareSharpCpuMs === undefined ? '–' : fmt(d.bareSharpCpuMs), d.bareSharpCpuMs ? `${fmt(d.scaledCpuMs / d.bareSharpCpuMs, 2)}×` : '–', d.deviationLevels === undefined ? '–' : fmt(d.deviationLevels, 3)]),
   );
   console.log('\nraw image-tower session (random pixels), img/s (CPU-ms/img):');
   table(

@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageRecord } from '@pixsearch/core/engine';
+import { rawLikeTiff } from '@pixsearch/core/testing';
 import { ThumbnailCache } from '../src/thumbnails.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pixsearch-thumbs-'));
@@ -25,25 +26,8 @@ describe('thumbnails of phone and camera formats', () => {
     execFileSync('heif-enc', ['-q', '60', jpg, '-o', heic]);
     // A DNG-like TIFF: IFD0 with orientation 6 and a JPEG preview.
     const preview = await sharp({ create: { width: 600, height: 400, channels: 3, background: { r: 20, g: 180, b: 60 } } }).jpeg().toBuffer();
-    const tiff = Buffer.alloc(300 + preview.length);
-    tiff.write('II', 0, 'latin1');
-    tiff.writeUInt16LE(42, 2);
-    tiff.writeUInt32LE(8, 4);
-    tiff.writeUInt16LE(3, 8);
-    const entry = (i: number, tag: number, type: number, value: number) => {
-      const p = 10 + i * 12;
-      tiff.writeUInt16LE(tag, p);
-      tiff.writeUInt16LE(type, p + 2);
-      tiff.writeUInt32LE(1, p + 4);
-      if (type === 3) tiff.writeUInt16LE(value, p + 8);
-      else tiff.writeUInt32LE(value, p + 8);
-    };
-    entry(0, 0x0112, 3, 6);
-    entry(1, 0x0201, 4, 300);
-    entry(2, 0x0202, 4, preview.length);
-    tiff.set(preview, 300);
     const dng = path.join(dir, 'IMG_0002.DNG');
-    writeFileSync(dng, tiff);
+    writeFileSync(dng, rawLikeTiff(preview, { orientation: 6 }));
     const cache = new ThumbnailCache(path.join(dir, 'cache'));
     const h = await cache.get(record(heic, 1), 128);
     const hm = await sharp(h.bytes).metadata();

@@ -34,3 +34,38 @@ export function bombPng(width: number, height: number): Buffer {
   const raw = Buffer.concat(Array.from({ length: height }, () => row));
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
 }
+
+/** Options of {@link rawLikeTiff}. */
+export interface RawLikeTiffOptions {
+  /** EXIF orientation written in IFD0 (default 1). */
+  orientation?: number;
+  /** Bytes of stand-in "sensor data" between the IFD and the preview (default 0). */
+  sensorBytes?: number;
+}
+
+/**
+ * A camera-RAW stand-in (DNG/NEF-shaped TIFF, little-endian): IFD0 holds the orientation and a
+ * JPEG preview (JPEGInterchangeFormat/Length) stored after `sensorBytes` of zeros. What the RAW
+ * preview walker reads in real files, with nothing else; `jpeg` is used as given.
+ */
+export function rawLikeTiff(jpeg: Uint8Array, options: RawLikeTiffOptions = {}): Buffer {
+  const at = 512 + (options.sensorBytes ?? 0);
+  const b = Buffer.alloc(at + jpeg.length);
+  b.write('II', 0, 'latin1');
+  b.writeUInt16LE(42, 2);
+  b.writeUInt32LE(8, 4);
+  b.writeUInt16LE(3, 8);
+  const entry = (i: number, tag: number, type: number, value: number) => {
+    const p = 10 + i * 12;
+    b.writeUInt16LE(tag, p);
+    b.writeUInt16LE(type, p + 2);
+    b.writeUInt32LE(1, p + 4);
+    if (type === 3) b.writeUInt16LE(value, p + 8);
+    else b.writeUInt32LE(value, p + 8);
+  };
+  entry(0, 0x0112, 3, options.orientation ?? 1);
+  entry(1, 0x0201, 4, at);
+  entry(2, 0x0202, 4, jpeg.length);
+  b.set(jpeg, at);
+  return b;
+}

@@ -4,7 +4,7 @@ export { describeVectorIndexConformance, type ConformanceCase, type ConformanceO
 export { catalogRow, describeCatalogConformance, type CatalogConformanceOptions } from './catalog-conformance.js';
 export { clusterModel, clusteredDataset, exactTopK, gaussian, mulberry32, recallAtK, sampleClusters, type ClusterModel, type ClusteredOptions } from './datasets.js';
 export { ensureTinyBundle } from './tiny-model.js';
-export { bombPng, pngChunk } from './images.js';
+export { bombPng, pngChunk, rawLikeTiff, type RawLikeTiffOptions } from './images.js';
 export {
   DEFAULT_TEST_IMAGE_SIZE,
   drawTestImage,
