@@ -1,5 +1,5 @@
 /** Describes the machine and library versions for the report. */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -58,12 +58,21 @@ export function faissBuild(): string {
   }
 }
 
+/** The CPU's model name: lscpu's `Model name` (what a report should quote), else what `os.cpus()` says. */
+export function cpuModel(): string {
+  const fallback = os.cpus()[0]?.model.trim() || 'unknown';
+  try {
+    return /Model name:\s*(.*)/.exec(execFileSync('lscpu', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1]?.trim() || fallback;
+  } catch {
+    return fallback; // no lscpu
+  }
+}
+
 /** Machine facts for the report header. */
 export function machineInfo(): MachineInfo {
-  const cpus = os.cpus();
   return {
     hostname: os.hostname(),
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cpu: cpuModel(),
     cores: os.availableParallelism(),
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,

@@ -174,6 +174,16 @@ async function batchPoint(ctx: Ctx, index: VectorIndex, point: SweepPoint, budge
 }
 
 /**
+ * An overhead figure from interleaved repetitions: `ratios[r]` is adapter ÷ bare time of
+ * repetition r, `adapterMs`/`bareMs` their per-query times; each is reported as its median, the
+ * ratio with its spread.
+ */
+function pairedOverhead(mode: 'single' | 'batch', point: SweepPoint, ratios: number[], adapterMs: number[], bareMs: number[]): OverheadResult {
+  const spread = spreadOf(ratios);
+  return { mode, point: point.label, adapterMs: spreadOf(adapterMs).median, bareMs: spreadOf(bareMs).median, ratio: spread.median, ratioSpread: spread };
+}
+
+/**
  * Adapter vs bare in single-query mode. The two alternate query by query (so both see the same
  * machine state); each repetition sums both over the same queries and gives one ratio; the
  * result is the median ratio with its spread (not best-of: a shared machine makes minima lie).
@@ -212,14 +222,8 @@ async function overheadSingle(ctx: Ctx, index: VectorIndex, bare: BareIndex, poi
     // At least three repetitions for a median; more while the budget allows.
     if (rep >= 2 && performance.now() - started > budget.budgetS * 1000 * 3) break;
   }
-  const spread = spreadOf(ratios);
   return {
-    mode: 'single',
-    point: point.label,
-    adapterMs: spreadOf(adapterTotals).median,
-    bareMs: spreadOf(bareTotals).median,
-    ratio: spread.median,
-    ratioSpread: spread,
+    ...pairedOverhead('single', point, ratios, adapterTotals, bareTotals),
     adapterRecall10: recall(ctx, adapterRes.slice(0, nq), K),
     bareRecall10: recall(ctx, bareRes.slice(0, nq), K),
   };
@@ -257,14 +261,8 @@ async function overheadBatch(full: Ctx, index: VectorIndex, bare: BareIndex, poi
     adapterTimes.push(a / ctx.nq);
     bareTimes.push(b / ctx.nq);
   }
-  const spread = spreadOf(ratios);
   return {
-    mode: 'batch',
-    point: point.label,
-    adapterMs: spreadOf(adapterTimes).median,
-    bareMs: spreadOf(bareTimes).median,
-    ratio: spread.median,
-    ratioSpread: spread,
+    ...pairedOverhead('batch', point, ratios, adapterTimes, bareTimes),
     adapterRecall10: recall(ctx, adapterRes, K),
     bareRecall10: recall(ctx, bareRes, K),
   };

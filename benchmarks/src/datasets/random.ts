@@ -1,5 +1,5 @@
 /** Seeded pseudo-random sources for the synthetic datasets (deterministic across platforms). */
-import { mulberry32 } from '@pixsearch/core/datasets';
+import { gaussian, mulberry32 } from '@pixsearch/core/datasets';
 
 /** Mixes a seed and a stream number into a 32-bit seed (splitmix-style), so streams are independent. */
 export function deriveSeed(seed: number, stream: number): number {
@@ -12,22 +12,7 @@ export function deriveSeed(seed: number, stream: number): number {
 /** A seeded PRNG (mulberry32, shared with core's datasets): uniform floats in [0, 1). */
 export const uniform: (seed: number) => () => number = mulberry32;
 
-/** Standard normal samples (Box–Muller on {@link uniform}; both values of each pair are used). */
+/** Standard normal samples: core's Box–Muller {@link gaussian} on {@link uniform} (both values of each pair are used). */
 export function normal(seed: number): () => number {
-  const rand = uniform(seed);
-  let spare = 0;
-  let hasSpare = false;
-  return () => {
-    if (hasSpare) {
-      hasSpare = false;
-      return spare;
-    }
-    let u = rand();
-    while (u === 0) u = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const t = 2 * Math.PI * rand();
-    spare = r * Math.sin(t);
-    hasSpare = true;
-    return r * Math.cos(t);
-  };
+  return gaussian(uniform(seed));
 }

@@ -10,15 +10,15 @@
  *     src/duplicates/run.ts [--n 100000] [--backend faiss-flat|hnswlib] [--out results/duplicates-100k.json]
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { execSync } from 'node:child_process';
 import '@pixsearch/index-faiss';
 import '@pixsearch/index-hnsw';
 import type { Embedder } from '@pixsearch/core';
 import { mulberry32 } from '@pixsearch/core/datasets';
 import { SearchEngine } from '@pixsearch/core/engine';
 import { syntheticSet } from '../datasets/synthetic.js';
+import { cpuModel } from '../machine.js';
 import { writeSyntheticLibrary } from '../synthetic-library.js';
 
 const arg = (name: string, dflt: string): string => {
@@ -30,13 +30,7 @@ const backend = arg('backend', 'faiss-flat');
 const out = arg('out', '');
 const dim = 512;
 
-const cpu = (() => {
-  try {
-    return execSync("lscpu | grep 'Model name'", { encoding: 'utf8' }).trim().replace(/\s+/g, ' ');
-  } catch {
-    return cpus()[0]?.model ?? 'unknown';
-  }
-})();
+const cpu = cpuModel();
 const log = (s: string): void => console.log(s);
 log(`duplicates benchmark: n=${n} backend=${backend} dim=${dim} | ${cpu} | load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
