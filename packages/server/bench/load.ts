@@ -10,14 +10,19 @@
 //   the first round (what one person going back and forth sees).
 //
 //   pnpm --filter @pixsearch/server bench:load [--presets tiny,vit-b-32] [--connections 1,10,50]
-//     [--duration 10] [--vectors 100000] [--bundle <vit-b-32 bundle folder>] [--search-concurrency 1,8]
-//     [--modes uncached,cached] [--threads 0] [--out <file.json>] [--seed-only]
+//     [--duration 10] [--vectors 100000] [--bundle <vit-b-32 bundle folder>]
+//     [--configs 1:0,8:default] [--modes uncached,cached] [--out <file.json>] [--seed-only]
+//
+// A config is `<search concurrency>:<text-tower threads>` (`default`, or 0 = one per core): the
+// default pair is the server as it was (one query at a time, the text tower on every core) and
+// as it is (8 queries at once, micro-batched, one text-tower thread).
 //
 // Reported per run: req/s, latency, errors, the server's event-loop delay (p50/p99/max), its CPU
-// time per request (all its threads), its main thread's busy time per request, the engine's stage
-// times per query (embed = waiting + text tower, search = waiting + index scan, catalog), the CPU
-// model and the load average before and after. Several search concurrencies in one run give the
-// in-run ratio (1 was the server's default before micro-batching). The server runs in a child
+// time per request (all its threads) split by thread group (main thread + pools, index shard
+// workers, text tower: see load-server.ts), its main thread's busy time per request, the engine's
+// stage times per query (embed = waiting + text tower, search = waiting + index scan, catalog),
+// the CPU model and the load average before and after, and each config's ratio to the first one
+// in the same run. The server runs in a child
 // process (its own event loop); autocannon runs here. Seeded data and the generated vit-b-32
 // bundle (~830 MB) are cached under <repo>/.cache/ (gitignored).
 import { fork, type ChildProcess } from 'node:child_process';
@@ -43,9 +48,13 @@ const presets = arg('presets', 'tiny,vit-b-32').split(',') as BundlePreset[];
 const connections = arg('connections', '1,10,50').split(',').map(Number);
 const duration = Number(arg('duration', '10'));
 const vectors = Number(arg('vectors', '100000'));
-const searchConcurrencies = arg('search-concurrency', '1,8').split(',').map(Number);
+const configs = arg('configs', '1:0,8:default')
+  .split(',')
+  .map((c) => {
+    const [conc, textThreads = 'default'] = c.split(':');
+    return { searchConcurrency: Number(conc), textThreads };
+  });
 const modes = arg('modes', 'uncached,cached').split(',') as Mode[];
-const threads = Number(arg('threads', '0'));
 const out = arg('out', path.join(repo, 'artifacts', 'bench', 'server-load.json'));
 const seedOnly = process.argv.includes('--seed-only');
 
@@ -163,8 +172,8 @@ interface Ready {
   backend: string;
 }
 
-function startChild(dataDir: string, model: string, searchConcurrency: number): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = fork(path.join(here, 'load-server.ts'), [dataDir, model, String(searchConcurrency), String(threads)], {
+function startChild(dataDir: string, model: string, searchConcurrency: number, textThreads: string): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = fork(path.join(here, 'load-server.ts'), [dataDir, model, String(searchConcurrency), textThreads], {
     // LOAD_CPU_PROF=<folder>: V8 CPU profiles of the server's threads, for finding where time goes.
     execArgv: ['--conditions=@pixsearch/source', '--import', 'tsx', ...(process.env.LOAD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LOAD_CPU_PROF] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -209,6 +218,8 @@ interface Report {
   cpuMs: number;
   mainThreadBusyMs: number;
   stages: { n: number; embed: number; search: number; catalog: number; total: number };
+  /** CPU ms of the server's threads over the run, by when they started (see load-server.ts). */
+  threadCpuMs: Record<string, number>;
 }
 
 interface Row {
@@ -218,6 +229,7 @@ interface Row {
   backend: string;
   mode: Mode;
   searchConcurrency: number;
+  textThreads: string;
   connections: number;
   requestsPerSec: number;
   p50Ms: number;
@@ -233,6 +245,12 @@ interface Row {
   serverCpuMsPerRequest: number;
   /** Server main-thread busy time (HTTP, validation, catalog rows, JSON) per answered request. */
   mainThreadMsPerRequest: number;
+  /**
+   * CPU time per answered request by thread group: `boot` = the main thread (HTTP, validation,
+   * catalog rows, JSON), V8's helpers (GC) and the libuv/libvips pools; `open` = the index's shard
+   * workers (the scan); `first-search` = the text tower (Linux only).
+   */
+  cpuMsPerRequestByThreads: Record<string, number>;
   /** Engine stage means per query, ms of wall time (waiting included). */
   embedMs: number;
   searchMs: number;
@@ -248,10 +266,10 @@ for (const preset of presets) {
   const model = await modelFor(preset);
   const dataDir = await seededLibrary(preset, model);
   if (seedOnly) continue;
-  for (const searchConcurrency of searchConcurrencies) {
-    const { child, ready } = await startChild(dataDir, model, searchConcurrency);
+  for (const { searchConcurrency, textThreads } of configs) {
+    const { child, ready } = await startChild(dataDir, model, searchConcurrency, textThreads);
     try {
-      console.log(`\n${preset}: ${ready.indexSize} vectors (dim ${ready.dimension}, ${ready.backend}) at ${ready.url}, search concurrency ${searchConcurrency}`);
+      console.log(`\n${preset}: ${ready.indexSize} vectors (dim ${ready.dimension}, ${ready.backend}) at ${ready.url}, search concurrency ${searchConcurrency}, text-tower threads ${textThreads}`);
       await drive(ready.url, 10, 3, 'uncached'); // warm-up
       for (const mode of modes) {
         if (mode === 'cached') await drive(ready.url, 10, 2, 'cached'); // fill the cache
@@ -269,6 +287,7 @@ for (const preset of presets) {
             backend: ready.backend,
             mode,
             searchConcurrency,
+            textThreads,
             connections: c,
             requestsPerSec: r.requests.average,
             p50Ms: r.latency.p50,
@@ -282,6 +301,7 @@ for (const preset of presets) {
             loopDelayMaxMs: rep.loop.max,
             serverCpuMsPerRequest: rep.cpuMs / answered,
             mainThreadMsPerRequest: rep.mainThreadBusyMs / answered,
+            cpuMsPerRequestByThreads: Object.fromEntries(Object.entries(rep.threadCpuMs).map(([k, ms]) => [k, ms / answered])),
             embedMs: per(rep.stages.embed),
             searchMs: per(rep.stages.search),
             catalogMs: per(rep.stages.catalog),
@@ -292,7 +312,8 @@ for (const preset of presets) {
           rows.push(row);
           console.log(
             `  ${mode}, ${c} connections: ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors + row.non2xx + row.timeouts}, ` +
-              `server CPU ${row.serverCpuMsPerRequest.toFixed(2)} ms/req (main thread ${row.mainThreadMsPerRequest.toFixed(2)}), ` +
+              `server CPU ${row.serverCpuMsPerRequest.toFixed(2)} ms/req (main thread ${row.mainThreadMsPerRequest.toFixed(2)}, ` +
+              `by threads ${Object.entries(row.cpuMsPerRequestByThreads).map(([ph, ms]) => `${ph} ${ms.toFixed(2)}`).join(', ')}), ` +
               `engine embed ${row.embedMs.toFixed(1)} + search ${row.searchMs.toFixed(1)} + catalog ${row.catalogMs.toFixed(2)} ms, ` +
               `loop p50/p99/max ${rep.loop.p50.toFixed(1)}/${rep.loop.p99.toFixed(1)}/${rep.loop.max.toFixed(1)} ms, load ${loadBefore.toFixed(2)}→${row.loadAfter.toFixed(2)}`,
           );
@@ -311,12 +332,13 @@ if (seedOnly) {
   process.exit(0);
 }
 
-const header = ['model', 'vectors', 'mode', 'search conc.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
+const header = ['model', 'vectors', 'mode', 'search conc.', 'text thr.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
 const table = rows.map((r) => [
   `${r.model} (${r.dimension}-d)`,
   String(r.vectors),
   r.mode,
   String(r.searchConcurrency),
+  r.textThreads,
   String(r.connections),
   r.requestsPerSec.toFixed(1),
   String(r.p50Ms),
@@ -332,21 +354,27 @@ const table = rows.map((r) => [
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 const cpu = os.cpus()[0]?.model ?? '?';
-console.log(`\nGET /api/search, k=30, ${duration} s per run, ${os.cpus().length} cores (${cpu}), threads ${threads || 'default'}`);
+console.log(`\nGET /api/search, k=30, ${duration} s per run, ${os.cpus().length} cores (${cpu})`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
-// In-run ratios: each search concurrency against the first one, per model, mode and connection count.
-const base = searchConcurrencies[0];
+// In-run ratios: each config against the first one, per model, mode and connection count.
+const base = configs[0]!;
+const same = (r: Row, c: { searchConcurrency: number; textThreads: string }) => r.searchConcurrency === c.searchConcurrency && r.textThreads === c.textThreads;
 for (const r of rows) {
-  if (r.searchConcurrency === base) continue;
-  const b = rows.find((x) => x.model === r.model && x.mode === r.mode && x.connections === r.connections && x.searchConcurrency === base);
-  if (b) console.log(`${r.model} ${r.mode} ${r.connections} conns: search concurrency ${r.searchConcurrency} vs ${base}: ${(r.requestsPerSec / b.requestsPerSec).toFixed(2)}× req/s, ${(r.serverCpuMsPerRequest / b.serverCpuMsPerRequest).toFixed(2)}× CPU per request`);
+  if (same(r, base)) continue;
+  const b = rows.find((x) => x.model === r.model && x.mode === r.mode && x.connections === r.connections && same(x, base));
+  if (b) {
+    console.log(
+      `${r.model} ${r.mode} ${r.connections} conns: ${r.searchConcurrency}:${r.textThreads} vs ${base.searchConcurrency}:${base.textThreads}: ` +
+        `${(r.requestsPerSec / b.requestsPerSec).toFixed(2)}× req/s, ${(r.serverCpuMsPerRequest / b.serverCpuMsPerRequest).toFixed(2)}× CPU per request`,
+    );
+  }
 }
 await mkdir(path.dirname(out), { recursive: true });
 await writeFile(
   out,
-  JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu, loadavg: os.loadavg(), duration, threads, searchConcurrencies, modes, rows }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu, loadavg: os.loadavg(), duration, configs, modes, rows }, null, 2),
 );
 console.log(`\nwrote ${out}`);
 const failed = rows.some((r) => r.errors + r.non2xx + r.timeouts > 0);

@@ -1,4 +1,4 @@
-import { PixsearchError } from '@pixsearch/core';
+import { AbortedError, PixsearchError } from '@pixsearch/core';
 
 /** The queue of a {@link Limiter} is full: the caller should retry later (HTTP 503). */
 export class OverloadedError extends PixsearchError {
@@ -53,11 +53,28 @@ export class Limiter {
     return this.#waiting.length;
   }
 
-  /** Runs `task` when a slot is free; rejects with {@link OverloadedError} when the queue is full. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when a slot is free; rejects with {@link OverloadedError} when the queue is full,
+   * and with `AbortedError` when `signal` aborts while the task still waits (it then never runs,
+   * and leaves the queue at once: a client that went away holds no place in it).
+   */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw new AbortedError(this.what.replace(/s$/, ''));
     if (this.#active >= this.concurrency) {
       if (this.#waiting.length >= this.maxQueue) throw new OverloadedError(this.what);
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          const i = this.#waiting.indexOf(go);
+          if (i >= 0) this.#waiting.splice(i, 1);
+          reject(new AbortedError(this.what.replace(/s$/, '')));
+        };
+        const go = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#waiting.push(go);
+      });
     } else {
       this.#active++;
     }

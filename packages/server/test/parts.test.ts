@@ -59,6 +59,28 @@ describe('Limiter', () => {
     expect(limiter.active).toBe(0);
   });
 
+  it('drops a waiting task whose signal aborts, without running it', async () => {
+    const limiter = new Limiter(1, 4, 'jobs');
+    const gate = deferred();
+    const ran: string[] = [];
+    const first = limiter.run(async () => {
+      ran.push('first');
+      await gate.promise;
+    });
+    const gone = new AbortController();
+    const dropped = limiter.run(async () => void ran.push('dropped'), gone.signal);
+    const kept = limiter.run(async () => void ran.push('kept'));
+    expect(limiter.queued).toBe(2);
+    gone.abort();
+    await expect(dropped).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(limiter.queued).toBe(1);
+    await expect(limiter.run(async () => 1, AbortSignal.abort())).rejects.toMatchObject({ code: 'ABORTED' });
+    gate.resolve();
+    await Promise.all([first, kept]);
+    expect(ran).toEqual(['first', 'kept']);
+    expect(limiter.active).toBe(0);
+  });
+
   it('frees the slot when a task fails', async () => {
     const limiter = new Limiter(1, 0);
     await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

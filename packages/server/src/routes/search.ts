@@ -84,8 +84,10 @@ async function respond(
   started: number,
   lane: Limiter = ctx.searchLimiter,
 ) {
-  const opts = searchOptions(params);
-  const res = await lane.run(() => run(opts)).catch((err: unknown) => {
+  // A client that goes away (the page cancels a stale keystroke's request) leaves the queues.
+  const signal = c.req.raw.signal;
+  const opts = { ...searchOptions(params), signal };
+  const res = await lane.run(() => run(opts), signal).catch((err: unknown) => {
     if (err instanceof PixsearchError && err.code === 'INVALID_ARGUMENT' && OPTION_ERROR.test(err.message)) badRequest(err);
     throw err;
   });
