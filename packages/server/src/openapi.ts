@@ -3,6 +3,7 @@
  * (request validators and response shapes), served at `/api/openapi.json`.
  */
 import { z } from 'zod';
+import { OWNER_SECRET_HEADER } from './discovery.js';
 import {
   BrowseParamsSchema,
   BrowseResponseSchema,
@@ -15,6 +16,12 @@ import {
   IdParamSchema,
   ImageDetailsSchema,
   LIMITS,
+  LocalHelloSchema,
+  LocalQueryBodySchema,
+  LocalSearchResponseSchema,
+  LocalSyncBodySchema,
+  LocalSyncRunningSchema,
+  LocalSyncStartedSchema,
   OriginalQuerySchema,
   SearchParamsSchema,
   SearchResponseSchema,
@@ -68,6 +75,11 @@ const searchErrors = {
   '503': err('Too many searches waiting (retry shortly).'),
 };
 
+/** What every `/api/local/*` operation needs: the owner secret, and nothing else. */
+const ownerOnly = [{ ownerSecret: [] }];
+const ownerErrors = { '403': err('No owner secret, or a wrong one (whatever else the request carries).') };
+const jsonBody = (schema: z.ZodType, description: string) => ({ required: false, description, content: { 'application/json': { schema: schemaOf(schema, 'input') } } });
+
 /** Builds the OpenAPI document; `version` is the server package version. */
 export function buildOpenApi(version: string): JsonSchema {
   return {
@@ -77,12 +89,23 @@ export function buildOpenApi(version: string): JsonSchema {
       version,
       description:
         'Search your own images with natural language or by example. Images are served only by catalog id. ' +
-        'When the server is bound to a non-loopback address every request needs `Authorization: Bearer <token>`.',
+        'When the server is bound to a non-loopback address every request needs `Authorization: Bearer <token>`. ' +
+        '`/api/local/*` is for the `pixsearch` CLI of the user who started the server: those routes need the per-run owner secret ' +
+        `(\`${OWNER_SECRET_HEADER}\`, read from \`<data-dir>/server.json\`, mode 0600), which also stands in for the bearer token on every route.`,
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Required when the server has a token (always on a non-loopback address).' },
+        ownerSecret: {
+          type: 'apiKey',
+          in: 'header',
+          name: OWNER_SECRET_HEADER,
+          description:
+            'Per-run secret of the user who started the server, written with its address and pid to `<data-dir>/server.json` (mode 0600, removed on exit). Required by `/api/local/*`; accepted in place of the bearer token everywhere.',
+        },
+      },
     },
-    security: [{}, { bearer: [] }],
+    security: [{}, { bearer: [] }, { ownerSecret: [] }],
     paths: {
       '/api/search': {
         get: {
@@ -254,8 +277,50 @@ export function buildOpenApi(version: string): JsonSchema {
           summary: 'Sync progress as server-sent events',
           operationId: 'syncEvents',
           description:
-            'Events: `state` (on connect: the SyncState), `progress` (SyncProgress, at most ~10/s), `done` (SyncSummary), `error` ({code, message}), `warning` ({message}); a `: ping` comment every 15 s.',
+            'Events: `state` (on connect: the SyncState), `progress` (SyncProgress, at most ~10/s, of whichever sync runs), `done` (SyncSummary plus `syncId` and `trigger`: `api`, `watch`, `cli` or `startup`), `error` ({code, message, syncId}), `warning` ({message}); a `: ping` comment every 15 s.',
           responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...commonErrors, '503': err('Too many listeners.') },
+        },
+      },
+      '/api/local/hello': {
+        get: {
+          summary: 'For the CLI: who owns this data directory (discovery check)',
+          operationId: 'localHello',
+          description: 'A client trusts `server.json` only when this answers, with its secret, the same pid and data directory: a file left behind by a crash (dead or reused pid) is ignored.',
+          security: ownerOnly,
+          responses: { '200': json(LocalHelloSchema, 'The server.'), ...ownerErrors },
+        },
+      },
+      '/api/local/query': {
+        post: {
+          summary: "For the CLI: the engine's own search or similar call, answered warm",
+          operationId: 'localQuery',
+          description: "`pixsearch search` and `similar` while `pixsearch serve` runs: the engine's options and response (the same results as in-process); `image` terms are paths on this machine. Queued with the page's searches.",
+          security: ownerOnly,
+          requestBody: { ...jsonBody(LocalQueryBodySchema, 'The call.'), required: true },
+          responses: {
+            '200': json(LocalSearchResponseSchema, 'Ranked results.'),
+            '400': err('Invalid body, query or option.'),
+            ...ownerErrors,
+            '404': err('No such image (similar).'),
+            '503': err('Too many searches waiting (retry shortly).'),
+          },
+        },
+      },
+      '/api/local/sync': {
+        post: {
+          summary: 'For the CLI: start a sync for `pixsearch index`, or say which one runs',
+          operationId: 'localSync',
+          description:
+            'Open /api/sync/events first, then ask: 202 starts a sync (trigger `cli`; follow its `done`/`error` event by `syncId`); 409 names the sync running now (the startup sync, the watcher\'s, another CLI\'s): wait for its end on the stream and ask again.',
+          security: ownerOnly,
+          requestBody: jsonBody(LocalSyncBodySchema, 'Folders to sync (optional).'),
+          responses: {
+            '202': json(LocalSyncStartedSchema, 'Started.'),
+            '400': err('Invalid body.'),
+            ...ownerErrors,
+            '409': json(LocalSyncRunningSchema, 'Another sync runs.'),
+            '503': err('The server is shutting down.'),
+          },
         },
       },
       '/api/openapi.json': {

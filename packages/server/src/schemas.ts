@@ -372,9 +372,16 @@ const SyncSummarySchema = z
   })
   .meta({ id: 'SyncSummary' });
 
+/** Who started a sync (`SyncTrigger`). */
+const SyncTriggerSchema = z
+  .enum(['api', 'watch', 'cli', 'startup'])
+  .meta({ description: '`api` (the page or an API client), `watch` (the folder watcher), `cli` (`pixsearch index`), `startup` (`pixsearch serve`\'s first sync).' });
+
 export const SyncStateSchema = z
   .object({
     running: z.boolean(),
+    id: z.number().int().meta({ description: 'Number of the current (or last) server-started sync (0 before the first).' }),
+    trigger: SyncTriggerSchema.nullable(),
     startedAt: z.string().nullable(),
     progress: SyncProgressSchema.nullable(),
     lastSummary: SyncSummarySchema.nullable(),
@@ -410,3 +417,71 @@ export const StatusSchema = z
   .meta({ id: 'Status' });
 
 export const SyncStartedSchema = z.object({ started: z.literal(true), sync: SyncStateSchema }).meta({ id: 'SyncStarted' });
+
+// ── /api/local/*: the `pixsearch` CLI of the user who started the server (owner secret) ──
+
+/** The engine's search options, as the CLI sends them (the engine checks them). */
+const LocalOptionsSchema = z
+  .object({
+    k: z.number().int().optional(),
+    offset: z.number().int().optional(),
+    threshold: z.number().optional(),
+    relativeThreshold: z.number().optional(),
+    pathPrefix: z.string().optional(),
+    params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  })
+  .passthrough()
+  .default({})
+  .meta({ description: 'The engine\'s `SearchOptions` (sort, date, camera, format, size and location filters too), checked by the engine as in-process.' });
+
+const LocalTermSchema = z.union([
+  z.object({ text: z.string(), weight: z.number().optional() }),
+  z.object({ image: z.string().meta({ description: 'Path of an image file on the server\'s machine (the CLI runs there).' }), weight: z.number().optional() }),
+  z.object({ imageId: z.number().int(), weight: z.number().optional() }),
+]);
+
+/** `POST /api/local/query` */
+export const LocalQueryBodySchema = z
+  .discriminatedUnion('op', [
+    z.object({
+      op: z.literal('search'),
+      query: z.union([z.string().meta({ description: 'A query string, parsed like `q` of /api/search.' }), z.array(LocalTermSchema)]),
+      options: LocalOptionsSchema,
+    }),
+    z.object({ op: z.literal('similar'), id: z.number().int().nonnegative(), options: LocalOptionsSchema }),
+  ])
+  .meta({ id: 'LocalQuery' });
+
+/** The engine's own `SearchResponse` (what an in-process engine returns): catalog fields, no URLs. */
+export const LocalSearchResponseSchema = z
+  .object({
+    results: z.array(z.object({ ...imageFields, score: z.number() }).omit({ thumbnailUrl: true, imageUrl: true })),
+    total: z.number().int().optional(),
+    timings: z.object({ embed: z.number(), search: z.number(), catalog: z.number(), total: z.number() }),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'LocalSearchResponse' });
+
+/** `POST /api/local/sync` */
+export const LocalSyncBodySchema = z
+  .object({ roots: z.array(z.string()).optional().meta({ description: 'Folders to sync, absolute (added to the library when new); default: all of the library\'s.' }) })
+  .default({})
+  .meta({ id: 'LocalSync' });
+
+export const LocalSyncStartedSchema = z
+  .object({ started: z.literal(true), syncId: z.number().int().meta({ description: 'Its id in the `done`/`error` events of /api/sync/events.' }), sync: SyncStateSchema })
+  .meta({ id: 'LocalSyncStarted' });
+
+export const LocalSyncRunningSchema = z
+  .object({ started: z.literal(false), running: z.number().int().meta({ description: 'Id of the sync running now: wait for its `done` or `error` event, then ask again.' }), sync: SyncStateSchema })
+  .meta({ id: 'LocalSyncRunning' });
+
+/** `GET /api/local/hello` */
+export const LocalHelloSchema = z
+  .object({
+    pid: z.number().int().meta({ description: 'Process id of the server (the discovery file must name the same).' }),
+    version: z.string(),
+    dataDir: z.string().meta({ description: 'The data directory the server owns.' }),
+    sync: SyncStateSchema,
+  })
+  .meta({ id: 'LocalHello' });

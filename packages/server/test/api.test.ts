@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bombPng, drawTestImage } from '@pixsearch/core/testing';
 import { createApp, type EngineLike, type PixsearchApp } from '../src/index.js';
-import { SearchResponseSchema, StatusSchema, SyncStartedSchema } from '../src/schemas.js';
+import { LocalHelloSchema, LocalSearchResponseSchema, LocalSyncStartedSchema, SearchResponseSchema, StatusSchema, SyncStartedSchema } from '../src/schemas.js';
 import { openLibrary, type TestLibrary } from './support/library.js';
 import { readSse } from './support/sse.js';
 
@@ -576,6 +576,44 @@ describe('status, sync and events', () => {
   });
 });
 
+describe('/api/local/* (the owner\'s CLI)', () => {
+  const secret = 's'.repeat(43);
+  let owned: PixsearchApp;
+  beforeAll(() => {
+    owned = createApp(lib.engine, { ownerSecret: secret });
+  });
+  afterAll(async () => {
+    await owned?.shutdown();
+  });
+  /** A request to the owned app with `key` as the owner secret (`null`: none). */
+  const local = (route: string, init: RequestInit = {}, key: string | null = secret) =>
+    owned.request(route, { ...init, headers: { ...(key === null ? {} : { 'x-pixsearch-secret': key }), 'content-type': 'application/json' } });
+
+  it('answers only with the owner secret, in the shapes the OpenAPI document gives', async () => {
+    expect((await local('/api/local/hello', {}, null)).status).toBe(403);
+    expect((await local('/api/local/hello', {}, 'x'.repeat(43))).status).toBe(403);
+    const hello = LocalHelloSchema.parse(await (await local('/api/local/hello')).json());
+    expect(hello.pid).toBe(process.pid);
+
+    const query = await local('/api/local/query', { method: 'POST', body: JSON.stringify({ op: 'search', query: 'a photo', options: { k: 3, threshold: -1 } }) });
+    expect(query.status).toBe(200);
+    const res = LocalSearchResponseSchema.parse(await query.json());
+    expect(res.results).toHaveLength(3);
+    const similar = await local('/api/local/query', { method: 'POST', body: JSON.stringify({ op: 'similar', id: res.results[0]!.id, options: { k: 2, threshold: -1 } }) });
+    expect(LocalSearchResponseSchema.parse(await similar.json()).results.map((r) => r.id)).not.toContain(res.results[0]!.id);
+    const bad = await local('/api/local/query', { method: 'POST', body: JSON.stringify({ op: 'delete' }) });
+    expect(bad.status).toBe(400);
+
+    const started = await local('/api/local/sync', { method: 'POST', body: '{}' });
+    expect(started.status).toBe(202);
+    const body = LocalSyncStartedSchema.parse(await started.json());
+    expect(body.sync.trigger).toBe('cli');
+    expect(body.sync.id).toBe(body.syncId);
+    // Runs after the CLI's sync, i.e. resolves once both are over: nothing is left running for the next tests.
+    await owned.requestSync('api');
+  });
+});
+
 describe('description and page', () => {
   it('serves an OpenAPI 3.1 document generated from the validators', async () => {
     const { status, body } = await getJson('/api/openapi.json');
@@ -592,6 +630,9 @@ describe('description and page', () => {
         '/api/images/{id}/info',
         '/api/images/{id}/similar',
         '/api/images/{id}/thumbnail',
+        '/api/local/hello',
+        '/api/local/query',
+        '/api/local/sync',
         '/api/zip',
         '/api/openapi.json',
         '/api/search',
@@ -609,6 +650,17 @@ describe('description and page', () => {
     expect(params.find((p) => p.name === 'q')).toMatchObject({ required: true, in: 'query' });
     expect(params.find((p) => p.name === 'k')!.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 200 });
     expect(paths['/api/images/{id}/thumbnail']!.get!.parameters!.find((p) => p.name === 'size')!.schema).toMatchObject({ enum: ['128', '256', '512'] });
+
+    // The CLI's routes, with their own scheme: the per-run owner secret in a header.
+    const components = body.components as { securitySchemes: Record<string, Record<string, unknown>> };
+    expect(components.securitySchemes.ownerSecret).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-pixsearch-secret' });
+    const local = paths as unknown as Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }; responses: Record<string, unknown> }>>;
+    for (const [p, m] of [['/api/local/hello', 'get'], ['/api/local/query', 'post'], ['/api/local/sync', 'post']] as const) {
+      expect(local[p]![m]!.security, p).toEqual([{ ownerSecret: [] }]);
+      expect(Object.keys(local[p]![m]!.responses), p).toContain('403');
+    }
+    expect(JSON.stringify(local['/api/local/query']!.post!.requestBody!.content['application/json']!.schema)).toContain('"similar"');
+    expect(Object.keys(local['/api/local/sync']!.post!.responses)).toEqual(expect.arrayContaining(['202', '409']));
   });
 
   it('serves the page and its assets from memory with cache validators', async () => {

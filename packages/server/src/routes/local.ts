@@ -2,11 +2,12 @@
 // directory's discovery file): warm searches with the engine's own options and local image
 // paths, and syncs on behalf of `pixsearch index`. Every one needs the per-run owner secret.
 import type { Hono, MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { QueryTerm, SearchResponse } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { OWNER_SECRET_HEADER } from '../discovery.js';
 import { HttpError } from '../http-errors.js';
+import { LocalQueryBodySchema, LocalSyncBodySchema } from '../schemas.js';
 import { tokenMatches } from '../security.js';
 
 export { OWNER_SECRET_HEADER } from '../discovery.js';
@@ -15,31 +16,6 @@ export { OWNER_SECRET_HEADER } from '../discovery.js';
 export function isOwner(header: string | undefined, secret: string | undefined): boolean {
   return secret !== undefined && header !== undefined && tokenMatches(header, secret);
 }
-
-const Options = z
-  .object({
-    k: z.number().int().optional(),
-    offset: z.number().int().optional(),
-    threshold: z.number().optional(),
-    relativeThreshold: z.number().optional(),
-    pathPrefix: z.string().optional(),
-    params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
-  })
-  .passthrough()
-  .default({});
-
-const Term = z.union([
-  z.object({ text: z.string(), weight: z.number().optional() }),
-  z.object({ image: z.string(), weight: z.number().optional() }),
-  z.object({ imageId: z.number().int(), weight: z.number().optional() }),
-]);
-
-const QueryBody = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('search'), query: z.union([z.string(), z.array(Term)]), options: Options }),
-  z.object({ op: z.literal('similar'), id: z.number().int().nonnegative(), options: Options }),
-]);
-
-const SyncBody = z.object({ roots: z.array(z.string()).optional() }).default({});
 
 async function body<T>(schema: z.ZodType<T>, c: { req: { json(): Promise<unknown> } }): Promise<T> {
   let raw: unknown;
@@ -74,7 +50,7 @@ export function localRoutes(app: Hono, ctx: ServerContext, secret: string | unde
 
   // The engine's own call, answered warm: the same SearchResponse an in-process engine returns.
   app.post('/api/local/query', async (c) => {
-    const b = await body(QueryBody, c);
+    const b = await body(LocalQueryBodySchema, c);
     const res: SearchResponse = await ctx.searchLimiter.run(() =>
       b.op === 'similar' ? ctx.engine.similar(b.id, b.options) : ctx.engine.search(b.query as string | QueryTerm[], b.options),
     );
@@ -84,7 +60,7 @@ export function localRoutes(app: Hono, ctx: ServerContext, secret: string | unde
 
   // Starts a sync now (202 with its id), or says which one runs (409 with its id): the CLI waits for that one, then asks again.
   app.post('/api/local/sync', async (c) => {
-    const b = await body(SyncBody, c);
+    const b = await body(LocalSyncBodySchema, c);
     const state = ctx.sync.state();
     if (state.running) return c.json({ started: false, running: state.id, sync: state }, 409);
     const started = ctx.sync.start('cli', { roots: b.roots });
