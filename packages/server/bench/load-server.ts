@@ -4,6 +4,7 @@
 // utilization), and the engine's per-query stage times (embed = queue + text tower, search =
 // queue + index scan, catalog = row fetch + filters).
 // argv: <dataDir> <model folder> <searchConcurrency> <text-tower threads ('default', or 0 = one per core)>
+//       <backend, e.g. auto or exact/quantization=i8 (the index is rebuilt from the catalog when it changes)>
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,7 +15,14 @@ import { ClipEmbedder } from '@pixsearch/core/clip';
 import { SearchEngine, type SearchResponse } from '@pixsearch/core/engine';
 import { startServer } from '../src/index.js';
 
-const [dataDir, model, concurrency, textThreads = 'default'] = process.argv.slice(2);
+const [dataDir, model, concurrency, textThreads = 'default', backendArg = 'auto'] = process.argv.slice(2);
+const [backend, ...paramPairs] = backendArg.split('/');
+const backendParams = Object.fromEntries(
+  paramPairs.map((p) => {
+    const [k, v = ''] = p.split('=');
+    return [k, /^\d+$/.test(v) ? Number(v) : v];
+  }),
+);
 if (!dataDir || !model || !process.send) throw new Error('usage: load-server.ts <dataDir> <model> <searchConcurrency> <textThreads> (forked with IPC)');
 
 // CPU time per OS thread (Linux /proc), grouped by when the thread appeared: `boot` (the main
@@ -61,7 +69,7 @@ markPhase('boot');
 // Another text-tower thread count than the default: an embedder of our own (the engine leaves it open).
 const embedder = textThreads === 'default' ? undefined : await ClipEmbedder.create({ model, textThreads: Number(textThreads) });
 
-const engine = await SearchEngine.open({ dataDir, model, ...(embedder ? { embedder } : {}) });
+const engine = await SearchEngine.open({ dataDir, model, backend, backendParams, ...(embedder ? { embedder } : {}) });
 markPhase('open');
 
 /** Sums of the engine's stage timings (ms) over the searches since the last reset. */

@@ -13,9 +13,11 @@
 //     [--duration 10] [--vectors 100000] [--bundle <vit-b-32 bundle folder>]
 //     [--configs 1:0,8:default] [--modes uncached,cached] [--out <file.json>] [--seed-only]
 //
-// A config is `<search concurrency>:<text-tower threads>` (`default`, or 0 = one per core): the
-// default pair is the server as it was (one query at a time, the text tower on every core) and
-// as it is (8 queries at once, micro-batched, one text-tower thread).
+// A config is `<search concurrency>:<text-tower threads>[:<backend>]` (threads `default`, or 0 =
+// one per core; backend `auto` by default, parameters after slashes: `exact/quantization=i8`,
+// the index is rebuilt from the catalog when it changes): the default pair is the server as it
+// was (one query at a time, the text tower on every core) and as it is (8 queries at once,
+// micro-batched, one text-tower thread).
 //
 // Reported per run: req/s, latency, errors, the server's event-loop delay (p50/p99/max), its CPU
 // time per request (all its threads) split by thread group (main thread + pools, index shard
@@ -51,8 +53,8 @@ const vectors = Number(arg('vectors', '100000'));
 const configs = arg('configs', '1:0,8:default')
   .split(',')
   .map((c) => {
-    const [conc, textThreads = 'default'] = c.split(':');
-    return { searchConcurrency: Number(conc), textThreads };
+    const [conc, textThreads = 'default', backend = 'auto'] = c.split(':');
+    return { searchConcurrency: Number(conc), textThreads, backend };
   });
 const modes = arg('modes', 'uncached,cached').split(',') as Mode[];
 const out = arg('out', path.join(repo, 'artifacts', 'bench', 'server-load.json'));
@@ -172,8 +174,8 @@ interface Ready {
   backend: string;
 }
 
-function startChild(dataDir: string, model: string, searchConcurrency: number, textThreads: string): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = fork(path.join(here, 'load-server.ts'), [dataDir, model, String(searchConcurrency), textThreads], {
+function startChild(dataDir: string, model: string, config: (typeof configs)[number]): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = fork(path.join(here, 'load-server.ts'), [dataDir, model, String(config.searchConcurrency), config.textThreads, config.backend], {
     // LOAD_CPU_PROF=<folder>: V8 CPU profiles of the server's threads, for finding where time goes.
     execArgv: ['--conditions=@pixsearch/source', '--import', 'tsx', ...(process.env.LOAD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LOAD_CPU_PROF] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -266,8 +268,9 @@ for (const preset of presets) {
   const model = await modelFor(preset);
   const dataDir = await seededLibrary(preset, model);
   if (seedOnly) continue;
-  for (const { searchConcurrency, textThreads } of configs) {
-    const { child, ready } = await startChild(dataDir, model, searchConcurrency, textThreads);
+  for (const config of configs) {
+    const { searchConcurrency, textThreads } = config;
+    const { child, ready } = await startChild(dataDir, model, config);
     try {
       console.log(`\n${preset}: ${ready.indexSize} vectors (dim ${ready.dimension}, ${ready.backend}) at ${ready.url}, search concurrency ${searchConcurrency}, text-tower threads ${textThreads}`);
       await drive(ready.url, 10, 3, 'uncached'); // warm-up
@@ -284,7 +287,7 @@ for (const preset of presets) {
             model: preset,
             dimension: ready.dimension,
             vectors: ready.indexSize,
-            backend: ready.backend,
+            backend: config.backend,
             mode,
             searchConcurrency,
             textThreads,
@@ -332,10 +335,11 @@ if (seedOnly) {
   process.exit(0);
 }
 
-const header = ['model', 'vectors', 'mode', 'search conc.', 'text thr.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
+const header = ['model', 'vectors', 'backend', 'mode', 'search conc.', 'text thr.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
 const table = rows.map((r) => [
   `${r.model} (${r.dimension}-d)`,
   String(r.vectors),
+  r.backend,
   r.mode,
   String(r.searchConcurrency),
   r.textThreads,
@@ -360,13 +364,13 @@ console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
 // In-run ratios: each config against the first one, per model, mode and connection count.
 const base = configs[0]!;
-const same = (r: Row, c: { searchConcurrency: number; textThreads: string }) => r.searchConcurrency === c.searchConcurrency && r.textThreads === c.textThreads;
+const same = (r: Row, c: (typeof configs)[number]) => r.searchConcurrency === c.searchConcurrency && r.textThreads === c.textThreads && r.backend === c.backend;
 for (const r of rows) {
   if (same(r, base)) continue;
   const b = rows.find((x) => x.model === r.model && x.mode === r.mode && x.connections === r.connections && same(x, base));
   if (b) {
     console.log(
-      `${r.model} ${r.mode} ${r.connections} conns: ${r.searchConcurrency}:${r.textThreads} vs ${base.searchConcurrency}:${base.textThreads}: ` +
+      `${r.model} ${r.mode} ${r.connections} conns: ${r.searchConcurrency}:${r.textThreads}:${r.backend} vs ${base.searchConcurrency}:${base.textThreads}:${base.backend}: ` +
         `${(r.requestsPerSec / b.requestsPerSec).toFixed(2)}× req/s, ${(r.serverCpuMsPerRequest / b.serverCpuMsPerRequest).toFixed(2)}× CPU per request`,
     );
   }
