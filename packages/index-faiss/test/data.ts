@@ -1,10 +1,9 @@
 // Seeded test data: unit vectors around random cluster centres (CLIP embeddings cluster too).
+// Unstructured vectors and brute-force answers come from @pixsearch/core/datasets.
 
 /** mulberry32, shared with the conformance suite's datasets. */
 import { normalizeRows } from '@pixsearch/core';
 import { mulberry32 as rng } from '@pixsearch/core/datasets';
-
-export { rng };
 
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
@@ -23,12 +22,6 @@ export function clustered(n: number, d: number, seed: number, clusters = 64, spr
   return normalizeRows(out, d);
 }
 
-/** `n` independent uniform-on-sphere unit vectors. */
-export function randomUnit(n: number, d: number, seed: number): Float32Array {
-  const r = rng(seed);
-  return normalizeRows(Float32Array.from({ length: n * d }, () => gauss(r)), d);
-}
-
 /** Ids 0..n−1 shifted by `offset`. */
 export function seqIds(n: number, offset = 0): number[] {
   return Array.from({ length: n }, (_, i) => i + offset);
@@ -44,31 +37,6 @@ export function recallAt(got: { ids: number[] }[], truth: { ids: number[] }[], k
     total += t.size;
   }
   return total === 0 ? 1 : hit / total;
-}
-
-/** Exact top-`k` by brute force in JS over the rows of `base` whose id (via `idOf`) is not skipped. */
-export function bruteForce(
-  base: Float32Array,
-  d: number,
-  query: Float32Array,
-  k: number,
-  metric: 'cosine' | 'l2',
-  idOf: (row: number) => number | undefined = (r) => r,
-): { ids: number[]; scores: number[] } {
-  const scored: { id: number; s: number }[] = [];
-  for (let r = 0; r < base.length / d; r++) {
-    const id = idOf(r);
-    if (id === undefined) continue;
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      if (metric === 'cosine') s += base[r * d + j]! * query[j]!;
-      else s -= (base[r * d + j]! - query[j]!) ** 2;
-    }
-    scored.push({ id, s });
-  }
-  scored.sort((a, b) => b.s - a.s);
-  const top = scored.slice(0, k);
-  return { ids: top.map((x) => x.id), scores: top.map((x) => x.s) };
 }
 
 /** Rows `rows` of a row-major matrix, as a new Float32Array. */

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClosedError, IndexCorruptError, InvalidArgumentError, loadIndex, MANIFEST_FILE, sha256File, type IndexManifest, type VectorIndex } from '@pixsearch/core';
 import { COMPACT_FRACTION, FaissFlatIndex } from '../src/index.js';
 import { CHUNK_FLOATS } from '../src/faiss-convert.js';
-import { bruteForce, clustered, pickRows, randomUnit, seqIds } from './data.js';
+import { bruteForceTopK, randomUnitVectors } from '@pixsearch/core/datasets';
+import { clustered, pickRows, seqIds } from './data.js';
 
 let dir: string;
 const opened: VectorIndex[] = [];
@@ -35,7 +36,7 @@ describe('faiss-flat', () => {
   it('adds in bounded chunks and keeps every id on its own vector across chunk boundaries', async () => {
     const d = 48;
     const n = Math.ceil((3.5 * CHUNK_FLOATS) / d); // spans four chunks
-    const base = randomUnit(n, d, 1);
+    const base = randomUnitVectors(n, d, 1);
     const idx = flat(d);
     const ids = seqIds(n, 2 ** 33);
     await idx.add(ids.slice(0, 1000), base.subarray(0, 1000 * d));
@@ -50,7 +51,7 @@ describe('faiss-flat', () => {
   it('treats a repeated id within one batch as upserts in order (the last vector wins)', async () => {
     const d = 64;
     const n = 3000; // > one chunk
-    const base = randomUnit(n, d, 2);
+    const base = randomUnitVectors(n, d, 2);
     const ids = seqIds(n).map((i) => i % 1000); // every id three times
     const idx = flat(d);
     await idx.add(ids, base);
@@ -69,7 +70,7 @@ describe('faiss-flat', () => {
     const idx = flat(d);
     await idx.add(seqIds(n), base);
     const q = base.subarray(0, d);
-    const order = bruteForce(base, d, q, 40, 'cosine').ids;
+    const order = bruteForceTopK(base, d, q, 40).ids;
     expect(await idx.remove(order.slice(0, 25))).toBe(25);
     expect(25).toBeLessThan(COMPACT_FRACTION * n); // tombstones only, no compaction
     const [r] = await idx.search(q, 5);
@@ -92,12 +93,12 @@ describe('faiss-flat', () => {
       const out = path.join(dir, `compacted-${metric}`);
       await idx.save(out);
       expect((await manifestOf(out)).extra).toMatchObject({ positions: n - dead.length + 1, tombstones: 0 });
-      const queries = randomUnit(20, d, 5);
+      const queries = randomUnitVectors(20, d, 5);
       const got = await idx.search(queries, 10);
       const deadSet = new Set(dead);
       for (let q = 0; q < 20; q++) {
-        const want = bruteForce(base, d, queries.subarray(q * d, (q + 1) * d), 11, metric, (r) => (deadSet.has(r) ? undefined : r + 5));
-        const withNew = bruteForce(base.subarray(0, d), d, queries.subarray(q * d, (q + 1) * d), 1, metric, () => 99_999);
+        const want = bruteForceTopK(base, d, queries.subarray(q * d, (q + 1) * d), 11, { metric, idOf: (r) => (deadSet.has(r) ? undefined : r + 5) });
+        const withNew = bruteForceTopK(base.subarray(0, d), d, queries.subarray(q * d, (q + 1) * d), 1, { metric, idOf: () => 99_999 });
         const merged = [...want.ids.map((id, i) => ({ id, s: want.scores[i]! })), { id: 99_999, s: withNew.scores[0]! }].sort((a, b) => b.s - a.s).slice(0, 10);
         expect(got[q]!.ids).toEqual(merged.map((x) => x.id));
         got[q]!.scores.forEach((s, i) => expect(s).toBeCloseTo(merged[i]!.s, 4));
@@ -108,7 +109,7 @@ describe('faiss-flat', () => {
   it('removing everything leaves a working empty index', async () => {
     const d = 8;
     const idx = flat(d);
-    const base = randomUnit(10, d, 6);
+    const base = randomUnitVectors(10, d, 6);
     await idx.add(seqIds(10), base);
     expect(await idx.remove(seqIds(10))).toBe(10);
     expect(idx.size).toBe(0);
@@ -119,7 +120,7 @@ describe('faiss-flat', () => {
 
   it('persists the id map with tombstones and large ids; a loaded index keeps working', async () => {
     const d = 16;
-    const base = randomUnit(50, d, 7);
+    const base = randomUnitVectors(50, d, 7);
     const ids = seqIds(50).map((i) => Number.MAX_SAFE_INTEGER - i * 1_000_003);
     const idx = flat(d, 'l2');
     await idx.add(ids, base);
@@ -148,7 +149,7 @@ describe('faiss-flat', () => {
   it('rejects structurally plausible but inconsistent files with IndexCorruptError (validated before FAISS reads them)', async () => {
     const d = 8;
     const idx = flat(d);
-    await idx.add(seqIds(20), randomUnit(20, d, 8));
+    await idx.add(seqIds(20), randomUnitVectors(20, d, 8));
     const src = path.join(dir, 'corrupt-src');
     await idx.save(src);
     const m = await manifestOf(src);
@@ -188,7 +189,7 @@ describe('faiss-flat', () => {
 
   it('serialises interleaved operations in call order', async () => {
     const d = 8;
-    const base = randomUnit(100, d, 9);
+    const base = randomUnitVectors(100, d, 9);
     const idx = flat(d);
     const pending = [idx.add(seqIds(50), base.subarray(0, 50 * d)), idx.search(base.subarray(60 * d, 61 * d), 1), idx.add(seqIds(50, 50), base.subarray(50 * d)), idx.search(base.subarray(60 * d, 61 * d), 1)];
     const [, before, , after] = (await Promise.all(pending)) as [void, { ids: number[] }[], void, { ids: number[] }[]];

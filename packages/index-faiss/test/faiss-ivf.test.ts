@@ -15,7 +15,8 @@ import {
   trainingRows,
   trainingSample,
 } from '../src/index.js';
-import { bruteForce, clustered, pickRows, randomUnit, recallAt, seqIds } from './data.js';
+import { bruteForceTopK, randomUnitVectors } from '@pixsearch/core/datasets';
+import { clustered, pickRows, recallAt, seqIds } from './data.js';
 
 let dir: string;
 const opened: VectorIndex[] = [];
@@ -173,7 +174,7 @@ describe('faiss-ivf training', () => {
     expect(idx.isTrained).toBe(false);
     expect(idx.params).toMatchObject({ nlist: 'auto', nprobe: 'auto' });
     for (let q = 0; q < 100; q++) {
-      const want = bruteForce(base.subarray(0, few * d), d, queries.subarray(q * d, (q + 1) * d), 10, 'cosine');
+      const want = bruteForceTopK(base.subarray(0, few * d), d, queries.subarray(q * d, (q + 1) * d), 10);
       expect(exact[q]!.ids).toEqual(want.ids);
       exact[q]!.scores.forEach((s, i) => expect(s).toBeCloseTo(want.scores[i]!, 5));
     }
@@ -246,8 +247,8 @@ describe('faiss-ivf ids and removal', () => {
     const survivors = (r: number) => (deadSet.has(r) || r === 0 ? undefined : r + 7);
     const got = await idx.search(queries.subarray(0, 20 * d), 10, { nprobe: nlist });
     for (let q = 0; q < 20; q++) {
-      const want = bruteForce(base, d, queries.subarray(q * d, (q + 1) * d), 10, 'cosine', survivors);
-      const with7 = bruteForce(base.subarray(d, 2 * d), d, queries.subarray(q * d, (q + 1) * d), 1, 'cosine', () => 7);
+      const want = bruteForceTopK(base, d, queries.subarray(q * d, (q + 1) * d), 10, { idOf: survivors });
+      const with7 = bruteForceTopK(base.subarray(d, 2 * d), d, queries.subarray(q * d, (q + 1) * d), 1, { idOf: () => 7 });
       const merged = [...want.ids.map((id, i) => ({ id, s: want.scores[i]! })), { id: 7, s: with7.scores[0]! }].sort((a, b) => b.s - a.s).slice(0, 10);
       expect(got[q]!.ids).toEqual(merged.map((x) => x.id));
     }
@@ -279,13 +280,13 @@ describe('faiss-ivf ids and removal', () => {
   });
 
   it('l2: scores are negated squared distances and nprobe = nlist equals exact search', async () => {
-    const raw = randomUnit(3000, 16, 21).map((v) => v * 3);
+    const raw = randomUnitVectors(3000, 16, 21).map((v) => v * 3);
     const idx = ivf(16, { nlist: 16 }, 'l2');
     await idx.add(seqIds(3000), raw);
-    const q = randomUnit(5, 16, 22);
+    const q = randomUnitVectors(5, 16, 22);
     const got = await idx.search(q, 5, { nprobe: 16 });
     for (let i = 0; i < 5; i++) {
-      const want = bruteForce(raw, 16, q.subarray(i * 16, (i + 1) * 16), 5, 'l2');
+      const want = bruteForceTopK(raw, 16, q.subarray(i * 16, (i + 1) * 16), 5, { metric: 'l2' });
       expect(got[i]!.ids).toEqual(want.ids);
       got[i]!.scores.forEach((s, j) => expect(s).toBeCloseTo(want.scores[j]!, 3));
     }

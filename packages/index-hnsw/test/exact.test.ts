@@ -1,11 +1,11 @@
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClosedError, IndexCorruptError, InvalidArgumentError, readIndexManifest, type Neighbors } from '@pixsearch/core';
-import { clusteredDataset, exactTopK as exactTopKBatch, recallAtK } from '@pixsearch/core/testing';
+import { bruteForceTopK, clusteredDataset, exactTopK, randomUnitVectors, recallAtK } from '@pixsearch/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AutoIndex, autoBackend, autoThreshold, ExactIndex, exactBackend, parseAutoParams } from '../src/index.js';
 import { shardOf } from '../src/exact-protocol.js';
-import { exactTopK, row, tempDir, unitVectors } from './helpers.js';
+import { row, tempDir } from './helpers.js';
 
 const D = 16;
 const open: { close(): Promise<void> | void }[] = [];
@@ -30,15 +30,15 @@ const ids = (n: number, f = (i: number) => i) => Array.from({ length: n }, (_, i
 describe('exact backend', () => {
   it('returns the brute-force top-k with exact scores, across shards and query batches', async () => {
     const n = 2000;
-    const v = unitVectors(n, D, 3);
+    const v = randomUnitVectors(n, D, 3);
     const keys = ids(n, (i) => i * 5 + 1);
     const idx = await exact({ threads: 3 });
     await idx.add(keys, v);
     expect(idx.size).toBe(n);
-    const queries = unitVectors(50, D, 4);
+    const queries = randomUnitVectors(50, D, 4);
     const got = await idx.search(queries, 10);
     for (let q = 0; q < 50; q++) {
-      const want = exactTopK(v, keys, row(queries, q, D), D, 10);
+      const want = bruteForceTopK(v, D, row(queries, q, D), 10, { idOf: (r) => keys[r] }).ids;
       expect(got[q]!.ids).toEqual(want);
       const r = keys.indexOf(want[0]!);
       let s = 0;
@@ -51,12 +51,12 @@ describe('exact backend', () => {
 
   it('coalesces searches that arrive during a round into one round per k, each with its own exact answer', async () => {
     const n = 3000;
-    const v = unitVectors(n, D, 11);
+    const v = randomUnitVectors(n, D, 11);
     const keys = ids(n, (i) => i * 3 + 2);
     for (const quantization of ['f32', 'i8'] as const) {
       const idx = await exact({ threads: 2, quantization });
       await idx.add(keys, v);
-      const queries = unitVectors(7, D, 12);
+      const queries = randomUnitVectors(7, D, 12);
       const ks = [10, 10, 5, 10, 5, 10, 1];
       // Answers of searches on their own, one after the other.
       const alone: (Neighbors | undefined)[] = [];
@@ -79,12 +79,12 @@ describe('exact backend', () => {
 
   it('rejects searches still waiting for a round when the index closes', async () => {
     const idx = await ExactIndex.create(D, 'cosine', { threads: 1 });
-    await idx.add([1, 2], unitVectors(2, D, 5));
+    await idx.add([1, 2], randomUnitVectors(2, D, 5));
     const release = await idx.suspend();
     const posted = idx.nextSearch();
-    const first = idx.search(unitVectors(1, D, 6), 1);
+    const first = idx.search(randomUnitVectors(1, D, 6), 1);
     await posted;
-    const waiting = expect(idx.search(unitVectors(1, D, 7), 1)).rejects.toBeInstanceOf(ClosedError);
+    const waiting = expect(idx.search(randomUnitVectors(1, D, 7), 1)).rejects.toBeInstanceOf(ClosedError);
     const inFlight = first.catch(() => undefined); // in flight at close: it may finish or fail
     const closed = idx.close();
     await release();
@@ -125,7 +125,7 @@ describe('exact backend', () => {
 
   it('searches in worker threads: the event loop answers requests while a search is held in flight', async () => {
     const idx = await exact({ threads: 2 });
-    const v = unitVectors(100, D, 5);
+    const v = randomUnitVectors(100, D, 5);
     await idx.add(ids(100), v);
     const server = createServer((_req, res) => res.end('pong'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -164,7 +164,7 @@ describe('exact backend', () => {
     await i8.add(keys, data.base);
     const truth = await f32.search(data.queries, 10);
     const got = await i8.search(data.queries, 10);
-    expect(truth.map((r) => r.ids)).toEqual(exactTopKBatch(data.base, data.queries, 128, 10).map((r) => r.ids));
+    expect(truth.map((r) => r.ids)).toEqual(exactTopK(data.base, data.queries, 128, 10).map((r) => r.ids));
     expect(recallAtK(got, truth, 10)).toBeGreaterThanOrEqual(0.99);
     // Returned scores are the f32 inner products, not the codes' approximations.
     for (let q = 0; q < got.length; q++) {
@@ -177,7 +177,7 @@ describe('exact backend', () => {
   });
 
   it('loads with a different shard count (rows re-routed) and rejects rows stored in the wrong shard', async () => {
-    const v = unitVectors(500, D, 9);
+    const v = randomUnitVectors(500, D, 9);
     const keys = ids(500, (i) => 2 ** 40 + i * 3);
     const two = await exact({ threads: 2 });
     await two.add(keys, v);
@@ -218,7 +218,7 @@ describe('auto backend', () => {
 
   it('searches exactly up to the threshold, then moves the vectors into HNSW without losing any', async () => {
     const n = 600;
-    const v = unitVectors(n, D, 21);
+    const v = randomUnitVectors(n, D, 21);
     const keys = ids(n, (i) => i + 100);
     const idx = await AutoIndex.create(D, 'cosine', { threshold: 250 });
     open.push(idx);
@@ -262,7 +262,7 @@ describe('auto backend', () => {
   it('rejects a manifest without a valid mode', async () => {
     const idx = await AutoIndex.create(D, 'cosine', {});
     open.push(idx);
-    await idx.add([1, 2], unitVectors(2, D, 1));
+    await idx.add([1, 2], randomUnitVectors(2, D, 1));
     const out = await dir();
     await idx.save(out);
     const manifest = await readIndexManifest(out);

@@ -3,44 +3,10 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IndexManifest } from '@pixsearch/core';
-
-/** Seeded PRNG (mulberry32) in [0, 1), shared with core's datasets. */
-import { mulberry32 as rng } from '@pixsearch/core/datasets';
-
-export { rng };
-
-/** `n` random L2-normalised rows of width `d`. */
-export function unitVectors(n: number, d: number, seed = 1): Float32Array {
-  const r = rng(seed);
-  const v = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const x = r() * 2 - 1;
-      v[i * d + j] = x;
-      s += x * x;
-    }
-    const inv = 1 / Math.sqrt(s);
-    for (let j = 0; j < d; j++) v[i * d + j]! *= inv;
-  }
-  return v;
-}
+import { mulberry32 } from '@pixsearch/core/datasets';
 
 export function row(v: Float32Array, i: number, d: number): Float32Array {
   return v.slice(i * d, (i + 1) * d);
-}
-
-/** Exact top-k ids by inner product (brute force). */
-export function exactTopK(base: Float32Array, ids: number[], query: Float32Array, d: number, k: number): number[] {
-  const scores = ids.map((id, i) => {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += base[i * d + j]! * query[j]!;
-    return { id, s };
-  });
-  return scores
-    .sort((a, b) => b.s - a.s)
-    .slice(0, k)
-    .map((x) => x.id);
 }
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -84,6 +50,6 @@ export async function patch(dir: string, name: string, edit: (buf: Buffer) => vo
 
 /** Deterministic garbage. */
 export function garbage(n: number, seed = 99): Uint8Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
 }

@@ -12,7 +12,8 @@ import {
 } from '@pixsearch/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backends, HnswlibIndex, hnswlibBackend } from '../src/index.js';
-import { damage, dataFile, garbage, patch, row, tempDir, unitVectors } from './helpers.js';
+import { randomUnitVectors } from '@pixsearch/core/datasets';
+import { damage, dataFile, garbage, patch, row, tempDir } from './helpers.js';
 
 const D = 16;
 const open: { close(): Promise<void> }[] = [];
@@ -43,7 +44,7 @@ describe('hnswlib backend', () => {
     const idx = await make();
     expect(idx.nativeCapacity).toBe(1024);
     const n = 2500;
-    const v = unitVectors(n, D, 3);
+    const v = randomUnitVectors(n, D, 3);
     const ids = Array.from({ length: n }, (_, i) => i * 7);
     await idx.add(ids.slice(0, 1000), v.subarray(0, 1000 * D));
     await idx.add(ids.slice(1000), v.subarray(1000 * D));
@@ -56,7 +57,7 @@ describe('hnswlib backend', () => {
 
   it('re-applies efSearch after load (hnswlib resets ef to 10 on read)', async () => {
     const idx = await make({ efSearch: 77 });
-    await idx.add([1, 2, 3], unitVectors(3, D));
+    await idx.add([1, 2, 3], randomUnitVectors(3, D, 1));
     expect(idx.nativeEf).toBe(77);
     const d = await dir();
     await idx.save(d);
@@ -67,7 +68,7 @@ describe('hnswlib backend', () => {
 
   it('raises efSearch to k and honours a per-search efSearch', async () => {
     const idx = await make({ efSearch: 4 });
-    const v = unitVectors(300, D, 5);
+    const v = randomUnitVectors(300, D, 5);
     await idx.add(Array.from({ length: 300 }, (_, i) => i), v);
     const [res] = await idx.search(row(v, 0, D), 50);
     expect(res!.ids).toHaveLength(50);
@@ -80,7 +81,7 @@ describe('hnswlib backend', () => {
   it('keeps ids beyond 32 bits exact, through save and load', async () => {
     const idx = await make();
     const ids = [2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1, 123];
-    const v = unitVectors(4, D, 9);
+    const v = randomUnitVectors(4, D, 9);
     await idx.add(ids, v);
     for (let i = 0; i < ids.length; i++) expect((await idx.search(row(v, i, D), 1))[0]!.ids[0]).toBe(ids[i]);
     const d = await dir();
@@ -94,7 +95,7 @@ describe('hnswlib backend', () => {
 
   it('upserts: re-adding an id replaces its vector in place; the last duplicate in a batch wins', async () => {
     const idx = await make();
-    const v = unitVectors(4, D, 11);
+    const v = randomUnitVectors(4, D, 11);
     await idx.add([5, 6], v.subarray(0, 2 * D));
     await idx.add([5], row(v, 2, D));
     expect(idx.size).toBe(2);
@@ -110,7 +111,7 @@ describe('hnswlib backend', () => {
 
   it('reuses the slots of removed ids, and removal survives save and load', async () => {
     const idx = await make();
-    const v = unitVectors(20, D, 13);
+    const v = randomUnitVectors(20, D, 13);
     await idx.add(Array.from({ length: 10 }, (_, i) => i), v.subarray(0, 10 * D));
     expect(await idx.remove([3, 4, 99, 3])).toBe(2);
     expect(idx.size).toBe(8);
@@ -140,14 +141,14 @@ describe('hnswlib backend', () => {
   it('validates inputs before they reach hnswlib', async () => {
     const idx = await make();
     await expect(idx.add([1], new Float32Array(D + 1))).rejects.toThrow(DimensionMismatchError);
-    const bad = unitVectors(1, D);
+    const bad = randomUnitVectors(1, D, 1);
     bad[3] = Number.NaN;
     await expect(idx.add([1], bad)).rejects.toThrow(InvalidVectorError);
-    await expect(idx.add([-1], unitVectors(1, D))).rejects.toThrow(InvalidArgumentError);
-    await expect(idx.add([2 ** 53], unitVectors(1, D))).rejects.toThrow(InvalidArgumentError);
-    await expect(idx.search(unitVectors(1, D), 0)).rejects.toThrow(InvalidArgumentError);
+    await expect(idx.add([-1], randomUnitVectors(1, D, 1))).rejects.toThrow(InvalidArgumentError);
+    await expect(idx.add([2 ** 53], randomUnitVectors(1, D, 1))).rejects.toThrow(InvalidArgumentError);
+    await expect(idx.search(randomUnitVectors(1, D, 1), 0)).rejects.toThrow(InvalidArgumentError);
     await expect(idx.search(new Float32Array(D - 1), 1)).rejects.toThrow(DimensionMismatchError);
-    expect(await idx.search(unitVectors(2, D), 5)).toEqual([
+    expect(await idx.search(randomUnitVectors(2, D, 1), 5)).toEqual([
       { ids: [], scores: [] },
       { ids: [], scores: [] },
     ]);
@@ -161,7 +162,7 @@ describe('hnswlib backend', () => {
     open.push(idx);
     expect(idx).toBeInstanceOf(HnswlibIndex);
     expect(idx.params).toEqual({ M: 8, efConstruction: 200, efSearch: 64 });
-    await idx.add([1], unitVectors(1, D));
+    await idx.add([1], randomUnitVectors(1, D, 1));
     const d = await dir();
     if (idx.persistence !== 'files') throw new Error('hnswlib keeps its index in files');
     await idx.save(d);
@@ -173,18 +174,18 @@ describe('hnswlib backend', () => {
 
   it('close() is idempotent and later use throws ClosedError', async () => {
     const idx = await make();
-    await idx.add([1], unitVectors(1, D));
+    await idx.add([1], randomUnitVectors(1, D, 1));
     await idx.close();
     await idx.close();
-    await expect(idx.search(unitVectors(1, D), 1)).rejects.toThrow(ClosedError);
-    await expect(idx.add([2], unitVectors(1, D))).rejects.toThrow(ClosedError);
+    await expect(idx.search(randomUnitVectors(1, D, 1), 1)).rejects.toThrow(ClosedError);
+    await expect(idx.add([2], randomUnitVectors(1, D, 1))).rejects.toThrow(ClosedError);
     await expect(idx.save(await dir())).rejects.toThrow(ClosedError);
     expect(() => idx.size).toThrow(ClosedError);
   });
 
   it('close() during a save waits for the native writer, and the save still lands', async () => {
     const idx = await make();
-    await idx.add(Array.from({ length: 200 }, (_, i) => i), unitVectors(200, D));
+    await idx.add(Array.from({ length: 200 }, (_, i) => i), randomUnitVectors(200, D, 1));
     const d = await dir();
     const saving = idx.save(d);
     await new Promise((r) => setImmediate(r));
@@ -198,7 +199,7 @@ describe('hnswlib backend', () => {
   describe('damaged files give IndexCorruptError, never a crash', () => {
     async function saved(): Promise<string> {
       const idx = await make();
-      await idx.add(Array.from({ length: 300 }, (_, i) => i + 2 ** 40), unitVectors(300, D, 21));
+      await idx.add(Array.from({ length: 300 }, (_, i) => i + 2 ** 40), randomUnitVectors(300, D, 21));
       await idx.remove([2 ** 40 + 5]);
       const d = await dir();
       await idx.save(d);

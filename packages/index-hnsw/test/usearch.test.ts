@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { ClosedError, DimensionMismatchError, IndexCorruptError, InvalidArgumentError, InvalidVectorError, readIndexManifest } from '@pixsearch/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clusteredDataset, exactTopK as exactTopKBatch } from '@pixsearch/core/testing';
+import { bruteForceTopK, clusteredDataset, exactTopK, randomUnitVectors } from '@pixsearch/core/testing';
 import { UsearchIndex, usearchBackend } from '../src/index.js';
 import { quantizeRowsI8 } from '../src/usearch-native.js';
-import { damage, dataFile, exactTopK, garbage, patch, readManifest, row, tempDir, unitVectors } from './helpers.js';
+import { damage, dataFile, garbage, patch, readManifest, row, tempDir } from './helpers.js';
 
 const D = 16;
 const open: { close(): Promise<void> }[] = [];
@@ -33,7 +33,7 @@ async function dir(): Promise<string> {
 describe('usearch backend', () => {
   it('stores f16 and i8 kinds, finds each vector, and keeps the kind through save and load', async () => {
     const n = 400;
-    const v = unitVectors(n, D, 17);
+    const v = randomUnitVectors(n, D, 17);
     const ids = Array.from({ length: n }, (_, i) => i);
     for (const [params, kind, tolerance] of [
       [{ quantization: 'f16' }, 'f16', 1e-3],
@@ -75,7 +75,7 @@ describe('usearch backend', () => {
       data.base,
     );
     const got = await idx.search(data.queries, 10, { expansion: 200 });
-    const truth = exactTopKBatch(data.base, data.queries, d, 10);
+    const truth = exactTopK(data.base, data.queries, d, 10);
     let hits = 0;
     let maxError = 0;
     got.forEach((r, q) => {
@@ -101,7 +101,7 @@ describe('usearch backend', () => {
   it('keeps ids beyond 32 bits exact (BigInt keys), through save and load', async () => {
     const idx = await make();
     const ids = [2 ** 32, 2 ** 53 - 1, 2 ** 53 - 2, 0];
-    const v = unitVectors(4, D, 9);
+    const v = randomUnitVectors(4, D, 9);
     await idx.add(ids, v);
     const res = await idx.search(v, 1);
     expect(res.map((r) => r.ids[0])).toEqual(ids);
@@ -116,8 +116,8 @@ describe('usearch backend', () => {
   it('honours a per-search expansion exactly (USearch fixes it at construction)', async () => {
     const n = 2000;
     const d = 32;
-    const v = unitVectors(n, d, 23);
-    const q = unitVectors(50, d, 24);
+    const v = randomUnitVectors(n, d, 23);
+    const q = randomUnitVectors(50, d, 24);
     const ids = Array.from({ length: n }, (_, i) => i);
     const idx = await make({ threads: 1 }, 'cosine', d);
     await idx.add(ids, v);
@@ -125,7 +125,7 @@ describe('usearch backend', () => {
       const res = await idx.search(q, 10, { expansion });
       let hit = 0;
       res.forEach((r, i) => {
-        const truth = new Set(exactTopK(v, ids, row(q, i, d), d, 10));
+        const truth = new Set(bruteForceTopK(v, d, row(q, i, d), 10, { idOf: (r) => ids[r] }).ids);
         hit += r.ids.filter((id) => truth.has(id)).length;
       });
       return hit / (10 * res.length);
@@ -139,7 +139,7 @@ describe('usearch backend', () => {
 
   it('upserts: an existing id is replaced, the last duplicate in a batch wins', async () => {
     const idx = await make();
-    const v = unitVectors(4, D, 11);
+    const v = randomUnitVectors(4, D, 11);
     await idx.add([1, 2], v.subarray(0, 2 * D));
     await idx.add([1], row(v, 2, D));
     expect(idx.size).toBe(2);
@@ -154,7 +154,7 @@ describe('usearch backend', () => {
 
   it('removes with tombstones that later adds reuse; removal survives save and load', async () => {
     const idx = await make();
-    const v = unitVectors(20, D, 13);
+    const v = randomUnitVectors(20, D, 13);
     await idx.add(Array.from({ length: 10 }, (_, i) => i), v.subarray(0, 10 * D));
     expect(await idx.remove([3, 4, 99, 3])).toBe(2);
     expect(idx.size).toBe(8);
@@ -185,7 +185,7 @@ describe('usearch backend', () => {
 
   it('caps threads at the core count, so a loaded index can still search with them', async () => {
     const idx = await make({ threads: 64 });
-    const v = unitVectors(200, D, 31);
+    const v = randomUnitVectors(200, D, 31);
     await idx.add(Array.from({ length: 200 }, (_, i) => i), v);
     const d = await dir();
     await idx.save(d);
@@ -198,21 +198,21 @@ describe('usearch backend', () => {
   it('validates inputs before they reach usearch', async () => {
     const idx = await make();
     await expect(idx.add([1], new Float32Array(D + 1))).rejects.toThrow(DimensionMismatchError);
-    const bad = unitVectors(1, D);
+    const bad = randomUnitVectors(1, D, 1);
     bad[0] = Number.POSITIVE_INFINITY;
     await expect(idx.add([1], bad)).rejects.toThrow(InvalidVectorError);
-    await expect(idx.add([1.5], unitVectors(1, D))).rejects.toThrow(InvalidArgumentError);
-    await expect(idx.search(unitVectors(1, D), 1.5)).rejects.toThrow(InvalidArgumentError);
-    expect(await idx.search(unitVectors(1, D), 3)).toEqual([{ ids: [], scores: [] }]);
+    await expect(idx.add([1.5], randomUnitVectors(1, D, 1))).rejects.toThrow(InvalidArgumentError);
+    await expect(idx.search(randomUnitVectors(1, D, 1), 1.5)).rejects.toThrow(InvalidArgumentError);
+    expect(await idx.search(randomUnitVectors(1, D, 1), 3)).toEqual([{ ids: [], scores: [] }]);
     expect(idx.size).toBe(0);
   });
 
   it('close() is idempotent and later use throws ClosedError', async () => {
     const idx = await make();
-    await idx.add([1], unitVectors(1, D));
+    await idx.add([1], randomUnitVectors(1, D, 1));
     await idx.close();
     await idx.close();
-    await expect(idx.search(unitVectors(1, D), 1)).rejects.toThrow(ClosedError);
+    await expect(idx.search(randomUnitVectors(1, D, 1), 1)).rejects.toThrow(ClosedError);
     await expect(idx.remove([1])).rejects.toThrow(ClosedError);
     expect(() => idx.has(1)).toThrow(ClosedError);
   });
@@ -220,7 +220,7 @@ describe('usearch backend', () => {
   describe('damaged files give IndexCorruptError, never a crash', () => {
     async function saved(): Promise<string> {
       const idx = await make({ connectivity: 8 });
-      await idx.add(Array.from({ length: 300 }, (_, i) => i + 2 ** 40), unitVectors(300, D, 21));
+      await idx.add(Array.from({ length: 300 }, (_, i) => i + 2 ** 40), randomUnitVectors(300, D, 21));
       await idx.remove([2 ** 40 + 5]);
       const d = await dir();
       await idx.save(d);

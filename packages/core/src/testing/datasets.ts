@@ -127,25 +127,60 @@ export function clusteredDataset(
   return { base: sampleClusters(model, n, seed + 1), queries: sampleClusters(model, queries, seed + 2) };
 }
 
-/** Exact top-`k` by inner product (brute force, for tests): ids are row numbers in `base`. */
-export function exactTopK(base: Float32Array, queries: Float32Array, dimension: number, k: number): { ids: number[]; scores: number[] }[] {
-  const n = base.length / dimension;
-  const nq = queries.length / dimension;
-  const out: { ids: number[]; scores: number[] }[] = [];
-  const scores = new Float32Array(n);
-  for (let q = 0; q < nq; q++) {
-    const qo = q * dimension;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const bo = i * dimension;
-      for (let j = 0; j < dimension; j++) s += base[bo + j]! * queries[qo + j]!;
-      scores[i] = s;
+/**
+ * `n` seeded vectors drawn uniformly from the unit sphere in `dimension` dimensions (normalised
+ * Gaussian rows, row-major): data with no structure, for tests that need arbitrary distinct vectors.
+ */
+export function randomUnitVectors(n: number, dimension: number, seed: number): Float32Array {
+  const gauss = gaussian(mulberry32(seed));
+  const out = new Float32Array(n * dimension);
+  for (let i = 0; i < n; i++) {
+    const o = i * dimension;
+    let norm = 0;
+    for (let j = 0; j < dimension; j++) {
+      const v = gauss();
+      out[o + j] = v;
+      norm += v * v;
     }
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => scores[b]! - scores[a]!);
-    const ids = order.slice(0, k);
-    out.push({ ids, scores: ids.map((i) => scores[i]!) });
+    const inv = 1 / Math.sqrt(norm);
+    for (let j = 0; j < dimension; j++) out[o + j]! *= inv;
   }
+  return out;
+}
+
+/** Options for {@link bruteForceTopK}. */
+export interface BruteForceOptions {
+  /** `cosine` (default): inner product of unit vectors; `l2`: minus the squared distance (higher is nearer, as `VectorIndex` scores). */
+  metric?: 'cosine' | 'l2';
+  /** The id of base row `row`, or undefined to leave the row out (removed). Default: the row number. */
+  idOf?: (row: number) => number | undefined;
+}
+
+/**
+ * Exact top-`k` of one query over the rows of `base` (brute force, for tests), best first; ties
+ * keep row order. Scores are rounded to float32, as an index stores and returns them.
+ */
+export function bruteForceTopK(base: Float32Array, dimension: number, query: Float32Array, k: number, options: BruteForceOptions = {}): { ids: number[]; scores: number[] } {
+  const l2 = options.metric === 'l2';
+  const idOf = options.idOf ?? ((r: number) => r);
+  const scored: { id: number; score: number }[] = [];
+  for (let r = 0; r < base.length / dimension; r++) {
+    const id = idOf(r);
+    if (id === undefined) continue;
+    const o = r * dimension;
+    let s = 0;
+    for (let j = 0; j < dimension; j++) s += l2 ? -((base[o + j]! - query[j]!) ** 2) : base[o + j]! * query[j]!;
+    scored.push({ id, score: Math.fround(s) });
+  }
+  scored.sort((a, b) => b.score - a.score);
+  const top = scored.slice(0, k);
+  return { ids: top.map((x) => x.id), scores: top.map((x) => x.score) };
+}
+
+/** Exact top-`k` by inner product for each query (brute force, for tests): ids are row numbers in `base`. */
+export function exactTopK(base: Float32Array, queries: Float32Array, dimension: number, k: number): { ids: number[]; scores: number[] }[] {
+  const out: { ids: number[]; scores: number[] }[] = [];
+  for (let q = 0; q < queries.length / dimension; q++) out.push(bruteForceTopK(base, dimension, queries.subarray(q * dimension, (q + 1) * dimension), k));
   return out;
 }
 

@@ -2,7 +2,20 @@
 // Imports vitest: use it from test files only.
 export { describeVectorIndexConformance, type ConformanceCase, type ConformanceOptions } from './conformance/index.js';
 export { catalogRow, describeCatalogConformance, type CatalogConformanceOptions } from './catalog-conformance.js';
-export { clusterModel, clusteredDataset, exactTopK, gaussian, mulberry32, recallAtK, sampleClusters, type ClusterModel, type ClusteredOptions } from './datasets.js';
+export {
+  bruteForceTopK,
+  clusterModel,
+  clusteredDataset,
+  exactTopK,
+  gaussian,
+  mulberry32,
+  randomUnitVectors,
+  recallAtK,
+  sampleClusters,
+  type BruteForceOptions,
+  type ClusterModel,
+  type ClusteredOptions,
+} from './datasets.js';
 export { ensureTinyBundle } from './tiny-model.js';
 export { bombPng, pngChunk, rawLikeTiff, type RawLikeTiffOptions } from './images.js';
 export {
