@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ClipEmbedder } from '@pixsearch/core/clip';
 import { QUEUED_REASON } from '@pixsearch/core/engine';
-import { ensureTinyBundle } from '@pixsearch/core/testing';
+import { ensureTinyBundle, writeTestImages } from '@pixsearch/core/testing';
 import pg from 'pg';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCatalog } from '../src/catalog/index.js';
 import { scanLibrary } from '../src/distributed/index.js';
@@ -35,18 +34,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `n` small distinct PNGs (seeded colours), plus one corrupt file and one text file. */
+/** `n` small distinct PNGs (seeded pictures), plus one corrupt file and one text file. */
 async function makeLibrary(root: string, n: number): Promise<string[]> {
-  await mkdir(path.join(root, 'sub'), { recursive: true });
-  const names: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const name = `${i % 2 ? 'sub/' : ''}img-${i}.png`;
-    const px = Buffer.alloc(16 * 16 * 3);
-    for (let j = 0; j < px.length; j++) px[j] = (i * 37 + j * (i + 3)) % 256;
-    await sharp(px, { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(path.join(root, name));
-    names.push(name);
-  }
-  const { writeFile } = await import('node:fs/promises');
+  const names = Array.from({ length: n }, (_, i) => `${i % 2 ? 'sub/' : ''}img-${i}.png`);
+  await writeTestImages(root, names, { width: 16, height: 16 });
   await writeFile(path.join(root, 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
   await writeFile(path.join(root, 'notes.png'), 'not an image');
   return names;
