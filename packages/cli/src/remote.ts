@@ -8,6 +8,16 @@ import type { EventSourceMessage } from 'eventsource-parser/stream';
 import type { Settings } from './config.js';
 import type { Output } from './output.js';
 
+/** True when process `pid` exists (EPERM: it does, as another user's). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Set to 1 to never use a running server (always open the library in this process). */
 export const NO_SERVER_ENV = 'PIXSEARCH_NO_SERVER';
 
@@ -27,6 +37,28 @@ export class RemoteLibrary {
       return new RemoteLibrary(found.info);
     }
     if (out.verbose && found.miss !== 'none') out.info(out.ce.dim(`ignoring ${settings.dataDir}/server.json (${found.miss}); working in-process`));
+    return undefined;
+  }
+
+  /**
+   * After the library turned out to be locked by process `holder`: waits for that process to
+   * publish a server, which a `pixsearch serve` does right after it opens the library (before its
+   * first sync). Polls every 100 ms, for at most `timeoutMs` and only while the holder lives;
+   * undefined when no server came (another writer, such as an `index`, holds the library).
+   */
+  static async waitFor(out: Output, settings: Settings, holder: number | undefined, timeoutMs = 10_000): Promise<RemoteLibrary | undefined> {
+    if (process.env[NO_SERVER_ENV] === '1') return undefined;
+    out.detail(`${settings.dataDir} is locked${holder ? ` by pid ${holder}` : ''}: waiting up to ${timeoutMs / 1000} s for a starting pixsearch serve to publish its server`);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = await findServer(settings.dataDir);
+      if ('info' in found) {
+        if (out.verbose) out.info(out.ce.dim(`using the server running at ${found.info.url} (pid ${found.info.pid})`));
+        return new RemoteLibrary(found.info);
+      }
+      if (holder !== undefined && !processAlive(holder)) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     return undefined;
   }
 

@@ -24,8 +24,10 @@ export interface CliOptions {
   timeoutMs?: number;
   /** The CLI sends itself SIGINT right after its first stderr line matching this (see fixtures/interrupt-on.mjs). */
   interruptOn?: RegExp;
-  /** The CLI's first engine sync waits for SIGUSR2 (see fixtures/hold-first-sync.mjs). */
-  holdFirstSync?: boolean;
+  /** The CLI's first call of this engine method waits for SIGUSR2 (see fixtures/hold-first-call.mjs). */
+  holdFirst?: 'sync' | 'stats';
+  /** The CLI writes the modules it loaded to this JSON file when it exits (see fixtures/record-modules.mjs). */
+  recordModulesTo?: string;
 }
 
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -49,11 +51,17 @@ export const CLI_COMMAND = [process.execPath, '--conditions=@pixsearch/source', 
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
   const preload = [
     ...(opts.interruptOn ? ['--import', pathToFileURL(join(here, 'fixtures/interrupt-on.mjs')).href] : []),
-    ...(opts.holdFirstSync ? ['--import', pathToFileURL(join(here, 'fixtures/hold-first-sync.mjs')).href] : []),
+    ...(opts.holdFirst ? ['--import', pathToFileURL(join(here, 'fixtures/hold-first-call.mjs')).href] : []),
+    ...(opts.recordModulesTo ? ['--import', pathToFileURL(join(here, 'fixtures/record-modules.mjs')).href] : []),
   ];
   return spawn(process.execPath, ['--conditions=@pixsearch/source', '--import', TSX, ...preload, BIN, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: childEnv({ ...opts.env, ...(opts.interruptOn ? { TEST_INTERRUPT_ON: opts.interruptOn.source } : {}) }),
+    env: childEnv({
+      ...opts.env,
+      ...(opts.interruptOn ? { TEST_INTERRUPT_ON: opts.interruptOn.source } : {}),
+      ...(opts.recordModulesTo ? { TEST_RECORD_MODULES: opts.recordModulesTo } : {}),
+      ...(opts.holdFirst ? { TEST_HOLD_METHOD: opts.holdFirst } : {}),
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

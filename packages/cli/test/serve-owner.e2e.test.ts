@@ -148,9 +148,17 @@ describe('while serve runs', () => {
     expect((await fetch(`${url}/api/local/hello`)).status).toBe(403);
     expect((await fetch(`${url}/api/local/hello`, { headers: { 'x-pixsearch-secret': 'x'.repeat(43) } })).status).toBe(403);
 
-    const r = await px(['search', 'a photo', '--json', '-k', '3', '--threshold=-1', '--verbose']);
+    const loaded = join(tmp, 'search-modules.json');
+    const r = await runCli(['search', 'a photo', '--json', '-k', '3', '--threshold=-1', '--verbose'], { env, recordModulesTo: loaded });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`using the server running at ${url}`);
+    // The warm path loads only what talking to the server needs: no engine, model, image decoder,
+    // HTTP server, zod or progress bars, and plain node:http rather than fetch (undici).
+    const modules = json<{ urls: string[]; builtins: string[] }>(readFileSync(loaded, 'utf8'));
+    expect(modules.urls.some((u) => u.includes('/packages/cli/src/commands/search.ts'))).toBe(true);
+    const heavy = modules.urls.filter((u) => /\/packages\/core\/src\/(engine|clip)\/|\/node_modules\/(\.pnpm\/)?(zod|hono|sharp|onnxruntime|better-sqlite3|cli-progress|supports-hyperlinks)[@/]/.test(u));
+    expect(heavy).toEqual([]);
+    expect(modules.builtins.filter((b) => /undici/.test(b))).toEqual([]);
     const res = json<{ results: { id: number; absPath: string }[] }>(r.stdout);
     expect(res.results).toHaveLength(3);
     // The same answer as the engine opened in-process.

@@ -1,7 +1,8 @@
 // `pixsearch serve` owns the library from the moment it opens it: while its startup sync runs,
 // `search` is answered by it and `index` follows that sync and queues its own after it (it used
-// to fail with "data directory … is in use"). The startup sync is held at its start by a test
-// preload (fixtures/hold-first-sync.mjs) and released with a signal: no timing, no race.
+// to fail with "data directory … is in use"); in the moment between locking the library and
+// listening, `index` waits for the server. serve is held at those points by a test preload
+// (fixtures/hold-first-call.mjs) and released with a signal: no timing, no race.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,22 @@ async function doneEvents(url: string) {
   };
 }
 
+/** Resolves once the child has printed one whole JSON document on stdout (`serve --json` does when it listens for Ctrl-C). */
+function stdoutJson(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer | string) => {
+      buf += d.toString();
+      try {
+        JSON.parse(buf);
+        resolve();
+      } catch {
+        // not complete yet
+      }
+    });
+  });
+}
+
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'pixsearch-startup-'));
   model = join(tmp, 'model');
@@ -81,20 +98,9 @@ afterAll(() => {
 
 describe('serve during its startup sync', () => {
   it('answers search, and index follows the startup sync then runs its own instead of failing', async () => {
-    serve = spawnCli(['serve', '--port', '0', '--json', '--no-watch'], { env, holdFirstSync: true });
+    serve = spawnCli(['serve', '--port', '0', '--json', '--no-watch'], { env, holdFirst: 'sync' });
     const served = collect(serve, 120_000);
-    const printedJson = new Promise<void>((resolve) => {
-      let buf = '';
-      serve!.stdout!.on('data', (d: Buffer | string) => {
-        buf += d.toString();
-        try {
-          JSON.parse(buf);
-          resolve();
-        } catch {
-          // not complete yet
-        }
-      });
-    });
+    const printedJson = stdoutJson(serve);
     await waitForStderr(serve, /\[test\] first sync held/);
 
     // The server already listens and has published its discovery file.
@@ -139,5 +145,31 @@ describe('serve during its startup sync', () => {
     const printed = JSON.parse(s.stdout) as { indexed: number; sync: { added: number } };
     expect(printed.sync.added).toBe(2);
     expect(printed.indexed).toBe(5);
+  });
+
+  it('index while serve has locked the library but does not listen yet waits for its server, then syncs through it', async () => {
+    serve = spawnCli(['serve', '--port', '0', '--json', '--no-watch'], { env, holdFirst: 'stats' });
+    const served = collect(serve, 120_000);
+    const printedJson = stdoutJson(serve);
+    await waitForStderr(serve, /\[test\] first stats held/);
+
+    const index = spawnCli(['index', '--json', '--verbose'], { env });
+    const indexed = collect(index, 120_000);
+    // The library is locked and no server is published yet: index waits for one instead of failing.
+    await waitForStderr(index, /is locked by pid \d+: waiting up to 10 s for a starting pixsearch serve/);
+    serve.kill('SIGUSR2');
+
+    const r = await indexed;
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')) as { pid: number; url: string };
+    expect(info.pid).toBe(serve.pid);
+    expect(r.stderr).toContain(`using the server running at ${info.url}`);
+    expect(JSON.parse(r.stdout)).toMatchObject({ indexed: 5, server: info.url, aborted: false });
+
+    await printedJson;
+    serve.kill('SIGINT');
+    const s = await served;
+    serve = undefined;
+    expect(s.code, s.stderr).toBe(0);
   });
 });

@@ -1,4 +1,6 @@
 // pixsearch index [...folders]
+import { DataDirInUseError } from '@pixsearch/core/errors';
+import type { SearchEngine } from '@pixsearch/core/engine';
 import { resolveSettings } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { checkFolders, openEngine, prefetchModel } from '../engine.js';
@@ -21,24 +23,18 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   // A running `serve` owns the library: it syncs, and this command shows that sync's progress.
   const remote = await RemoteLibrary.find(out, settings);
-  if (remote) {
-    if (flags.reembed === true) {
-      throw new UsageError(`pixsearch serve (pid ${remote.info.pid}) is using ${printable(settings.dataDir)}; re-embedding needs the library to itself`, 'stop the server (Ctrl-C), run the index --reembed, then serve again');
-    }
-    out.info(out.ce.dim(`pixsearch serve (pid ${remote.info.pid}, ${remote.info.url}) owns ${printable(settings.dataDir)}: it runs the sync`));
-    const result = await runRemoteSync(out, remote, roots);
-    const effective = roots ?? [];
-    const summary = { ...result.summary, indexed: result.indexed, dataDir: settings.dataDir, roots: effective, server: remote.info.url };
-    // --watch --json always prints NDJSON (here one line: the server does the following).
-    if (out.json) {
-      if (flags.watch === true) out.event({ event: 'sync', ...summary });
-      else out.result(summary);
-    } else printSyncSummary(out, result, effective);
-    if (flags.watch === true && !result.summary.aborted) out.info(out.ce.dim('the server follows the folders for changes itself; --watch has nothing to add'));
-    return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
-  }
+  if (remote) return viaServer(ctx, remote, roots, settings.dataDir);
 
-  const engine = await openEngine(out, settings, { reembed: flags.reembed === true });
+  let engine: SearchEngine;
+  try {
+    engine = await openEngine(out, settings, { reembed: flags.reembed === true });
+  } catch (err) {
+    // Locked: a `serve` that is starting publishes its server in a moment (then it runs the sync).
+    if (!(err instanceof DataDirInUseError) || flags.reembed === true) throw err;
+    const starting = await RemoteLibrary.waitFor(out, settings, err.pid);
+    if (!starting) throw err;
+    return viaServer(ctx, starting, roots, settings.dataDir);
+  }
   try {
     const stats = await engine.stats();
     if (stats.roots.length === 0 && (!roots || roots.length === 0)) {
@@ -82,4 +78,22 @@ export async function run(ctx: CommandContext): Promise<number> {
   } finally {
     await engine.close();
   }
+}
+
+/** `index` through the running `serve` of the data directory: it syncs, this command shows that sync. */
+async function viaServer({ out, flags }: CommandContext, remote: RemoteLibrary, roots: string[] | undefined, dataDir: string): Promise<number> {
+  if (flags.reembed === true) {
+    throw new UsageError(`pixsearch serve (pid ${remote.info.pid}) is using ${printable(dataDir)}; re-embedding needs the library to itself`, 'stop the server (Ctrl-C), run the index --reembed, then serve again');
+  }
+  out.info(out.ce.dim(`pixsearch serve (pid ${remote.info.pid}, ${remote.info.url}) owns ${printable(dataDir)}: it runs the sync`));
+  const result = await runRemoteSync(out, remote, roots);
+  const effective = roots ?? [];
+  const summary = { ...result.summary, indexed: result.indexed, dataDir, roots: effective, server: remote.info.url };
+  // --watch --json always prints NDJSON (here one line: the server does the following).
+  if (out.json) {
+    if (flags.watch === true) out.event({ event: 'sync', ...summary });
+    else out.result(summary);
+  } else printSyncSummary(out, result, effective);
+  if (flags.watch === true && !result.summary.aborted) out.info(out.ce.dim('the server follows the folders for changes itself; --watch has nothing to add'));
+  return result.summary.aborted ? EXIT.interrupted : EXIT.ok;
 }
