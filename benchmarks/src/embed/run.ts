@@ -3,19 +3,21 @@
 // shared machine's load falls on all of them alike:
 //   1. decode + preprocess CPU-ms per image by format and size: the default (`scaled`: DCT-scaled
 //      JPEG decode + exact bicubic), `exact` (full decode, PIL-exact) and bare sharp
-//      (`sharp(file).resize(224, 224).raw()`, the floor) on the same files; HEIC (libheif WASM)
-//      and RAW-preview cost per file; the default's deviation from exact (mean abs, 0..255 levels);
-//   2. the raw image-tower session (onnxruntime, random pixels, no decoding) at batch 8/16/32 for
-//      each dtype, and the full pipeline (files → vectors through ClipEmbedder) at the best batch:
-//      pipeline / raw per dtype and image size, with the decode-worker sizing used, and a
-//      1-worker vs 2-worker comparison;
+//      (`sharp(file).resize(224, 224).raw()`, the floor) on the same files, with each set's bits
+//      per pixel; HEIC (libheif WASM) and RAW-preview cost per file; the default's deviation from
+//      exact (mean abs, 0..255 levels);
+//   2. the raw image-tower session (onnxruntime defaults, random pixels, no decoding) at batch
+//      8/16/32 for each dtype, and the full pipeline (files → vectors through ClipEmbedder, the
+//      set's files repeated to --batches batches) at the best batch: pipeline / raw per dtype and
+//      image size, with the CPU-bound ceiling raw / (raw + decode) CPU-ms; decode workers × images
+//      in flight; the image tower's onnxruntime threads spinning vs sleeping;
 //   3. the cosine between image embeddings of the scaled and exact paths, and between the fp32
 //      and int8 towers (generated model).
 // Options: --model DIR (a bundle with onnx/vision_model.onnx and vision_model_int8.onnx; default:
 // the generated vit-b-32, made on demand in benchmarks/.data/embed), --images DIR (your photos;
-// default: generated camera-size photos, JPEG at 1600×1200 and 4000×3000, HEIC, a RAW-like DNG),
-// --count N (generated photos per size, default 32), --rounds N (default 3), --quick, --prepare
-// (make the bundle and photos, measure nothing).
+// default: generated camera-like photos, JPEG at 1600×1200 and 4000×3000, HEIC, a RAW-like DNG),
+// --count N (generated photos per size, default 32), --rounds N (default 3), --batches N (pipeline
+// batches per run, default 6), --quick, --prepare (make the bundle and photos, measure nothing).
 // Prints tables (CPU model and load recorded) and writes JSON to benchmarks/results/.
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -349,13 +351,28 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log('decode workers 1 vs 2 (12 MP, interleaved)…');
+  // Decode workers and images in flight (the defaults come from defaultDecodeSizing), and the image
+  // tower's onnxruntime threads spinning (onnxruntime's default) vs sleeping (ours), on 12 MP photos.
+  console.log('decode workers / in flight, and onnxruntime spinning on vs off (12 MP, interleaved)…');
   const big = jpegSets.find((s) => /4000/.test(s.name)) ?? jpegSets[0]!;
-  const workersCmp: { dtype: string; workers: number; imgPerSec: number[]; cpuMs: number[] }[] = [];
-  for (const d of dtypes) for (const w of [1, 2]) workersCmp.push({ dtype: d, workers: w, imgPerSec: [], cpuMs: [] });
+  type Variant = { dtype: string; workers: number; inFlight: number; spinning: boolean; imgPerSec: number[]; cpuMs: number[] };
+  const workersCmp: Variant[] = [];
+  for (const d of dtypes) {
+    for (const [w, c] of [
+      [1, 4],
+      [2, 4],
+      [1, 8],
+      [2, 8],
+    ] as const) workersCmp.push({ dtype: d, workers: w, inFlight: c, spinning: false, imgPerSec: [], cpuMs: [] });
+  }
+  const spinCmp: Variant[] = [];
+  for (const d of dtypes) {
+    const { workers, concurrency } = defaultDecodeSizing(m0.cores, d);
+    for (const spinning of [true, false]) spinCmp.push({ dtype: d, workers, inFlight: concurrency, spinning, imgPerSec: [], cpuMs: [] });
+  }
   for (let r = 0; r < Math.max(1, rounds - 1); r++) {
-    for (const c of workersCmp) {
-      const p = await pipeline(bundle, big.files, c.dtype as 'fp32' | 'int8', best[c.dtype as 'fp32' | 'int8'], { decodeWorkers: c.workers });
+    for (const c of [...workersCmp, ...spinCmp]) {
+      const p = await pipeline(bundle, big.files, c.dtype as 'fp32' | 'int8', best[c.dtype as 'fp32' | 'int8'], { decodeWorkers: c.workers, decodeConcurrency: c.inFlight, visionSpinning: c.spinning });
       c.imgPerSec.push(p.imgPerSec);
       c.cpuMs.push(p.cpuMsPerImage);
     }
@@ -419,15 +436,26 @@ async function main(): Promise<void> {
     ['batch', ...dtypes],
     Object.keys(sweep.fp32!).map((b) => [b, ...dtypes.map((d) => `${fmt(sweep[d]![Number(b)]!.imgPerSec)} (${fmt(sweep[d]![Number(b)]!.cpuMsPerImage)})`)]),
   );
-  console.log('\npipeline (files → vectors) vs raw session at the best batch, same rounds:');
+  // When the raw session already keeps every core busy, decoding adds its CPU time: the pipeline
+  // cannot beat raw / (raw + decode) per image, whatever the overlap.
+  const ceiling = (p: Pair) => {
+    const d = decode.find((x) => x.set === p.set)?.scaledCpuMs ?? 0;
+    return median(p.rawCpu) / (median(p.rawCpu) + d);
+  };
+  console.log(`\npipeline (files → vectors, ${pipelineBatches} batches) vs raw session at the best batch, same rounds; ceiling = raw CPU-ms / (raw + decode CPU-ms), the most a CPU-bound machine allows:`);
   table(
-    ['images', 'dtype', 'batch', 'decode workers / in flight', 'raw img/s', 'pipeline img/s', 'pipeline / raw', 'pipeline CPU-ms/img'],
-    pairs.map((p) => [p.set, p.dtype, String(p.batch), `${p.workers} / ${p.inFlight}`, fmt(median(p.raw)), fmt(median(p.pipe)), `${fmt((100 * median(p.pipe.map((x, i) => x / p.raw[i]!))), 0)} %`, fmt(median(p.pipeCpu))]),
+    ['images', 'dtype', 'batch', 'decode workers / in flight', 'raw img/s', 'pipeline img/s', 'pipeline / raw', 'pipeline CPU-ms/img', 'raw CPU-ms/img', 'CPU-bound ceiling'],
+    pairs.map((p) => [p.set, p.dtype, String(p.batch), `${p.workers} / ${p.inFlight}`, fmt(median(p.raw)), fmt(median(p.pipe)), `${fmt(100 * median(p.pipe.map((x, i) => x / p.raw[i]!)), 0)} %`, fmt(median(p.pipeCpu)), fmt(median(p.rawCpu)), `${fmt(100 * ceiling(p), 0)} %`]),
   );
-  console.log(`\ndecode workers on ${big.name} (pipeline img/s, CPU-ms/img):`);
+  console.log(`\ndecode workers / images in flight on ${big.name} (pipeline img/s, CPU-ms/img):`);
   table(
-    ['dtype', 'workers', 'img/s', 'CPU-ms/img'],
-    workersCmp.map((c) => [c.dtype, String(c.workers), fmt(median(c.imgPerSec)), fmt(median(c.cpuMs))]),
+    ['dtype', 'workers', 'in flight', 'img/s', 'CPU-ms/img'],
+    workersCmp.map((c) => [c.dtype, String(c.workers), String(c.inFlight), fmt(median(c.imgPerSec)), fmt(median(c.cpuMs))]),
+  );
+  console.log(`\nimage tower's onnxruntime threads spinning between operators (onnxruntime's default) vs sleeping (pixsearch's default), ${big.name}:`);
+  table(
+    ['dtype', 'spinning', 'img/s', 'CPU-ms/img'],
+    spinCmp.map((c) => [c.dtype, c.spinning ? 'on' : 'off', fmt(median(c.imgPerSec)), fmt(median(c.cpuMs))]),
   );
   console.log(`  default sizing on this machine: fp32 ${JSON.stringify(defaultDecodeSizing(m0.cores, 'fp32'))}, int8 ${JSON.stringify(defaultDecodeSizing(m0.cores, 'int8'))}`);
   console.log(
@@ -443,8 +471,10 @@ async function main(): Promise<void> {
     decode,
     rawSessionSweep: sweep,
     bestBatch: best,
-    pipelineVsRaw: pairs.map((p) => ({ ...p, ratioMedian: median(p.pipe.map((x, i) => x / p.raw[i]!)) })),
+    pipelineBatches,
+    pipelineVsRaw: pairs.map((p) => ({ ...p, ratioMedian: median(p.pipe.map((x, i) => x / p.raw[i]!)), cpuBoundCeiling: ceiling(p) })),
     decodeWorkers: workersCmp,
+    spinning: spinCmp,
     cosineCentered: { scaledVsExact: cosScaledExact, fp32VsInt8: cosFp32Int8, differentImages: between },
   };
   const out = path.join(root, 'results', `embed-${started.toISOString().replace(/[:.]/g, '-')}.json`);

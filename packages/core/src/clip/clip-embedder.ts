@@ -78,12 +78,15 @@ export const DEFAULT_TEXT_THREADS = 1;
 
 /**
  * Decode workers and images in flight for a machine and an image-tower precision. Measured with
- * `benchmarks embed` (see benchmarks/README.md): a 12-MP JPEG costs ~20-25 CPU-ms to decode
- * DCT-scaled (libvips, on libuv's thread pool) plus ~3 ms of JavaScript resampling (in the worker),
- * against ~90 CPU-ms per image for the fp32 ViT-B/32 tower and ~30 for int8: decoding needs about
- * 1/8 of the cores with fp32 and 1/4 with an 8-bit tower. One worker's JavaScript keeps up with
- * ~300 images/s, so workers grow slowly; images in flight keep every pool thread busy and the
- * next batch ready while the model runs.
+ * `benchmarks embed` (see benchmarks/README.md) on camera-like JPEGs (~2.4 bits/pixel): a 12-MP
+ * JPEG costs ~28 CPU-ms to decode DCT-scaled (libvips, on libuv's thread pool) plus ~3 ms of
+ * JavaScript resampling (in the worker), a 2-MP one ~7 + 2, against ~44 CPU-ms per image for the
+ * fp32 ViT-B/32 tower and ~16 for int8 (AMD EPYC, VNNI): decoding needs up to 1/3 of the CPU with
+ * fp32 and more than half with int8. Most of it runs on libuv's pool, not in the worker's own
+ * thread: one worker's JavaScript keeps up with ~300 images/s, so workers grow slowly (1/8 of
+ * the cores with fp32, 1/4 with an 8-bit tower); images in flight keep the pool busy and the next
+ * batch ready while the model runs. On 2 cores, 2 workers or 8 images in flight measured no
+ * faster than 1 worker and 4 for either dtype (the pipeline is CPU-bound there).
  */
 export function defaultDecodeSizing(cores: number, visionVariant: ModelVariant): { workers: number; concurrency: number } {
   const eightBit = visionVariant === 'int8' || visionVariant === 'uint8' || visionVariant === 'quantized' || visionVariant === 'q8';
