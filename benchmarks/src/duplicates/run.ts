@@ -17,9 +17,9 @@ import '@pixsearch/index-hnsw';
 import type { Embedder } from '@pixsearch/core';
 import { mulberry32 } from '@pixsearch/core/datasets';
 import { SearchEngine } from '@pixsearch/core/engine';
+import { writeSyntheticLibrary } from '@pixsearch/core/testing';
 import { syntheticSet } from '../datasets/synthetic.js';
 import { cpuModel } from '../machine.js';
-import { writeSyntheticLibrary } from '../synthetic-library.js';
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,7 +68,7 @@ const modelId = 'bench/synthetic-512';
 t = performance.now();
 const hashes: string[] = Array.from({ length: n }, (_, i) => `h${i}`);
 for (const [src, row, kind] of planted) if (kind === 'exact') hashes[row] = hashes[src]!;
-writeSyntheticLibrary({ dataDir: dir, vectors, dimension: dim, modelId, backend, hash: (i) => hashes[i]! });
+await writeSyntheticLibrary({ dataDir: dir, vectors, dimension: dim, modelId, backend, hash: (i) => hashes[i]! });
 const writeMs = performance.now() - t;
 log(`  catalog rows: ${(writeMs / 1000).toFixed(1)} s`);
 

@@ -92,7 +92,7 @@ export async function runEngineQuery(opts: EngineQueryOptions): Promise<EngineQu
   const { generateBundle } = await import('@pixsearch/core/model-generator');
   const { ClipEmbedder, ClipTokenizer } = await import('@pixsearch/core/clip');
   const { SearchEngine } = await import('@pixsearch/core/engine');
-  const { writeSyntheticLibrary } = await import('../synthetic-library.js');
+  const { writeSyntheticLibrary } = await import('@pixsearch/core/testing');
 
   let generateMs = 0;
   if (!existsSync(path.join(opts.bundleDir, 'config.json'))) {
@@ -119,7 +119,7 @@ export async function runEngineQuery(opts: EngineQueryOptions): Promise<EngineQu
     rmSync(opts.libraryDir, { recursive: true, force: true });
     mkdirSync(opts.libraryDir, { recursive: true });
     const t = performance.now();
-    writeSyntheticLibrary({
+    await writeSyntheticLibrary({
       dataDir: opts.libraryDir,
       vectors: ds.base,
       dimension: d,

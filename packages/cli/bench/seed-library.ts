@@ -1,15 +1,15 @@
 // Seeds a pixsearch data directory with N synthetic embeddings (clustered random unit vectors),
 // for measuring `pixsearch search` on a large library without embedding N real images.
-// It writes the catalog through the engine's own SqliteCatalog (the rows look like indexed images
-// under a fake root), then opens the SearchEngine once so it builds and saves the vector index.
+// It writes the catalog with core's writeSyntheticLibrary (the rows look like indexed images
+// under an empty root), then opens the SearchEngine once so it builds and saves the vector index.
 //
 //   node --conditions=@pixsearch/source --import tsx packages/cli/bench/seed-library.ts \
 //     --data-dir /tmp/px-100k --model /tmp/models/tiny [--count 100000] [--backend faiss-flat]
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClipEmbedder } from '@pixsearch/core/clip';
-import { CATALOG_FILE, SearchEngine, SqliteCatalog, type CatalogOp } from '@pixsearch/core/engine';
+import { SearchEngine } from '@pixsearch/core/engine';
+import { clusteredDataset, writeSyntheticLibrary } from '@pixsearch/core/testing';
 
 const { values } = parseArgs({
   options: {
@@ -34,65 +34,10 @@ const embedder = await ClipEmbedder.create({ model });
 const { modelId, dimension } = embedder;
 await embedder.close();
 
-let state = Number(values.seed) >>> 0 || 1;
-const rand = (): number => {
-  // xorshift32 → [0, 1)
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) / 4294967296;
-};
-const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-
-// 256 cluster centres; each vector = centre + noise, L2-normalised (CLIP embeddings cluster too).
-const centres = Array.from({ length: 256 }, () => Float32Array.from({ length: dimension }, gauss));
-function vector(): Float32Array {
-  const c = centres[Math.floor(rand() * centres.length)]!;
-  const v = new Float32Array(dimension);
-  let n = 0;
-  for (let j = 0; j < dimension; j++) {
-    v[j] = c[j]! + 0.8 * gauss();
-    n += v[j]! * v[j]!;
-  }
-  n = Math.sqrt(n);
-  for (let j = 0; j < dimension; j++) v[j]! /= n;
-  return v;
-}
-
-mkdirSync(dataDir, { recursive: true });
+// Clustered unit vectors shaped like CLIP embeddings (core's seeded generator), written as an indexed library.
 const t0 = performance.now();
-const catalog = SqliteCatalog.open(join(dataDir, CATALOG_FILE));
-try {
-  catalog.updateSettings({ modelId, modelSource: model, dimension, backend, backendParams: {} });
-  const rootId = catalog.addRoot(join(dataDir, 'synthetic-library'));
-  const batch = 5000;
-  for (let start = 0; start < count; start += batch) {
-    const ops: CatalogOp[] = [];
-    for (let i = start; i < Math.min(count, start + batch); i++) {
-      ops.push({
-        op: 'insert',
-        row: {
-          rootId,
-          relPath: `album-${String(i % 1000).padStart(4, '0')}/img-${String(i).padStart(7, '0')}.jpg`,
-          size: 100_000 + i,
-          mtimeMs: 1_700_000_000_000 + i,
-          hash: `synthetic-${i}`,
-          width: 640,
-          height: 480,
-          format: 'jpeg',
-          status: 'indexed',
-          reason: null,
-          message: null,
-          embedding: vector(),
-        },
-      });
-    }
-    catalog.write(ops);
-  }
-  catalog.updateSettings({ lastSync: new Date().toISOString() });
-} finally {
-  catalog.close();
-}
+const { base } = clusteredDataset(count, dimension, 0, Number(values.seed));
+await writeSyntheticLibrary({ dataDir, vectors: base, dimension, modelId, modelSource: model, backend });
 const t1 = performance.now();
 // Opening the engine builds the index from the stored embeddings and saves it.
 const engine = await SearchEngine.open({ dataDir, backend });

@@ -31,3 +31,4 @@ export {
   type TestLibraryImage,
   type WriteTestImagesOptions,
 } from './image-files.js';
+export { writeSyntheticLibrary, type SyntheticLibraryOptions } from './synthetic-library.js';
