@@ -108,6 +108,8 @@ export class ExactIndex implements FileVectorIndex {
   private readonly waiting: WaitingSearch[] = [];
   /** Whether a coalesced search round is at the shard workers. */
   private roundInFlight = false;
+  /** `close()` calls waiting for the searches already accepted. */
+  private readonly drained: (() => void)[] = [];
   /** Search rounds posted to the shards, and queries they carried (diagnostics, tests). */
   private readonly counters = { rounds: 0, queries: 0 };
 
@@ -267,9 +269,9 @@ export class ExactIndex implements FileVectorIndex {
 
   /** Posts the next round when none is in flight: the oldest waiting search and every later one with its `k`. */
   private pumpSearches(): void {
-    if (this.roundInFlight || this.waiting.length === 0) return;
-    if (this.closed) {
-      for (const w of this.waiting.splice(0)) w.reject(new ClosedError('exact index'));
+    if (this.roundInFlight) return;
+    if (this.waiting.length === 0) {
+      for (const done of this.drained.splice(0)) done();
       return;
     }
     const k = this.waiting[0]!.k;
@@ -414,6 +416,9 @@ export class ExactIndex implements FileVectorIndex {
   /** Ends the workers once the operations already posted have settled. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    // Searches accepted before the close still get their answers (as they did when each was
+    // posted at once): the waiting ones go out in their rounds, then the workers end.
+    if (this.roundInFlight || this.waiting.length > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     await this.pool.terminate();
   }
 

@@ -30,7 +30,7 @@ export interface EngineOptions {
   connectionEnv?: string;
   /** Images per embedding batch (default 16). */
   batchSize?: number;
-  /** Intra-op threads for the model (default: all cores). */
+  /** Intra-op threads of the image tower (default: all cores). The text tower runs each query batch on one thread (`DEFAULT_TEXT_THREADS`). */
   threads?: number;
   /** Execution device for the model (default `cpu`). */
   device?: 'cpu' | 'cuda';
