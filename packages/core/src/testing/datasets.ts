@@ -4,6 +4,8 @@
  * for the wrong reasons; clustered data with uneven spreads behaves like real embeddings.
  */
 
+import { normalizeRows } from '../vectors.js';
+
 /** A seeded PRNG (mulberry32): uniform floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -133,19 +135,7 @@ export function clusteredDataset(
  */
 export function randomUnitVectors(n: number, dimension: number, seed: number): Float32Array {
   const gauss = gaussian(mulberry32(seed));
-  const out = new Float32Array(n * dimension);
-  for (let i = 0; i < n; i++) {
-    const o = i * dimension;
-    let norm = 0;
-    for (let j = 0; j < dimension; j++) {
-      const v = gauss();
-      out[o + j] = v;
-      norm += v * v;
-    }
-    const inv = 1 / Math.sqrt(norm);
-    for (let j = 0; j < dimension; j++) out[o + j]! *= inv;
-  }
-  return out;
+  return normalizeRows(Float32Array.from({ length: n * dimension }, gauss), dimension);
 }
 
 /** Options for {@link bruteForceTopK}. */
