@@ -23,7 +23,9 @@
 // time per request (all its threads) split by thread group (main thread + pools, index shard
 // workers, text tower: see load-server.ts), its main thread's busy time per request, the engine's
 // stage times per query (embed = waiting + text tower, search = waiting + index scan, catalog),
-// the CPU model and the load average before and after, and each config's ratio to the first one
+// the client's CPU per request and the CPU-bound ceiling (cores × 1000 / (server + client CPU
+// ms per request): what the cores could serve with nothing else running, the figure that survives
+// a shared machine), the CPU model and the load average before and after, and each config's ratio to the first one
 // in the same run. The server runs in a child
 // process (its own event loop); autocannon runs here. Seeded data and the generated vit-b-32
 // bundle (~830 MB) are cached under <repo>/.cache/ (gitignored).
@@ -245,6 +247,14 @@ interface Row {
   loopDelayMaxMs: number;
   /** Server process CPU time (all threads) per answered request. */
   serverCpuMsPerRequest: number;
+  /** CPU time of this process (autocannon, the client) per answered request. */
+  clientCpuMsPerRequest: number;
+  /**
+   * Requests per second this machine's cores could serve if server and client had them to
+   * themselves: cores × 1000 / (server + client CPU ms per request). A ceiling computed from the
+   * CPU time measured under whatever else ran, not a measured rate.
+   */
+  cpuBoundReqPerSec: number;
   /** Server main-thread busy time (HTTP, validation, catalog rows, JSON) per answered request. */
   mainThreadMsPerRequest: number;
   /**
@@ -279,7 +289,9 @@ for (const preset of presets) {
         for (const c of connections) {
           await ask(child, 'reset', 'reset-done');
           const loadBefore = os.loadavg()[0]!;
+          const client0 = process.cpuUsage();
           const r = await drive(ready.url, c, duration, mode);
+          const client = process.cpuUsage(client0);
           const rep = await ask<Report>(child, 'report', 'report');
           const answered = Math.max(1, r.requests.total);
           const per = (x: number) => (rep.stages.n > 0 ? x / rep.stages.n : 0);
@@ -303,6 +315,8 @@ for (const preset of presets) {
             loopDelayP99Ms: rep.loop.p99,
             loopDelayMaxMs: rep.loop.max,
             serverCpuMsPerRequest: rep.cpuMs / answered,
+            clientCpuMsPerRequest: (client.user + client.system) / 1000 / answered,
+            cpuBoundReqPerSec: (os.cpus().length * 1000) / ((rep.cpuMs + (client.user + client.system) / 1000) / answered),
             mainThreadMsPerRequest: rep.mainThreadBusyMs / answered,
             cpuMsPerRequestByThreads: Object.fromEntries(Object.entries(rep.threadCpuMs).map(([k, ms]) => [k, ms / answered])),
             embedMs: per(rep.stages.embed),
@@ -315,6 +329,7 @@ for (const preset of presets) {
           rows.push(row);
           console.log(
             `  ${mode}, ${c} connections: ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors + row.non2xx + row.timeouts}, ` +
+              `CPU-bound ceiling ${row.cpuBoundReqPerSec.toFixed(0)} req/s, client CPU ${row.clientCpuMsPerRequest.toFixed(2)} ms/req, ` +
               `server CPU ${row.serverCpuMsPerRequest.toFixed(2)} ms/req (main thread ${row.mainThreadMsPerRequest.toFixed(2)}, ` +
               `by threads ${Object.entries(row.cpuMsPerRequestByThreads).map(([ph, ms]) => `${ph} ${ms.toFixed(2)}`).join(', ')}), ` +
               `engine embed ${row.embedMs.toFixed(1)} + search ${row.searchMs.toFixed(1)} + catalog ${row.catalogMs.toFixed(2)} ms, ` +
@@ -335,7 +350,7 @@ if (seedOnly) {
   process.exit(0);
 }
 
-const header = ['model', 'vectors', 'backend', 'mode', 'search conc.', 'text thr.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
+const header = ['model', 'vectors', 'backend', 'mode', 'search conc.', 'text thr.', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'ceiling req/s', 'main ms/req', 'embed ms', 'search ms', 'loop p50/p99/max ms', 'load'];
 const table = rows.map((r) => [
   `${r.model} (${r.dimension}-d)`,
   String(r.vectors),
@@ -349,6 +364,7 @@ const table = rows.map((r) => [
   String(r.p99Ms),
   String(r.errors + r.non2xx + r.timeouts),
   r.serverCpuMsPerRequest.toFixed(2),
+  r.cpuBoundReqPerSec.toFixed(0),
   r.mainThreadMsPerRequest.toFixed(2),
   r.embedMs.toFixed(1),
   r.searchMs.toFixed(1),
