@@ -172,4 +172,23 @@ describe('serve during its startup sync', () => {
     serve = undefined;
     expect(s.code, s.stderr).toBe(0);
   });
+
+  it('Ctrl-C during the startup sync stops it, keeps what it committed, exits 130 and removes the discovery file', async () => {
+    await writeTestImages(join(lib, 'later'), testImageNames(2, 'later'), { width: 72, height: 72, seedBase: 200 });
+    serve = spawnCli(['serve', '--port', '0', '--json', '--no-watch'], { env, holdFirst: 'sync' });
+    const served = collect(serve, 120_000);
+    await waitForStderr(serve, /\[test\] first sync held/);
+    serve.kill('SIGINT');
+    await waitForStderr(serve, /Ctrl-C: stopping indexing after the current batch/);
+    serve.kill('SIGUSR2');
+    const s = await served;
+    serve = undefined;
+    expect(s.code, s.stderr).toBe(130);
+    expect(JSON.parse(s.stdout)).toMatchObject({ sync: { aborted: true } });
+    expect(() => readFileSync(join(dataDir, 'server.json'))).toThrow();
+    // The next run finishes the job.
+    const again = await px(['index', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ indexed: 7, aborted: false });
+  });
 });
