@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ImageDecodeError } from '../src/errors.js';
 import { CLIP_PREPROCESS, decodeImage, decodeScaled, jpegDraftScale, parsePreprocessorConfig, preprocessImage, transformRgb, type PreprocessConfig } from '../src/clip/preprocess.js';
 import { resampleRgb } from '../src/clip/resample.js';
+import { pngChunk } from '../src/testing/images.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const IMAGES = path.join(here, 'fixtures/images');
@@ -120,31 +121,13 @@ describe('decode errors are typed', () => {
     // A PNG declaring 40000×40000 pixels (1.6 G) whose data would inflate from a few KB of zeros.
     const width = 40000;
     const height = 40000;
-    const crcTable = Array.from({ length: 256 }, (_, n) => {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      return c >>> 0;
-    });
-    const crc = (buf: Buffer) => {
-      let c = 0xffffffff;
-      for (const b of buf) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
-      return (c ^ 0xffffffff) >>> 0;
-    };
-    const chunk = (type: string, data: Buffer) => {
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(data.length);
-      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-      const sum = Buffer.alloc(4);
-      sum.writeUInt32BE(crc(body));
-      return Buffer.concat([len, body, sum]);
-    };
     const ihdr = Buffer.alloc(13);
     ihdr.writeUInt32BE(width, 0);
     ihdr.writeUInt32BE(height, 4);
     ihdr.set([1, 0, 0, 0, 0], 8); // 1-bit grayscale
     const { deflateSync } = await import('node:zlib');
     const rows = deflateSync(Buffer.alloc((width / 8 + 1) * 64));
-    const bomb = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
+    const bomb = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', rows), pngChunk('IEND', Buffer.alloc(0))]);
     expect(bomb.byteLength).toBeLessThan(100_000);
     expect(await reason(bomb)).toBe('too-large');
     expect(await reason(bomb, { limitInputPixels: 100_000_000 })).toBe('too-large');
