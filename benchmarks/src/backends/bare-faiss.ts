@@ -9,7 +9,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import faiss from 'faiss-node';
 import type { Index as FaissIndex } from 'faiss-node';
 import { InvalidArgumentError } from '@pixsearch/core';
-import { patchIvfNprobe, trainingSample } from '@pixsearch/index-faiss';
+import { faissFlatBackend, patchIvfNprobe, trainingSample } from '@pixsearch/index-faiss';
 import type { BareDriver, BareIndex, BenchConfig, SweepPoint } from './types.js';
 
 /** Rows converted and added per call (bounds the `number[]` garbage). */
@@ -42,7 +42,7 @@ function nlistOf(config: BenchConfig): number {
 }
 
 export const bareFaiss: BareDriver = {
-  library: 'faiss-node@0.5.1',
+  library: faissFlatBackend.library,
   build(config, base, d) {
     const n = base.length / d;
     const ivf = config.backend === 'faiss-ivf';

@@ -7,11 +7,10 @@
  */
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
-import type { BareDriver, BareIndex, BenchConfig } from './types.js';
+import { HNSWLIB_LIBRARY, HNSWLIB_SEED, parseHnswlibParams } from '@pixsearch/index-hnsw';
+import type { BareDriver, BareIndex } from './types.js';
 
 const CHUNK_ROWS = 10_000;
-/** hnswlib's own default seed; the adapter's build parameters may override it. */
-const DEFAULT_SEED = 100;
 
 class BareHnsw implements BareIndex {
   constructor(
@@ -32,21 +31,14 @@ class BareHnsw implements BareIndex {
   }
 }
 
-function buildParams(config: BenchConfig): { M: number; efConstruction: number; seed: number } {
-  return {
-    M: Number(config.build.M ?? 16),
-    efConstruction: Number(config.build.efConstruction ?? 200),
-    seed: Number(config.build.seed ?? DEFAULT_SEED),
-  };
-}
-
 export const bareHnswlib: BareDriver = {
-  library: 'hnswlib-node@3.0.0',
+  library: HNSWLIB_LIBRARY,
   build(config, base, d) {
     const n = base.length / d;
-    const { M, efConstruction, seed } = buildParams(config);
+    // The adapter's own reading of the build parameters (defaults included) and its level seed.
+    const { M, efConstruction } = parseHnswlibParams(config.build);
     const index = new hnswlib.HierarchicalNSW('ip', d);
-    index.initIndex(n, M, efConstruction, seed);
+    index.initIndex(n, M, efConstruction, HNSWLIB_SEED);
     let convertMs = 0;
     let addMs = 0;
     for (let r = 0; r < n; r += CHUNK_ROWS) {
@@ -64,11 +56,11 @@ export const bareHnswlib: BareDriver = {
   save(index, file) {
     (index as BareHnsw).index.writeIndexSync(file);
   },
-  async load(_config, file, d, point) {
+  async load(config, file, d, point) {
     const index = new hnswlib.HierarchicalNSW('ip', d);
     index.readIndexSync(file);
-    // readIndex resets ef to 10: apply the point's efSearch after loading.
-    index.setEf(Number(point.params.efSearch ?? 10));
+    // readIndex resets ef to 10: apply the point's efSearch (else the adapter's default) after loading.
+    index.setEf(Number(point.params.efSearch ?? parseHnswlibParams(config.build).efSearch));
     return new BareHnsw(index, d);
   },
 };

@@ -7,18 +7,8 @@
  */
 import usearch from 'usearch';
 import type { Index as UsearchIndex, MetricKind, ScalarKind } from 'usearch';
+import { parseUsearchParams, USEARCH_LIBRARY } from '@pixsearch/index-hnsw';
 import type { BareDriver, BareIndex, BenchConfig } from './types.js';
-
-/** Parameters mirrored from the adapter's build params. */
-export function usearchParams(config: BenchConfig): { quantization: string; connectivity: number; expansionAdd: number; metric: string } {
-  return {
-    quantization: String(config.build.quantization ?? 'f32'),
-    connectivity: Number(config.build.connectivity ?? 16),
-    expansionAdd: Number(config.build.expansion_add ?? 128),
-    // The adapter uses USearch's `cos` for the cosine metric: the same here.
-    metric: 'cos',
-  };
-}
 
 class BareUsearch implements BareIndex {
   constructor(
@@ -51,24 +41,26 @@ class BareUsearch implements BareIndex {
   }
 }
 
-function make(config: BenchConfig, d: number, expansionSearch: number): UsearchIndex {
-  const p = usearchParams(config);
+/** A USearch index with the adapter's reading of the build parameters (defaults included). */
+function make(config: BenchConfig, d: number, expansionSearch?: number): UsearchIndex {
+  const p = parseUsearchParams(config.build, 'cosine');
   return new usearch.Index({
     dimensions: d,
-    metric: p.metric as MetricKind,
+    // The adapter's metric for cosine (unit vectors) is USearch's `cos` too.
+    metric: 'cos' as MetricKind,
     quantization: p.quantization as ScalarKind,
     connectivity: p.connectivity,
-    expansion_add: p.expansionAdd,
-    expansion_search: expansionSearch,
+    expansion_add: p.expansion_add,
+    expansion_search: expansionSearch ?? p.expansion_search,
     multi: false,
   });
 }
 
 export const bareUsearch: BareDriver = {
-  library: 'usearch@2.26.2',
+  library: USEARCH_LIBRARY,
   build(config, base, d) {
     const n = base.length / d;
-    const index = make(config, d, 64);
+    const index = make(config, d);
     const keys = new BigUint64Array(n);
     for (let i = 0; i < n; i++) keys[i] = BigInt(i);
     const t = performance.now();
@@ -79,7 +71,7 @@ export const bareUsearch: BareDriver = {
     (index as BareUsearch).index.save(file);
   },
   async load(config, file, d, point, threads) {
-    const index = make(config, d, Number(point.params.expansion ?? 64));
+    const index = make(config, d, point.params.expansion === undefined ? undefined : Number(point.params.expansion));
     index.load(file);
     return new BareUsearch(index, d, threads === 'single' ? 1 : 0);
   },

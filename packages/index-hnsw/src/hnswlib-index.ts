@@ -30,6 +30,8 @@ import { intParam, rejectUnknownParams, type RawParams } from './params.js';
 
 /** npm package and version of the library behind this backend. */
 export const HNSWLIB_LIBRARY = 'hnswlib-node@3.0.0';
+/** Seed of hnswlib's level generator (its own default), fixed so that a build is reproducible. */
+export const HNSWLIB_SEED = 100;
 
 /** Build and search parameters of the `hnswlib` backend. */
 export interface HnswlibParams {
@@ -132,7 +134,7 @@ export class HnswlibIndex implements FileVectorIndex {
     const params = parseHnswlibParams(rawParams);
     const { HierarchicalNSW } = await loadHnswlib();
     const native = new HierarchicalNSW(metric === 'cosine' ? 'ip' : 'l2', dimension);
-    native.initIndex(INITIAL_CAPACITY, params.M, params.efConstruction, 100, false);
+    native.initIndex(INITIAL_CAPACITY, params.M, params.efConstruction, HNSWLIB_SEED, false);
     const index = new HnswlibIndex(native, dimension, metric, params, new LabelMap(MAX_LABEL), INITIAL_CAPACITY);
     index.applyEf(params.efSearch);
     return index;

@@ -9,7 +9,7 @@ import { exactBackend } from './exact-index.js';
 import { hnswlibBackend } from './hnswlib-index.js';
 import { usearchBackend } from './usearch-index.js';
 
-export { HnswlibIndex, HNSWLIB_DEFAULTS, HNSWLIB_LIBRARY, hnswlibBackend, parseHnswlibParams, type HnswlibParams } from './hnswlib-index.js';
+export { HnswlibIndex, HNSWLIB_DEFAULTS, HNSWLIB_LIBRARY, HNSWLIB_SEED, hnswlibBackend, parseHnswlibParams, type HnswlibParams } from './hnswlib-index.js';
 export { UsearchIndex, USEARCH_DEFAULTS, USEARCH_LIBRARY, usearchBackend, parseUsearchParams, type UsearchParams } from './usearch-index.js';
 export { AUTO_DEFAULTS, AUTO_EXACT_BYTES, AutoIndex, autoBackend, autoThreshold, parseAutoParams, type AutoParams } from './auto-index.js';
 export { EXACT_DEFAULTS, ExactIndex, exactBackend, parseExactParams, type ExactParams } from './exact-index.js';
