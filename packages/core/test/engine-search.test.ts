@@ -5,6 +5,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  AbortedError,
   ClosedError,
   ImageDecodeError,
   InvalidArgumentError,
@@ -76,6 +77,25 @@ describe('text search', () => {
     expect(top.score).toBeCloseTo(dot(t!, img.vectors), 4);
     expect(res.timings.total).toBeGreaterThanOrEqual(res.timings.search);
     expect(Object.keys(res.timings).sort()).toEqual(['catalog', 'embed', 'search', 'total']);
+  });
+
+  test('queries in flight together share text-tower runs, each with its own ranking; an aborted one never runs', async () => {
+    const texts = ['a lighthouse at dusk', 'two horses in a field', 'a bowl of ramen', 'snow on a red roof'];
+    // References, one query at a time: the same words in capitals (the tokenizer lowercases, so the
+    // model sees the same tokens) are other cache keys, so these run the model each.
+    const alone: SearchResponse[] = [];
+    for (const t of texts) alone.push(await engine.search(t.toUpperCase(), { k: 10, threshold: -1 }));
+    const before = spy.textCalls;
+    // Sent together: the first runs alone, the three that queue behind it run as one batch.
+    const together = await Promise.all(texts.map((t) => engine.search(t, { k: 10, threshold: -1 })));
+    expect(spy.textCalls - before).toBe(2);
+    together.forEach((res, i) => {
+      expect(res.results).toHaveLength(alone[i]!.results.length);
+      // The quantized tower's rows move by ~1e-3 with the batch, so each rank's score by at most that much.
+      res.results.forEach((h, r) => expect(Math.abs(h.score - alone[i]!.results[r]!.score)).toBeLessThan(0.02));
+    });
+    await expect(engine.search('a cat on a wall', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+    expect(spy.textCalls - before).toBe(2);
   });
 
   test('pagination: offset pages tile the ranking', async () => {
