@@ -113,7 +113,8 @@ export class Output {
       this.err(JSON.stringify(errorJson(err)));
     } else {
       this.err(`${this.ce.red(this.ce.bold('error:'))} ${printable(message)}`);
-      if (hint) this.err(`${this.ce.dim('hint:')} ${printable(hint)}`);
+      // A hint may hold several lines (download instructions): each is escaped on its own.
+      if (hint) this.err(`${this.ce.dim('hint:')} ${hint.split('\n').map(printable).join('\n')}`);
       if (code === 'MODEL_DOWNLOAD') {
         const prog = process.env.PIXSEARCH_PROG || 'pixsearch';
         const rerun = this.argv.length > 0 && this.argv[0] !== 'model' ? `${prog} ${this.argv.map(shellQuote).join(' ')} --model ./models/tiny` : `${prog} serve ~/Pictures --model ./models/tiny`;

@@ -145,6 +145,9 @@ describe('before anything is indexed', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: model "[^"]+" is not in the cache and cannot be downloaded/m);
     expect(r.stderr).toContain('Put these files into');
+    // The download instructions are lines of their own (not one line with escaped newlines).
+    expect(r.stderr).toMatch(/^ {2}https:\/\/huggingface\.co\/\S+\/resolve\/main\/config\.json$/m);
+    expect(r.stderr).not.toContain('\\n');
     expect(r.stderr).toContain('pixsearch model generate --preset tiny --out ./models/tiny');
     expect(r.stderr).not.toContain('Scanning');
   });
