@@ -3,23 +3,14 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTinyBundle } from '@pixsearch/core/testing';
+import { ensureTinyBundle, testScene } from '@pixsearch/core/testing';
 import { runCli } from './helpers.js';
 
 let dir: string;
 let lib: string;
 let env: Record<string, string>;
 const EVIL = 'evil\u001b[2Jname\u0007.jpg';
-
-const scene = (i: number): sharp.Sharp =>
-  sharp(
-    Buffer.from(
-      `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120"><rect width="100%" height="100%" fill="hsl(${(i * 67) % 360},70%,50%)"/>` +
-        `<circle cx="${20 + ((i * 13) % 60)}%" cy="40%" r="30%" fill="hsl(${(i * 67 + 120) % 360},70%,60%)"/></svg>`,
-    ),
-  );
 
 async function photo(rel: string, i: number, exif: { make?: string; model?: string; date?: string }): Promise<void> {
   const file = join(lib, rel);
@@ -28,7 +19,7 @@ async function photo(rel: string, i: number, exif: { make?: string; model?: stri
   if (exif.make) tags.IFD0!.Make = exif.make;
   if (exif.model) tags.IFD0!.Model = exif.model;
   if (exif.date) tags.IFD2!.DateTimeOriginal = exif.date;
-  writeFileSync(file, await scene(i).jpeg().withExif(tags).toBuffer());
+  writeFileSync(file, await (await testScene(i, { width: 160, height: 120 })).jpeg().withExif(tags).toBuffer());
 }
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import { resolveFilter } from '../src/engine/filter.js';
 import { knn } from '../src/engine/search.js';
 import { SqliteCatalog } from '../src/engine/sqlite-catalog.js';
 import { PixelEmbedder, registerFaiss, removeDir, tempDir } from './engine-helpers.js';
-import { writeTestImage } from '@pixsearch/core/testing';
+import { testScene, writeTestImage } from '@pixsearch/core/testing';
 
 interface Shot {
   rel: string;
@@ -38,20 +38,6 @@ async function writePhoto(root: string, s: Shot): Promise<void> {
   if (s.offset) exif.IFD2!.OffsetTimeOriginal = s.offset;
   if (s.gps) Object.assign(exif.IFD3!, { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 24/1', GPSLongitudeRef: 'E', GPSLongitude: '2/1 21/1 3/1' });
   await writeFile(file, await sharp(file).jpeg({ quality: 92 }).withExif(exif).toBuffer());
-}
-
-/** A smooth photo-like scene (a background and three soft discs) drawn from `seed`. */
-function scene(seed: number, width: number, height: number): sharp.Sharp {
-  let x = seed * 2654435761;
-  const rnd = (): number => {
-    x = (x ^ (x >>> 15)) * 2246822519;
-    x = (x ^ (x >>> 13)) >>> 0;
-    return (x % 1000) / 1000;
-  };
-  const colour = (): string => `rgb(${Math.floor(rnd() * 255)},${Math.floor(rnd() * 255)},${Math.floor(rnd() * 255)})`;
-  const discs = Array.from({ length: 3 }, () => `<circle cx="${rnd() * 100}%" cy="${rnd() * 100}%" r="${15 + rnd() * 30}%" fill="${colour()}"/>`).join('');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="${colour()}"/>${discs}</svg>`;
-  return sharp(Buffer.from(svg)).blur(1.5);
 }
 
 const SHOTS: Shot[] = [
@@ -292,12 +278,12 @@ describe('near-duplicates', () => {
     const root = path.join(dir, 'dups');
     await mkdir(root, { recursive: true });
     const original = path.join(root, 'original.jpg');
-    await writeFile(original, await scene(77, 160, 120).jpeg({ quality: 92 }).toBuffer());
+    await writeFile(original, await (await testScene(77, { width: 160, height: 120 })).jpeg({ quality: 92 }).toBuffer());
     await copyFile(original, path.join(root, 'original copy.jpg'));
     await writeFile(path.join(root, 'resized.jpg'), await sharp(original).resize(80, 60).jpeg({ quality: 90 }).toBuffer());
     await writeFile(path.join(root, 'reencoded.webp'), await sharp(original).webp({ quality: 60 }).toBuffer());
     await writeFile(path.join(root, 'cropped.jpg'), await sharp(original).extract({ left: 4, top: 3, width: 152, height: 114 }).jpeg().toBuffer());
-    for (let i = 0; i < 6; i++) await writeFile(path.join(root, `other-${i}.png`), await scene(500 + i, 64, 64).png().toBuffer());
+    for (let i = 0; i < 6; i++) await writeFile(path.join(root, `other-${i}.png`), await (await testScene(500 + i, { width: 64, height: 64 })).png().toBuffer());
     const e = await SearchEngine.open({ dataDir: path.join(dir, 'dups-data'), roots: [root], embedder: new PixelEmbedder() });
     try {
       await e.sync();

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Sharp } from 'sharp';
 
 /** Formats the test pictures can be encoded in. */
 export type TestImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
@@ -65,6 +66,28 @@ export async function drawTestImage(seed: number, options: Partial<TestImageSize
     case 'jpeg':
       return img.jpeg({ quality: 90 }).toBuffer();
   }
+}
+
+/**
+ * A smooth photo-like scene drawn from `seed` (a background and three soft discs, blurred), as a
+ * sharp pipeline to encode as the caller likes (`.jpeg().withExif(…)`). Unlike {@link drawTestImage}
+ * it has no fine detail, so a resized, re-encoded or slightly cropped copy stays a near-duplicate:
+ * for tests of near-duplicate grouping and of photo metadata.
+ */
+export async function testScene(seed: number, size: Partial<TestImageSize> = {}): Promise<Sharp> {
+  const width = size.width ?? DEFAULT_TEST_IMAGE_SIZE.width;
+  const height = size.height ?? DEFAULT_TEST_IMAGE_SIZE.height;
+  let x = seed * 2654435761;
+  const rnd = (): number => {
+    x = (x ^ (x >>> 15)) * 2246822519;
+    x = (x ^ (x >>> 13)) >>> 0;
+    return (x % 1000) / 1000;
+  };
+  const colour = (): string => `rgb(${Math.floor(rnd() * 255)},${Math.floor(rnd() * 255)},${Math.floor(rnd() * 255)})`;
+  const discs = Array.from({ length: 3 }, () => `<circle cx="${rnd() * 100}%" cy="${rnd() * 100}%" r="${15 + rnd() * 30}%" fill="${colour()}"/>`).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="${colour()}"/>${discs}</svg>`;
+  const { default: sharp } = await import('sharp');
+  return sharp(Buffer.from(svg)).blur(1.5);
 }
 
 /** Writes the picture of `seed` to `file` (creating its folder), encoded as the extension says ({@link testImageFormat}). */

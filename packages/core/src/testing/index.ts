@@ -23,6 +23,7 @@ export {
   drawTestImage,
   testImageFormat,
   testImageNames,
+  testScene,
   writeTestImage,
   writeTestImages,
   writeTestLibrary,
