@@ -10,6 +10,7 @@
  */
 import type { BenchBackend } from './backends/index.js';
 import type { BenchConfig, SweepPoint } from './backends/types.js';
+import { MIN_POINTS_PER_LIST } from '@pixsearch/index-faiss';
 
 export type RunMode = 'quick' | 'full';
 
@@ -17,10 +18,13 @@ export type RunMode = 'quick' | 'full';
 export const EF_FULL = [10, 20, 40, 80, 120, 200, 400, 800];
 export const EF_QUICK = [10, 40, 160];
 
-/** nlist for `n` vectors: a power of two near FAISS's 4·√N guidance, with ≥ 39 training points per list. */
+/**
+ * nlist for `n` vectors: a power of two (so the nprobe sweep can double up to it) near FAISS's 4·√N
+ * guidance, with the adapter's minimum of training points per list.
+ */
 export function ivfNlist(n: number): number {
   let nlist = 2 ** Math.round(Math.log2(4 * Math.sqrt(n)));
-  while (nlist > 1 && n < 39 * nlist) nlist /= 2;
+  while (nlist > 1 && n < MIN_POINTS_PER_LIST * nlist) nlist /= 2;
   return Math.max(1, nlist);
 }
 

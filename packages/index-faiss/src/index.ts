@@ -8,7 +8,7 @@ import { faissFlatBackend, faissIvfBackend } from './backends.js';
 export { faissFlatBackend, faissIvfBackend } from './backends.js';
 export { COMPACT_FRACTION, FaissFlatIndex } from './flat-index.js';
 export { FaissIvfIndex } from './ivf-index.js';
-export { AUTO_MIN_TRAIN, autoNlist, autoNprobe, DEFAULT_TRAIN_AT, parseIvfParams, trainingRows, trainingSample, type IvfSettings } from './ivf-params.js';
+export { AUTO_MIN_TRAIN, autoNlist, autoNprobe, DEFAULT_TRAIN_AT, MIN_POINTS_PER_LIST, parseIvfParams, trainingRows, trainingSample, type IvfSettings } from './ivf-params.js';
 export { IVF_NPROBE_OFFSET, patchIvfNprobe } from './faiss-file.js';
 
 /** Backends implemented by this package, for `registerBackend(...backends)`. */
