@@ -7,6 +7,7 @@ import { OWNER_SECRET_HEADER, findServer, localRequest, type DiscoveryInfo } fro
 import type { EventSourceMessage } from 'eventsource-parser/stream';
 import type { Settings } from './config.js';
 import type { Output } from './output.js';
+import { printable } from './terminal-text.js';
 
 /** True when process `pid` exists (EPERM: it does, as another user's). */
 function processAlive(pid: number): boolean {
@@ -48,7 +49,8 @@ export class RemoteLibrary {
    */
   static async waitFor(out: Output, settings: Settings, holder: number | undefined, timeoutMs = 10_000): Promise<RemoteLibrary | undefined> {
     if (process.env[NO_SERVER_ENV] === '1') return undefined;
-    out.detail(`${settings.dataDir} is locked${holder ? ` by pid ${holder}` : ''}: waiting up to ${timeoutMs / 1000} s for a starting pixsearch serve to publish its server`);
+    // Said without --verbose too: the wait is visible (up to timeoutMs before the lock error).
+    out.info(out.ce.dim(`${printable(settings.dataDir)} is locked${holder ? ` by pid ${holder}` : ''}: waiting up to ${timeoutMs / 1000} s for a starting pixsearch serve to publish its server`));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const found = await findServer(settings.dataDir);
