@@ -91,13 +91,14 @@ export async function openEngine(out: Output, settings: Settings, opts: OpenOpti
     onDownloadProgress: downloadProgressHandler(display),
   };
   if (opts.db !== undefined) {
-    // The front end keeps its own in-process index, built from the catalog's embeddings in its data
-    // folder; a pgvector library's table is written by the workers, never by a front end.
+    // A read-only front end over the library's catalog. A pgvector library is searched in the table
+    // the workers fill (the catalog names it; the connection is --db's, held in memory only); a
+    // library with a local backend gets an in-memory index built from the stored embeddings. Either
+    // way the front end follows what the workers commit (one generation lookup a second).
     const { PostgresCatalog } = await import('@pixsearch/index-pgvector/catalog');
-    const catalog = PostgresCatalog.open(opts.db, { readOnly: true, applicationName: 'pixsearch-serve' });
-    const backend = catalog.settings().backend;
-    options.catalog = catalog;
-    if (options.backend === undefined && (backend === null || backend === 'pgvector')) options.backend = 'faiss-flat';
+    options.catalog = PostgresCatalog.open(opts.db, { readOnly: true, applicationName: 'pixsearch-serve' });
+    options.connection = opts.db;
+    options.followIntervalMs = 1000;
   }
   let engine: SearchEngine;
   try {

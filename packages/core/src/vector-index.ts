@@ -105,6 +105,11 @@ export interface RemoteVectorIndex extends VectorIndexBase {
   readonly name: string;
   /** Resolves once every write made so far is durable in the server. */
   flush(): Promise<void>;
+  /**
+   * Optional: re-reads what other processes may have changed in the server (at least `size`), for
+   * readers that follow an index written by others. Without it, `size` is as of open plus own writes.
+   */
+  refresh?(): Promise<void>;
 }
 
 /**

@@ -68,7 +68,7 @@ const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
  * connection pool: `close()` ends it.
  *
  * `size` is the row count read at open, kept up to date by this process's own writes; writes by
- * other processes show in searches at once and in `size` after `refreshSize()`.
+ * other processes show in searches at once and in `size` after `refresh()` / `refreshSize()`.
  */
 export class PgvectorIndex implements RemoteVectorIndex {
   readonly backend = 'pgvector';
@@ -391,6 +391,11 @@ export class PgvectorIndex implements RemoteVectorIndex {
       this.count = Number(rows[0]!.n);
       return this.count;
     });
+  }
+
+  /** Re-reads what other processes changed: the row count (`RemoteVectorIndex.refresh`). */
+  async refresh(): Promise<void> {
+    await this.refreshSize();
   }
 
   /** Every acknowledged write is committed in the server already. */

@@ -141,10 +141,10 @@ async function listen(settings: Settings, options: Omit<StartServerOptions, 'hos
 }
 
 /**
- * `pixsearch serve --db <url>`: a read-only front end of a library in PostgreSQL. It builds its
- * index from the catalog's embeddings at start (no model run; text queries load the model) and
- * serves it; the scanner and the workers keep the library up to date — restart a front end to
- * serve what they added since.
+ * `pixsearch serve --db <url>`: a read-only front end of a library in PostgreSQL. A pgvector
+ * library is searched in the workers' table; otherwise the front end builds an in-memory index from
+ * the stored embeddings. It follows what the scanner and the workers commit while it serves
+ * (`EngineOptions.followIntervalMs`), so new images become searchable without a restart.
  */
 async function serveDb(out: CommandContext['out'], settings: ReturnType<typeof resolveSettings>['settings'], db: string, flags: CommandContext['flags']): Promise<number> {
   const engine = await openEngine(out, settings, { db });

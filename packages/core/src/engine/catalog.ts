@@ -119,6 +119,26 @@ export interface CatalogMarker {
   idSum: number;
 }
 
+/**
+ * Where a library's `remote` vector index lives (a table in a database server), kept in the catalog
+ * so that every process opening the catalog — front ends and workers on any machine — finds the same
+ * index. Never a connection string: those come from the environment or the command line.
+ */
+export interface RemoteIndexRecord {
+  /** The index's name in the server. */
+  name: string;
+  backend: string;
+  params: Record<string, number | string>;
+  modelId: string;
+  dimension: number;
+  /**
+   * The catalog state the index was last saved at. Writers keep remote indexes at least this far
+   * (every write goes straight to the server), so the index may be ahead of it, never behind.
+   */
+  marker: CatalogMarker;
+  savedAt: string;
+}
+
 /** Library-wide settings stored in the catalog. */
 export interface CatalogSettings {
   /** Model identity (`Embedder.modelId`) the stored embeddings come from; null before the first embedding. */
@@ -130,6 +150,8 @@ export interface CatalogSettings {
   backendParams: Record<string, number | string>;
   /** ISO time of the last completed sync. */
   lastSync: string | null;
+  /** The library's remote vector index, when its backend keeps one in a server (null otherwise, or before the first save). */
+  remoteIndex: RemoteIndexRecord | null;
 }
 
 export interface Catalog {
@@ -197,6 +219,11 @@ export interface Catalog {
   hashGroups(): number[][];
 
   marker(): CatalogMarker;
+  /**
+   * The generation alone (see {@link CatalogMarker.generation}): one indexed lookup, no scan — what
+   * a long-lived reader polls to learn that writers changed the set of embeddings.
+   */
+  generation(): number;
   counts(): Record<ImageStatus, number>;
   /** Skipped and failed rows, up to `limit`. */
   problems(limit?: number): CatalogImage[];

@@ -85,6 +85,9 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
   private dataDirKey: string | undefined;
   /** Recent query-text embeddings (search as you type sends every prefix). */
   private readonly textEmbeddings = new TextEmbeddingCache();
+  /** Readers with `followIntervalMs`: the next refresh; the last refresh error (said once). */
+  private followTimer: NodeJS.Timeout | undefined;
+  private followError: string | undefined;
 
   private constructor(dataDir: string, options: EngineOptions, catalog: Catalog, lock: WriterLock | undefined) {
     super();
@@ -169,9 +172,49 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
         warn: (m) => this.warn(m),
         onRebuildProgress: (done, total) => this.emit('progress', { phase: 'index', done, total, rate: 0, etaSeconds: undefined }),
       },
-      { backend, params, ...(this.options.connectionEnv !== undefined ? { connectionEnv: this.options.connectionEnv } : {}) },
+      {
+        backend,
+        params,
+        ...(this.options.connectionEnv !== undefined ? { connectionEnv: this.options.connectionEnv } : {}),
+        ...(this.options.connection !== undefined ? { connection: this.options.connection } : {}),
+      },
     );
     if (!this.readOnly) this.catalog.updateSettings({ backend, backendParams: params });
+    const every = this.options.followIntervalMs ?? 0;
+    if (this.readOnly && every > 0) this.follow(every);
+  }
+
+  /** Readers: refreshes every `ms` (after the previous refresh ends, so they never pile up). */
+  private follow(ms: number): void {
+    this.followTimer = setTimeout(() => {
+      this.refresh()
+        .then(
+          () => (this.followError = undefined),
+          (err: unknown) => {
+            const msg = (err as Error).message;
+            if (!this.closed && msg !== this.followError) this.warn(`following the library failed (retrying every ${ms} ms): ${msg}`);
+            this.followError = msg;
+          },
+        )
+        .finally(() => {
+          if (!this.closed) this.follow(ms);
+        });
+    }, ms);
+    this.followTimer.unref();
+  }
+
+  /**
+   * Readers: catches up with what writers (a sync in another process, embedding workers of a
+   * library in PostgreSQL) committed since open or the last refresh, so that searches see it.
+   * One generation lookup when nothing changed. Emits `changed` and resolves to true when the
+   * index changed; resolves to false for writers (their index follows their own writes).
+   */
+  refresh(): Promise<boolean> {
+    return this.track(async () => {
+      const changed = await this.store.refresh();
+      if (changed) this.emit('changed', { generation: this.catalog.generation(), indexSize: this.store.size });
+      return changed;
+    });
   }
 
   private warn(message: string): void {
@@ -543,6 +586,7 @@ export class SearchEngine extends EventEmitter<EngineEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.followTimer);
     this.closing.abort();
     if (this.syncing) await this.syncing.catch(() => undefined);
     await Promise.allSettled([...this.inflight]);

@@ -6,14 +6,18 @@ import { DiskFullError, diskFullError, IndexCorruptError, PixsearchError } from 
 import { getBackend, loadIndex, resolveConnection } from '../index-registry.js';
 import { checkNoSecrets, checkSearchParams } from '../params.js';
 import type { BackendFactory, Neighbors, Persistence, SearchParams, VectorIndex } from '../vector-index.js';
-import type { Catalog, CatalogMarker } from './catalog.js';
+import type { Catalog, CatalogMarker, RemoteIndexRecord } from './catalog.js';
 
 /** Folder (inside the data directory) holding the saved index. */
 export const INDEX_DIR = 'index';
 /** Pointer file naming the current index folder and the catalog state it reflects. */
 export const POINTER_FILE = 'current.json';
 
-/** Contents of `index/current.json`. */
+/**
+ * What names the live index: the contents of `index/current.json` for `files` backends; for
+ * `remote` backends the same fields come from the catalog's `remoteIndex` record (see
+ * {@link RemoteIndexRecord}), so every process opening the catalog finds the same index.
+ */
 export interface IndexPointer {
   format: 'pixsearch-index-pointer';
   version: 1;
@@ -42,6 +46,12 @@ export interface IndexConfig {
    * backend's `connectionEnv`). Only this name is ever saved, never its value.
    */
   connectionEnv?: string;
+  /**
+   * Remote backends: the connection string itself (e.g. the `--db` URL of a library in
+   * PostgreSQL, whose vector table lives in the same database). Held in memory, never saved; wins
+   * over `connectionEnv`.
+   */
+  connection?: string;
 }
 
 interface StoreContext {
@@ -95,6 +105,10 @@ export class IndexStore {
   /** Remote: the name of the live index, and names to drop once the pointer no longer names them. */
   private remoteName: string | undefined;
   private remoteToDrop: string[] = [];
+  /** Readers: the catalog generation the live index was last brought up to (see `refresh()`). */
+  private seenGeneration: number | undefined;
+  private refreshing: Promise<boolean> | undefined;
+  private warnedNoRemote = false;
 
   private constructor(
     private readonly ctx: StoreContext,
@@ -106,7 +120,7 @@ export class IndexStore {
   static async open(ctx: StoreContext, config: IndexConfig): Promise<IndexStore> {
     const factory = await getBackend(config.backend);
     checkNoSecrets(factory.name, config.params);
-    if (factory.persistence === 'remote') resolveConnection(factory, config.connectionEnv); // fail now when unset
+    if (factory.persistence === 'remote' && config.connection === undefined) resolveConnection(factory, config.connectionEnv); // fail now when unset
     const store = new IndexStore(ctx, config, factory);
     await store.load();
     return store;
@@ -153,6 +167,11 @@ export class IndexStore {
   }
 
   private async readPointer(quiet = false): Promise<IndexPointer | undefined> {
+    if (this.factory.persistence === 'remote') {
+      const rec = this.ctx.catalog.settings().remoteIndex;
+      if (rec) return fromRecord(rec);
+      // Libraries saved before the record moved into the catalog: the pointer file (the next save moves it).
+    }
     let raw: string;
     try {
       raw = await readFile(path.join(this.root, POINTER_FILE), 'utf8');
@@ -175,6 +194,10 @@ export class IndexStore {
       await this.removeLeftovers();
       return this.loadFrom();
     }
+    // A reader of a remote index only opens the one the catalog names (no snapshot: the snapshot's
+    // transaction would hold a catalog connection while the index's own connections work — which
+    // a single-backend server such as PGlite cannot interleave).
+    if (this.factory.persistence === 'remote') return this.loadFrom();
     // Readers take one snapshot of the catalog for the whole load (a writer may be committing
     // meanwhile); if the writer replaced the saved index under us, start over (a few times).
     for (let attempt = 0; ; attempt++) {
@@ -211,6 +234,7 @@ export class IndexStore {
     const settings = catalog.settings();
     if (settings.dimension === null || settings.modelId === null) return; // nothing embedded yet
     const marker = catalog.marker();
+    this.seenGeneration = marker.generation;
     const ptr = await this.readPointer();
     const configMatches =
       ptr !== undefined &&
@@ -264,8 +288,10 @@ export class IndexStore {
       }
     }
     if (this.factory.persistence === 'remote' && this.ctx.readOnly) {
-      // A reader never writes to a shared server, and a remote index cannot live in memory.
-      this.ctx.warn(`${why}; searches return nothing until a writer rebuilds the ${this.factory.name} index`);
+      // A reader never writes to a shared server, and a remote index cannot live in memory. Said
+      // once: a following reader retries at every change and picks the index up once a writer names it.
+      if (!this.warnedNoRemote) this.ctx.warn(`${why}; searches return nothing until a writer records the ${this.factory.name} index in the catalog`);
+      this.warnedNoRemote = true;
       return;
     }
     if (marker.count > 0 || ptr) {
@@ -310,7 +336,14 @@ export class IndexStore {
   private openRemote(name: string, dimension: number): Promise<VectorIndex> {
     const factory = this.factory;
     if (factory.persistence !== 'remote') throw new Error('not a remote backend');
-    return factory.open({ name, dimension, metric: 'cosine', params: { ...this.config.params }, connection: resolveConnection(factory, this.config.connectionEnv) });
+    return factory.open({ name, dimension, metric: 'cosine', params: { ...this.config.params }, connection: this.connection() });
+  }
+
+  /** The remote backend's connection string: given in memory, or from the environment. */
+  private connection(): string {
+    const factory = this.factory;
+    if (factory.persistence !== 'remote') throw new Error('not a remote backend');
+    return this.config.connection ?? resolveConnection(factory, this.config.connectionEnv);
   }
 
   private async dropRemote(names: string[]): Promise<void> {
@@ -318,7 +351,7 @@ export class IndexStore {
     if (factory.persistence !== 'remote') return;
     for (const name of names) {
       try {
-        await factory.drop({ name, connection: resolveConnection(factory, this.config.connectionEnv) });
+        await factory.drop({ name, connection: this.connection() });
       } catch (err) {
         this.ctx.warn(`could not drop the old ${factory.name} index "${name}": ${(err as Error).message}`);
       }
@@ -450,11 +483,17 @@ export class IndexStore {
       dimension: this.index.dimension,
       savedAt: new Date().toISOString(),
     };
-    try {
-      await writeFileAtomic(path.join(this.root, POINTER_FILE), JSON.stringify(pointer, null, 2) + '\n');
-    } catch (err) {
-      if (index.persistence === 'files') await rm(path.join(this.root, dir), { recursive: true, force: true }).catch(() => undefined);
-      throw diskFullError(err, this.root) ?? err;
+    if (index.persistence === 'remote') {
+      // In the catalog: every process that opens it (front ends, workers, other machines) finds this index.
+      this.ctx.catalog.updateSettings({ remoteIndex: toRecord(pointer) });
+    } else {
+      try {
+        await writeFileAtomic(path.join(this.root, POINTER_FILE), JSON.stringify(pointer, null, 2) + '\n');
+      } catch (err) {
+        await rm(path.join(this.root, dir), { recursive: true, force: true }).catch(() => undefined);
+        throw diskFullError(err, this.root) ?? err;
+      }
+      if (settings.remoteIndex) this.ctx.catalog.updateSettings({ remoteIndex: null }); // the library left its remote index
     }
     this.dirty = false;
     this.lastSave = Date.now();
@@ -462,10 +501,74 @@ export class IndexStore {
     // Deletion records older than the saved index are no longer needed to catch it up.
     this.ctx.catalog.pruneRemoved(marker.generation);
     for (const entry of await readdir(this.root)) {
-      if (entry !== dir && entry !== POINTER_FILE) await rm(path.join(this.root, entry), { recursive: true, force: true });
+      if (entry === (index.persistence === 'files' ? dir : undefined) || (entry === POINTER_FILE && index.persistence === 'files')) continue;
+      await rm(path.join(this.root, entry), { recursive: true, force: true });
     }
     // Remote indexes the pointer no longer names (replaced by a rebuild).
     await this.dropRemote([...new Set(this.remoteToDrop.splice(0))].filter((n) => n !== dir));
+  }
+
+  /**
+   * Readers: follows what writers committed since the index was loaded or last refreshed.
+   * Costs one generation lookup when nothing changed. When the generation moved: a remote index
+   * (written by the writers themselves) re-reads its size, or is reopened when the catalog now names
+   * another one; an in-memory index is caught up from the stored embeddings changed since
+   * (`removedSince` + `embeddingPages({ sinceGeneration })`, in one snapshot) and checked against
+   * the catalog's marker, else rebuilt. Searches keep running on the old state meanwhile.
+   * One refresh at a time (a concurrent call shares it). Resolves to true when the index changed.
+   */
+  refresh(): Promise<boolean> {
+    if (!this.ctx.readOnly) return Promise.resolve(false); // a writer's index follows its own writes
+    this.refreshing ??= this.follow().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async follow(): Promise<boolean> {
+    const { catalog } = this.ctx;
+    const generation = catalog.generation();
+    if (generation === this.seenGeneration) return false;
+    const settings = catalog.settings();
+    const index = this.index;
+    const reopen =
+      !index ||
+      this.builtFor !== settings.modelId ||
+      index.dimension !== settings.dimension ||
+      (index.persistence === 'remote' && settings.remoteIndex !== null && settings.remoteIndex.name !== index.name);
+    if (reopen) {
+      // First embeddings since open, a model change, or a writer switched to another remote index: load as at open.
+      this.seenGeneration = generation;
+      await this.swap(undefined);
+      this.builtFor = null;
+      await this.load();
+      return true;
+    }
+    if (index.persistence === 'remote') {
+      // The writers wrote straight into it: only its size (which clamps k) is stale.
+      await index.refresh?.();
+      this.seenGeneration = generation;
+      return true;
+    }
+    const since = this.seenGeneration ?? 0;
+    const ok = await catalog.readSnapshot(async () => {
+      const marker = catalog.marker();
+      try {
+        await this.catchUp(index, since);
+      } catch {
+        return undefined; // e.g. a backend that cannot remove: rebuilt below
+      }
+      return index.size === marker.count ? marker.generation : undefined;
+    });
+    if (ok !== undefined) {
+      this.seenGeneration = ok;
+      return true;
+    }
+    // Deletion records were pruned by a writer's save before this reader saw them, or the catch-up failed.
+    this.ctx.warn(`the in-memory ${index.backend} index fell out of step with the catalog; rebuilding it from the stored embeddings`);
+    this.seenGeneration = catalog.generation();
+    await this.rebuild();
+    return true;
   }
 
   /** Nearest neighbours of one query; `k` is clamped to the index size. `params` are checked against the backend's declared ones. */
@@ -503,4 +606,23 @@ export class IndexStore {
     await this.swap(undefined);
     for (const old of this.retired.splice(0)) await old.close();
   }
+}
+
+function fromRecord(rec: RemoteIndexRecord): IndexPointer {
+  return {
+    format: 'pixsearch-index-pointer',
+    version: 1,
+    dir: rec.name,
+    persistence: 'remote',
+    marker: rec.marker,
+    backend: rec.backend,
+    params: rec.params,
+    modelId: rec.modelId,
+    dimension: rec.dimension,
+    savedAt: rec.savedAt,
+  };
+}
+
+function toRecord(p: IndexPointer): RemoteIndexRecord {
+  return { name: p.dir, backend: p.backend, params: p.params, modelId: p.modelId, dimension: p.dimension, marker: p.marker, savedAt: p.savedAt };
 }

@@ -15,6 +15,7 @@ import type {
   CatalogSettings,
   ImageRowData,
   ImageStatus,
+  RemoteIndexRecord,
 } from './catalog.js';
 import { folderCounts } from './filter.js';
 import { cameraName, type ImageMetadata } from './metadata.js';
@@ -381,6 +382,7 @@ export class SqliteCatalog implements Catalog {
       backend: this.getMeta<string | null>('backend', null),
       backendParams: this.getMeta<Record<string, number | string>>('backendParams', {}),
       lastSync: this.getMeta<string | null>('lastSync', null),
+      remoteIndex: this.getMeta<RemoteIndexRecord | null>('remoteIndex', null),
     };
   }
 
@@ -690,6 +692,10 @@ export class SqliteCatalog implements Catalog {
       const { count, idSum } = this.stmts.marker.get()!;
       return { catalogId: this.getMeta<string>('catalogId', ''), generation: this.getMeta<number>('generation', 0), count, idSum };
     })();
+  }
+
+  generation(): number {
+    return this.getMeta<number>('generation', 0);
   }
 
   counts(): Record<ImageStatus, number> {

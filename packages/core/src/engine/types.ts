@@ -28,6 +28,17 @@ export interface EngineOptions {
    * backend's own, e.g. `PIXSEARCH_PG_URL`). Only the variable's name is used; nothing is saved.
    */
   connectionEnv?: string;
+  /**
+   * Remote backends: the connection string itself (e.g. a `--db` URL: a library in PostgreSQL keeps
+   * its pgvector table in the same database). Held in memory only, never saved; wins over `connectionEnv`.
+   */
+  connection?: string;
+  /**
+   * Readers: every this many ms, check the catalog's generation (one indexed lookup) and, when
+   * writers changed it, catch the index up (see `SearchEngine.refresh()`); a `changed` event follows.
+   * Off (0) by default; `pixsearch serve --db` front ends use 1000. Ignored for writers.
+   */
+  followIntervalMs?: number;
   /** Images per embedding batch (default 16). */
   batchSize?: number;
   /** Intra-op threads of the image tower (default: all cores). The text tower runs each query batch on one thread (`DEFAULT_TEXT_THREADS`). */
@@ -332,4 +343,6 @@ export interface EngineEvents {
   progress: [SyncProgress];
   /** A non-fatal problem worth telling the user (e.g. index rebuilt from stored embeddings). */
   warning: [string];
+  /** Readers: the index caught up with what writers committed (`refresh()`); searches now see it. */
+  changed: [{ generation: number; indexSize: number }];
 }

@@ -77,8 +77,13 @@ export function describeCatalogConformance(options: CatalogConformanceOptions): 
           backend: 'hnswlib',
           backendParams: { M: 8, mode: 'x' },
           lastSync: '2026-01-01T00:00:00.000Z',
+          remoteIndex: null,
         });
         expect(c.marker().catalogId).toBe(m.catalogId);
+        // A remote index's record round-trips (every process opening the catalog finds the same index).
+        const remoteIndex = { name: 'library', backend: 'pgvector', params: { type: 'halfvec' }, modelId: 'm', dimension: DIM, marker: m, savedAt: '2026-01-01T00:00:00.000Z' };
+        c.updateSettings({ remoteIndex });
+        expect(c.settings().remoteIndex).toEqual(remoteIndex);
         expect(c.readOnly).toBe(false);
         expect(typeof c.location).toBe('string');
       });
@@ -109,6 +114,7 @@ export function describeCatalogConformance(options: CatalogConformanceOptions): 
         ]);
         const m1 = c.marker();
         expect(m1).toMatchObject({ generation: m0.generation + 1, count: 2, idSum: a! + b! });
+        expect(c.generation()).toBe(m1.generation);
         // An indexed row without an embedding is refused: the whole batch rolls back.
         expect(() =>
           c.write([

@@ -13,6 +13,7 @@ import type {
   ImageMetadata,
   ImageRowData,
   ImageStatus,
+  RemoteIndexRecord,
 } from '@pixsearch/core/engine';
 import { PgQueryError, SyncPgClient } from './sync-client.js';
 
@@ -224,7 +225,10 @@ export class PostgresCatalog implements Catalog {
           hint: 'open the library once for writing (e.g. pixsearch index --db …)',
         });
       }
-      this.q('SET default_transaction_read_only = on');
+      // PGlite (tests) is one backend shared by every client: a session setting there would make the
+      // workers' sessions read-only too. `write()` refuses by itself either way.
+      const server = this.q<{ v: string }>('SELECT version() AS v')[0]!.v;
+      if (!/PGlite|emscripten/i.test(server)) this.q('SET default_transaction_read_only = on');
       return;
     }
     if (version === MIGRATIONS.length) return;
@@ -288,6 +292,7 @@ export class PostgresCatalog implements Catalog {
       backend: get<string | null>('backend', null),
       backendParams: get<Record<string, number | string>>('backendParams', {}),
       lastSync: get<string | null>('lastSync', null),
+      remoteIndex: get<RemoteIndexRecord | null>('remoteIndex', null),
     };
   }
 
@@ -602,6 +607,11 @@ export class PostgresCatalog implements Catalog {
               count(*) AS count, coalesce(sum(id), 0)::float8 AS id_sum FROM ${S}.images WHERE status = 'indexed'`,
     )[0]!;
     return { catalogId: JSON.parse(row.catalog_id) as string, generation: Number(row.generation), count: row.count, idSum: row.id_sum };
+  }
+
+  generation(): number {
+    // One primary-key lookup: what front ends poll (see docs/scale-out.md) — never a scan.
+    return Number(this.q<{ value: string }>(`SELECT value FROM ${S}.meta WHERE key = 'generation'`)[0]?.value ?? 0);
   }
 
   counts(): Record<ImageStatus, number> {

@@ -35,6 +35,11 @@ export interface EmbedQueueOptions {
  * The owner must `close()` it.
  */
 export class EmbedQueue {
+  private stopping = false;
+  /** The running `work()` loops, and the wake-ups of those idling. */
+  private readonly loops: Promise<void>[] = [];
+  private readonly wake = new Set<() => void>();
+
   private constructor(private readonly boss: PgBoss) {}
 
   /** Connects, creating pg-boss's schema and the queue when missing. */
@@ -88,15 +93,62 @@ export class EmbedQueue {
   }
 
   /**
-   * Claims batches of up to `batchSize` jobs and runs `handler` on each batch until `stop()`.
-   * A batch whose handler throws is failed and retried; one that resolves is completed.
+   * Claims batches of up to `batchSize` jobs and runs `handler` on each batch until `close()`.
+   * A batch whose handler throws is failed and retried; one that resolves is completed. While there
+   * is work the next batch is fetched at once; an idle worker polls every `pollingIntervalSeconds`.
+   *
+   * Our own loop over `fetch`/`complete`/`fail` rather than pg-boss's `work()`: pg-boss 10 does not
+   * await or catch its `complete()` after a handler, so a database error at that moment (a
+   * restart, a failover, a dropped connection) is an unhandled rejection that kills the process.
+   * Here such errors are reported through `onError` and the loop goes on; the batch's jobs, if
+   * not completed, expire and are retried (every write is an idempotent upsert).
    */
-  async work(handler: (jobs: { id: string; data: EmbedJobData }[]) => Promise<void>, options: { batchSize?: number; pollingIntervalSeconds?: number } = {}): Promise<void> {
-    const worker: { id?: string } = {};
-    worker.id = await this.boss.work<EmbedJobData>(EMBED_QUEUE, { batchSize: options.batchSize ?? 8, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async (jobs) => {
-      await handler(jobs.map((j) => ({ id: j.id, data: j.data })));
-      // pg-boss waits a polling interval after every fetch, busy or not: while there is work, fetch again at once.
-      if (jobs.length > 0 && worker.id !== undefined) this.boss.notifyWorker(worker.id);
+  work(
+    handler: (jobs: { id: string; data: EmbedJobData }[]) => Promise<void>,
+    options: { batchSize?: number; pollingIntervalSeconds?: number; onError?: (err: Error) => void } = {},
+  ): void {
+    const batchSize = options.batchSize ?? 8;
+    const idleMs = (options.pollingIntervalSeconds ?? 1) * 1000;
+    const report = (err: unknown): void => options.onError?.(err instanceof Error ? err : new Error(String(err)));
+    this.loops.push(
+      (async () => {
+        while (!this.stopping) {
+          let jobs: { id: string; data: EmbedJobData }[];
+          try {
+            jobs = await this.boss.fetch<EmbedJobData>(EMBED_QUEUE, { batchSize });
+          } catch (err) {
+            report(err);
+            await this.idle(idleMs);
+            continue;
+          }
+          if (jobs.length === 0) {
+            await this.idle(idleMs);
+            continue;
+          }
+          const ids = jobs.map((j) => j.id);
+          try {
+            await handler(jobs.map((j) => ({ id: j.id, data: j.data })));
+          } catch (err) {
+            report(err as Error);
+            await this.boss.fail(EMBED_QUEUE, ids).catch(report);
+            continue;
+          }
+          await this.boss.complete(EMBED_QUEUE, ids).catch(report);
+        }
+      })(),
+    );
+  }
+
+  /** Waits `ms`, or less when `close()` is called. */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.wake.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake.add(done);
     });
   }
 
@@ -107,8 +159,11 @@ export class EmbedQueue {
     return { waiting, active: upToActive - waiting };
   }
 
-  /** Stops working (waiting for the batches in hand) and disconnects. Idempotent. */
+  /** Stops working (the batches in hand finish and are completed) and disconnects. Idempotent. */
   async close(): Promise<void> {
+    this.stopping = true;
+    for (const wake of [...this.wake]) wake();
+    await Promise.all(this.loops.splice(0));
     await this.boss.stop({ graceful: true, wait: true, timeout: 30_000 }).catch(() => undefined);
   }
 }

@@ -75,6 +75,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
       const rows = catalog.getImages(jobs.map((j) => j.data.imageId));
       const roots = new Map(catalog.roots().map((r) => [r.id, r.path]));
       const todo: { image: CatalogImage; abs: string }[] = [];
+      // Already embedded: a retry of a job whose worker died after its catalog commit and before
+      // mirroring the vector. Upsert the stored vector again (idempotent), so the table never misses it.
+      const done = [...rows.values()].filter((image) => image.status === 'indexed').map((image) => image.id);
+      if (m && done.length > 0) await remirror(catalog, m, done, dim);
       for (const image of rows.values()) {
         if (image.status !== 'failed' || image.reason !== QUEUED_REASON) continue;
         const root = roots.get(image.rootId);
@@ -120,7 +124,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
       p.current = todo[todo.length - 1]!.image.relPath;
       options.progress?.({ ...p });
     };
-    await queue.work(
+    queue.work(
       async (jobs) => {
         try {
           await handle(jobs);
@@ -129,7 +133,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
           throw err;
         }
       },
-      { batchSize: options.batchSize ?? 8, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
+      {
+        batchSize: options.batchSize ?? 8,
+        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
+        // The database was unreachable for a moment: the loop goes on, unfinished jobs expire and are retried.
+        onError: (err) => options.warn?.(`job queue: ${err.message} (continuing)`),
+      },
     );
     await new Promise<void>((resolve) => {
       if (!options.signal || options.signal.aborted) return resolve();
@@ -142,6 +151,19 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerProgress>
     if (embedder && !options.embedder) await embedder.close().catch(() => undefined);
     catalog.close();
   }
+}
+
+/** Upserts the stored embeddings of `ids` into the vector mirror. */
+async function remirror(catalog: PostgresCatalog, mirror: VectorMirror, ids: number[], dim: number): Promise<void> {
+  const have: number[] = [];
+  const flat = new Float32Array(ids.length * dim);
+  for (const id of ids) {
+    const v = catalog.getEmbedding(id);
+    if (!v) continue;
+    flat.set(v, have.length * dim);
+    have.push(id);
+  }
+  if (have.length > 0) await mirror.apply(have, flat.subarray(0, have.length * dim), []);
 }
 
 function pick(o: WorkerOptions): { cacheDir?: string; device?: 'cpu' | 'cuda'; threads?: number; batchSize?: number } {
