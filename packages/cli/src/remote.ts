@@ -3,7 +3,7 @@
 import type { QueryTerm, SearchOptions, SearchResponse, SyncProgress, SyncSummary } from '@pixsearch/core/engine';
 import { PixsearchError } from '@pixsearch/core/errors';
 // Only the server's discovery module (node:http, no Hono, no engine): the CLI talks to a server without loading one.
-import { OWNER_SECRET_HEADER, findServer, localRequest, type DiscoveryInfo } from '@pixsearch/server/discovery';
+import { OWNER_SECRET_HEADER, findServer, localRequest, type DiscoveryInfo, type ServerHello } from '@pixsearch/server/discovery';
 import type { EventSourceMessage } from 'eventsource-parser/stream';
 import type { Settings } from './config.js';
 import type { Output } from './output.js';
@@ -24,7 +24,11 @@ export const NO_SERVER_ENV = 'PIXSEARCH_NO_SERVER';
 
 /** A server that answers for the library, found through its discovery file. */
 export class RemoteLibrary {
-  constructor(readonly info: DiscoveryInfo) {}
+  constructor(
+    readonly info: DiscoveryInfo,
+    /** What the server said when it was found (its engine's `k` limits among others). */
+    readonly hello?: ServerHello,
+  ) {}
 
   /**
    * The live `serve` that owns `settings.dataDir`, or undefined (none, or a stale file left by a
@@ -35,7 +39,7 @@ export class RemoteLibrary {
     const found = await findServer(settings.dataDir);
     if ('info' in found) {
       if (out.verbose) out.info(out.ce.dim(`using the server running at ${found.info.url} (pid ${found.info.pid})`));
-      return new RemoteLibrary(found.info);
+      return new RemoteLibrary(found.info, found.hello);
     }
     if (out.verbose && found.miss !== 'none') out.info(out.ce.dim(`ignoring ${settings.dataDir}/server.json (${found.miss}); working in-process`));
     return undefined;
@@ -56,7 +60,7 @@ export class RemoteLibrary {
       const found = await findServer(settings.dataDir);
       if ('info' in found) {
         if (out.verbose) out.info(out.ce.dim(`using the server running at ${found.info.url} (pid ${found.info.pid})`));
-        return new RemoteLibrary(found.info);
+        return new RemoteLibrary(found.info, found.hello);
       }
       if (holder !== undefined && !processAlive(holder)) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 100));

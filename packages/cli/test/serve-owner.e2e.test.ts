@@ -169,9 +169,13 @@ describe('while serve runs', () => {
     expect(sim.code, sim.stderr).toBe(0);
     expect(sim.stderr).toContain('using the server');
     expect(json<{ results: { id: number }[] }>(sim.stdout).results.map((x) => x.id)).not.toContain(res.results[0]!.id);
-    const byFile = await px(['similar', res.results[0]!.absPath, '--json', '-k', '2', '--threshold=-1']);
+    const byFileModules = join(tmp, 'similar-modules.json');
+    const byFile = await runCli(['similar', res.results[0]!.absPath, '--json', '-k', '2', '--threshold=-1'], { env, recordModulesTo: byFileModules });
     expect(byFile.code, byFile.stderr).toBe(0);
     expect(json<{ results: { absPath: string }[] }>(byFile.stdout).results.map((x) => x.absPath)).not.toContain(res.results[0]!.absPath);
+    expect(json<{ results: unknown[] }>(byFile.stdout).results).toHaveLength(2);
+    // The file itself is left out with the server's k limits: the engine is not loaded here either.
+    expect(json<{ urls: string[] }>(readFileSync(byFileModules, 'utf8')).urls.filter((u) => /\/packages\/core\/src\/(engine|clip)\//.test(u))).toEqual([]);
   });
 
   it('index asks the server to sync and shows that sync instead of failing', async () => {

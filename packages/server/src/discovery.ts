@@ -113,6 +113,14 @@ export function localRequest(
   });
 }
 
+/** What a live server answers on `/api/local/hello` (the fields a client uses). */
+export interface ServerHello {
+  pid: number;
+  dataDir: string;
+  /** The engine's `k` default and maximum. */
+  limits?: { defaultK: number; maxK: number };
+}
+
 /** Why a discovery file was not used (for `--verbose` output). */
 export type DiscoveryMiss = 'none' | 'unreadable' | 'not-private' | 'dead-process' | 'no-answer';
 
@@ -134,7 +142,7 @@ function alive(pid: number): boolean {
  * server answers `/api/local/hello` with the secret, for the same data directory within
  * `timeoutMs`. A file left by a crash (dead pid, or a reused pid that does not answer) is ignored.
  */
-export async function findServer(dataDir: string, timeoutMs = 1500): Promise<{ info: DiscoveryInfo } | { miss: DiscoveryMiss }> {
+export async function findServer(dataDir: string, timeoutMs = 1500): Promise<{ info: DiscoveryInfo; hello: ServerHello } | { miss: DiscoveryMiss }> {
   const file = path.join(dataDir, DISCOVERY_FILE);
   let st;
   try {
@@ -150,12 +158,12 @@ export async function findServer(dataDir: string, timeoutMs = 1500): Promise<{ i
   try {
     const res = await localRequest(info, 'GET', '/api/local/hello', undefined, timeoutMs);
     if (res.status !== 200 || typeof res.body !== 'object' || res.body === null) return { miss: 'no-answer' };
-    const hello = res.body as { pid?: number; dataDir?: string };
+    const hello = res.body as Partial<ServerHello>;
     if (hello.pid !== info.pid || (await real(hello.dataDir ?? '')) !== (await real(dataDir))) return { miss: 'no-answer' };
+    return { info, hello: hello as ServerHello };
   } catch {
     return { miss: 'no-answer' };
   }
-  return { info };
 }
 
 async function real(p: string): Promise<string> {

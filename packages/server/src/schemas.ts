@@ -483,5 +483,8 @@ export const LocalHelloSchema = z
     version: z.string(),
     dataDir: z.string().meta({ description: 'The data directory the server owns.' }),
     sync: SyncStateSchema,
+    limits: z
+      .object({ defaultK: z.number().int(), maxK: z.number().int() })
+      .meta({ description: 'The engine\'s `k` default and maximum (`pixsearch similar <file>` asks for one more to leave the file itself out).' }),
   })
   .meta({ id: 'LocalHello' });

@@ -1,7 +1,7 @@
 // pixsearch similar <image-path-or-id>
 import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SearchResponse } from '@pixsearch/core/engine';
+import type { SearchEngine, SearchResponse } from '@pixsearch/core/engine';
 import { resolveSettings } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { NothingIndexedError, dataDirExists, openEngine } from '../engine.js';
@@ -17,6 +17,14 @@ function isFile(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The `k` default and maximum of the engine that answers: a server says them in its hello (so the warm path loads no engine). */
+async function kLimits(engine: RemoteLibrary | SearchEngine): Promise<{ defaultK: number; maxK: number }> {
+  const told = engine instanceof RemoteLibrary ? engine.hello?.limits : undefined;
+  if (told) return told;
+  const { DEFAULT_K, MAX_K } = await import('@pixsearch/core/engine');
+  return { defaultK: DEFAULT_K, maxK: MAX_K };
 }
 
 export async function run({ out, args, flags }: CommandContext): Promise<number> {
@@ -37,11 +45,12 @@ export async function run({ out, args, flags }: CommandContext): Promise<number>
     let res: SearchResponse;
     if (byFile) {
       // An image of the library would come first, as its own best match: leave it out, like similar(id) does.
-      const { DEFAULT_K, MAX_K } = await import('@pixsearch/core/engine');
-      const k = options.k ?? DEFAULT_K;
+      // The k limits of the engine that answers (a server says them: the warm path loads no engine).
+      const limits = await kLimits(engine);
+      const k = options.k ?? limits.defaultK;
       const self = realpathSync(file);
       const first = !options.offset;
-      res = await engine.searchByImage(file, first ? { ...options, k: Math.min(k + 1, MAX_K) } : options);
+      res = await engine.searchByImage(file, first ? { ...options, k: Math.min(k + 1, limits.maxK) } : options);
       if (first) {
         const kept = res.results.filter((h) => join(h.root, h.path) !== self && join(h.root, h.path) !== file);
         res = { ...res, results: kept.slice(0, k), ...(res.total !== undefined && kept.length < res.results.length ? { total: res.total - 1 } : {}) };

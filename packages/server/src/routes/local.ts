@@ -3,7 +3,7 @@
 // paths, and syncs on behalf of `pixsearch index`. Every one needs the per-run owner secret.
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import type { QueryTerm, SearchResponse } from '@pixsearch/core/engine';
+import { DEFAULT_K, MAX_K, type QueryTerm, type SearchResponse } from '@pixsearch/core/engine';
 import type { ServerContext } from '../context.js';
 import { OWNER_SECRET_HEADER } from '../discovery.js';
 import { HttpError } from '../http-errors.js';
@@ -45,7 +45,7 @@ export function localRoutes(app: Hono, ctx: ServerContext, secret: string | unde
 
   app.get('/api/local/hello', async (c) => {
     const s = await ctx.stats.get();
-    return c.json({ pid: process.pid, version: ctx.version, dataDir: s.dataDir, sync: ctx.sync.state() });
+    return c.json({ pid: process.pid, version: ctx.version, dataDir: s.dataDir, sync: ctx.sync.state(), limits: { defaultK: DEFAULT_K, maxK: MAX_K } });
   });
 
   // The engine's own call, answered warm: the same SearchResponse an in-process engine returns.
