@@ -161,7 +161,7 @@ export class PgvectorIndex implements RemoteVectorIndex {
       } catch (cause) {
         throw new PixsearchError('PGVECTOR_MISSING', `the PostgreSQL server has no pgvector extension: ${(cause as Error).message}`, {
           cause,
-          hint: 'install pgvector 0.8+ on the server (e.g. the postgresql-NN-pgvector package) and allow CREATE EXTENSION vector',
+          hint: 'install pgvector 0.8+ on the server (e.g. the postgresql-NN-pgvector package) and allow CREATE EXTENSION vector, or use a local backend (pixsearch index --db … --backend faiss-flat)',
         });
       }
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${VECTOR_SCHEMA}`);
