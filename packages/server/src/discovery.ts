@@ -1,8 +1,9 @@
 // The data directory's discovery file: how `pixsearch index/search/similar` find the `serve`
 // that owns the library (its address and a per-run secret), and how they tell a live server
 // from a file left behind by a crash.
-import { randomBytes } from 'node:crypto';
-import { lstat, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+// Only node:fs (sync, loaded with Node itself), node:http and node:path: a CLI that talks to a
+// server loads this module on every run, so it avoids node:fs/promises and node:crypto (~15-30 ms).
+import { lstatSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 
@@ -22,11 +23,6 @@ export interface DiscoveryInfo {
   startedAt: string;
 }
 
-/** A fresh per-run owner secret (32 random bytes, base64url). */
-export function generateOwnerSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
-
 /**
  * Writes the discovery file atomically (temporary file + rename), readable by this user only.
  * `remove()` deletes it unless another server has replaced it since. Call it when the server stops.
@@ -35,20 +31,21 @@ export async function publishServer(dataDir: string, info: Omit<DiscoveryInfo, '
   const file = path.join(dataDir, DISCOVERY_FILE);
   const full: DiscoveryInfo = { pid: process.pid, url: info.url, secret: info.secret, dataDir: path.resolve(dataDir), startedAt: new Date().toISOString() };
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(full, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, file);
+  // A few hundred bytes, written once per server start: synchronous writes are fine here.
+  writeFileSync(tmp, JSON.stringify(full, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
   return {
     file,
     remove: async () => {
-      const now = await readInfo(file);
-      if (now?.secret === info.secret) await rm(file, { force: true });
+      const now = readInfo(file);
+      if (now?.secret === info.secret) rmSync(file, { force: true });
     },
   };
 }
 
-async function readInfo(file: string): Promise<DiscoveryInfo | undefined> {
+function readInfo(file: string): DiscoveryInfo | undefined {
   try {
-    const raw = JSON.parse(await readFile(file, 'utf8')) as Partial<DiscoveryInfo>;
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<DiscoveryInfo>;
     if (typeof raw.pid !== 'number' || typeof raw.url !== 'string' || typeof raw.secret !== 'string' || typeof raw.dataDir !== 'string') return undefined;
     return raw as DiscoveryInfo;
   } catch {
@@ -146,26 +143,30 @@ export async function findServer(dataDir: string, timeoutMs = 1500): Promise<{ i
   const file = path.join(dataDir, DISCOVERY_FILE);
   let st;
   try {
-    st = await lstat(file);
+    st = lstatSync(file);
   } catch {
     return { miss: 'none' };
   }
   if (!st.isFile()) return { miss: 'unreadable' };
   if ((typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o077) !== 0) return { miss: 'not-private' };
-  const info = await readInfo(file);
+  const info = readInfo(file);
   if (!info) return { miss: 'unreadable' };
   if (!alive(info.pid)) return { miss: 'dead-process' };
   try {
     const res = await localRequest(info, 'GET', '/api/local/hello', undefined, timeoutMs);
     if (res.status !== 200 || typeof res.body !== 'object' || res.body === null) return { miss: 'no-answer' };
     const hello = res.body as Partial<ServerHello>;
-    if (hello.pid !== info.pid || (await real(hello.dataDir ?? '')) !== (await real(dataDir))) return { miss: 'no-answer' };
+    if (hello.pid !== info.pid || real(hello.dataDir ?? '') !== real(dataDir)) return { miss: 'no-answer' };
     return { info, hello: hello as ServerHello };
   } catch {
     return { miss: 'no-answer' };
   }
 }
 
-async function real(p: string): Promise<string> {
-  return realpath(p).catch(() => path.resolve(p));
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
 }

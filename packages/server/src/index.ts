@@ -8,6 +8,7 @@ export { LIMITS } from './schemas.js';
 export { DEFAULT_SEARCH_CONCURRENCY, Limiter, OverloadedError } from './limiter.js';
 export { ThumbnailCache, type ThumbnailCacheOptions } from './thumbnails.js';
 export { buildOpenApi } from './openapi.js';
-export { DISCOVERY_FILE, findServer, publishServer, generateOwnerSecret, type DiscoveryInfo, type DiscoveryMiss } from './discovery.js';
+export { DISCOVERY_FILE, findServer, publishServer, type DiscoveryInfo, type DiscoveryMiss } from './discovery.js';
+export { generateOwnerSecret } from './security.js';
 export { OWNER_SECRET_HEADER } from './routes/local.js';
 export type { SyncStartOptions, SyncTrigger, SyncState } from './sync-controller.js';

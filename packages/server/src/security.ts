@@ -9,6 +9,11 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { ErrorBody } from './http-errors.js';
 import { renderTokenPage } from './page/token-page.js';
 
+/** A fresh per-run owner secret for the discovery file (32 random bytes, base64url). */
+export function generateOwnerSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 /** Cookie that carries the token for the page (HttpOnly, SameSite=Strict). */
 export const TOKEN_COOKIE = 'pixsearch_token';
 
