@@ -202,8 +202,12 @@ export interface Catalog {
   readSnapshot<T>(fn: () => Promise<T>): Promise<T>;
   /** Indexed rows whose path starts with `prefix` (same rule as `embeddingPages`). */
   countWithPrefix(prefix: string): number;
-  /** Indexed rows matching `filter` (all indexed rows when undefined). */
-  countMatching(filter: CatalogFilter | undefined): number;
+  /**
+   * Indexed rows matching `filter` (all indexed rows when undefined). With `limit`, counts at most
+   * `limit` of them (returns min(count, limit)): bounded work, for callers that only need to know
+   * whether the count is small (a search deciding between an exact scan and the index).
+   */
+  countMatching(filter: CatalogFilter | undefined, limit?: number): number;
   /** Ids of the indexed rows matching `filter`, ascending. */
   matchingIds(filter: CatalogFilter | undefined): number[];
   /**

@@ -117,7 +117,9 @@ export async function knn(
 
   if (o.filter !== undefined) {
     const t0 = performance.now();
-    const n = catalog.countMatching(o.filter);
+    // Bounded count (never the whole library): only "small enough for an exact scan" and a lower
+    // bound of the share matter; an underestimated share only over-fetches (≤ MAX_FETCH).
+    const n = catalog.countMatching(o.filter, (o.prefilterMax ?? PREFILTER_MAX) + 1);
     catalogMs += performance.now() - t0;
     if (n === 0) return { hits: [], total: 0, searchMs, catalogMs };
     if (n <= (o.prefilterMax ?? PREFILTER_MAX) || size === 0) {

@@ -603,9 +603,16 @@ export class SqliteCatalog implements Catalog {
     return row?.n ?? 0;
   }
 
-  countMatching(filter: CatalogFilter | undefined): number {
+  countMatching(filter: CatalogFilter | undefined, limit?: number): number {
     const { where, params } = filterSql(filter);
     const join = filter?.pathPrefix?.startsWith('/') ? ' JOIN roots r ON r.id = i.root_id' : '';
+    if (limit !== undefined) {
+      return (
+        this.db
+          .prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM images i${join} WHERE ${where} LIMIT @pxLimit)`)
+          .get({ ...params, pxLimit: Math.max(0, Math.floor(limit)) })?.n ?? 0
+      );
+    }
     return this.db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM images i${join} WHERE ${where}`).get(params)?.n ?? 0;
   }
 

@@ -115,6 +115,8 @@ export function describeCatalogConformance(options: CatalogConformanceOptions): 
         const m1 = c.marker();
         expect(m1).toMatchObject({ generation: m0.generation + 1, count: 2, idSum: a! + b! });
         expect(c.generation()).toBe(m1.generation);
+        // A bounded count stops at its limit.
+        expect([c.countMatching(undefined), c.countMatching(undefined, 1), c.countMatching(undefined, 5), c.countMatching({ formats: ['nope'] }, 1)]).toEqual([2, 1, 2, 0]);
         // An indexed row without an embedding is refused: the whole batch rolls back.
         expect(() =>
           c.write([

@@ -532,9 +532,14 @@ export class PostgresCatalog implements Catalog {
     )[0]!.n;
   }
 
-  countMatching(filter: CatalogFilter | undefined): number {
+  countMatching(filter: CatalogFilter | undefined, limit?: number): number {
     const params: unknown[] = [];
     const where = filterSql(filter, params);
+    if (limit !== undefined) {
+      // Bounded: stops after `limit` matching rows instead of counting the whole library.
+      params.push(Math.max(0, Math.floor(limit)));
+      return this.q<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where} LIMIT $${params.length}) m`, params)[0]!.n;
+    }
     return this.q<{ n: number }>(`SELECT count(*)::int AS n FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where}`, params)[0]!.n;
   }
 
