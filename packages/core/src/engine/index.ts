@@ -22,6 +22,7 @@ export { IMAGE_EXTENSIONS, DECODABLE_FORMATS, DEFAULT_MAX_PIXELS, mimeForFormat,
 export { SqliteCatalog, CATALOG_SCHEMA_VERSION, METADATA_VERSION } from './sqlite-catalog.js';
 export type * from './catalog.js';
 export { checkRow, IMAGE_COLUMNS, toImage, type ImageRow } from './catalog-rows.js';
+export { facetStatements, SQLITE_FACET_DIALECT, toFacets, type FacetDialect } from './catalog-facets.js';
 export { INDEX_DIR, POINTER_FILE, type IndexPointer } from './index-store.js';
 export { LOCK_FILE } from './lock.js';
 export {

@@ -17,7 +17,7 @@ import type {
   ImageStatus,
   RemoteIndexRecord,
 } from './catalog.js';
-import { folderCounts } from './filter.js';
+import { facetStatements, SQLITE_FACET_DIALECT, toFacets } from './catalog-facets.js';
 import { cameraName, type ImageMetadata } from './metadata.js';
 
 /**
@@ -646,42 +646,17 @@ export class SqliteCatalog implements Catalog {
 
   facets(filter: CatalogFilter | undefined): CatalogFacets {
     const { where, params } = filterSql(filter);
-    const from = 'FROM images i JOIN roots r ON r.id = i.root_id';
-    return this.db.transaction(() => {
-      const total = this.db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n ${from} WHERE ${where}`).get(params)?.n ?? 0;
-      const cameras = this.db
-        .prepare<Record<string, unknown>, { value: string; count: number }>(
-          `SELECT i.camera AS value, count(*) AS count ${from} WHERE ${where} AND i.camera IS NOT NULL GROUP BY i.camera ORDER BY count DESC, value LIMIT 500`,
-        )
-        .all(params);
-      const formats = this.db
-        .prepare<Record<string, unknown>, { value: string; count: number }>(
-          `SELECT i.format AS value, count(*) AS count ${from} WHERE ${where} GROUP BY i.format ORDER BY count DESC, value`,
-        )
-        .all(params);
-      const range = this.db
-        .prepare<Record<string, unknown>, { min: number | null; max: number | null; located: number }>(
-          `SELECT min(i.taken_local) AS min, max(i.taken_local) AS max, count(i.latitude) AS located ${from} WHERE ${where}`,
-        )
-        .get(params)!;
-      const months = this.db
-        .prepare<Record<string, unknown>, { month: string; count: number }>(
-          `SELECT strftime('%Y-%m', i.taken_local / 1000, 'unixepoch') AS month, count(*) AS count ${from}
-           WHERE ${where} AND i.taken_local IS NOT NULL GROUP BY month ORDER BY month DESC`,
-        )
-        .all(params);
-      // Folders: every directory level above each image, counted in JS (one pass over the paths).
-      const folders = folderCounts(this.db.prepare<Record<string, unknown>, { root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from} WHERE ${where}`).iterate(params));
-      return {
-        total,
-        cameras,
-        formats,
-        folders,
-        dateRange: range.min === null || range.max === null ? null : { min: range.min, max: range.max },
-        months,
-        located: range.located,
-      };
-    })();
+    const sql = facetStatements(SQLITE_FACET_DIALECT, 'FROM images i JOIN roots r ON r.id = i.root_id', where);
+    type Row = Record<string, unknown>;
+    return this.db.transaction(() =>
+      toFacets(
+        this.db.prepare<Row, { total: number; min: number | null; max: number | null; located: number }>(sql.head).get(params)!,
+        this.db.prepare<Row, { value: string; count: number }>(sql.cameras).all(params),
+        this.db.prepare<Row, { value: string; count: number }>(sql.formats).all(params),
+        this.db.prepare<Row, { month: string; count: number }>(sql.months).all(params),
+        this.db.prepare<Row, { root: string; rel: string }>(sql.folders).iterate(params),
+      ),
+    )();
   }
 
   hashGroups(): number[][] {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PixsearchError } from '@pixsearch/core';
-import { cameraName, checkRow, folderCounts, IMAGE_COLUMNS, METADATA_VERSION, toImage, type ImageRow } from '@pixsearch/core/engine';
+import { cameraName, checkRow, facetStatements, IMAGE_COLUMNS, METADATA_VERSION, toFacets, toImage, type FacetDialect, type ImageRow } from '@pixsearch/core/engine';
 import type {
   Catalog,
   CatalogFacets,
@@ -142,6 +142,13 @@ const dateOrder = (order: 'desc' | 'asc'): string =>
   order === 'desc' ? 'i.taken_at DESC NULLS LAST, i.id DESC' : 'i.taken_at ASC NULLS LAST, i.id ASC';
 
 
+
+/** PostgreSQL's side of the facet queries shared with the SQLite catalog (core's `facetStatements`). */
+const PG_FACET_DIALECT: FacetDialect = {
+  month: (ms) => `to_char(to_timestamp(${ms} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')`,
+  int: (expr) => `${expr}::int`,
+  bytewise: ' COLLATE "C"',
+};
 
 /** SQL condition matching rows whose path starts with parameter `$n` (relative, or absolute when it starts with `/`). */
 function prefixCondition(prefix: string, n: number): string {
@@ -568,34 +575,15 @@ export class PostgresCatalog implements Catalog {
 
   facets(filter: CatalogFilter | undefined): CatalogFacets {
     const params: unknown[] = [];
-    const where = filterSql(filter, params);
-    const from = `FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id WHERE ${where}`;
-    const run = (): CatalogFacets => {
-      const head = this.q<{ total: number; min: number | null; max: number | null; located: number }>(
-        `SELECT count(*)::int AS total, min(i.taken_local) AS min, max(i.taken_local) AS max, count(i.latitude)::int AS located ${from}`,
-        params,
-      )[0]!;
-      const cameras = this.q<{ value: string; count: number }>(
-        `SELECT i.camera AS value, count(*)::int AS count ${from} AND i.camera IS NOT NULL GROUP BY i.camera ORDER BY count(*) DESC, i.camera COLLATE "C" LIMIT 500`,
-        params,
+    const sql = facetStatements(PG_FACET_DIALECT, `FROM ${S}.images i JOIN ${S}.roots r ON r.id = i.root_id`, filterSql(filter, params));
+    const run = (): CatalogFacets =>
+      toFacets(
+        this.q<{ total: number; min: number | null; max: number | null; located: number }>(sql.head, params)[0]!,
+        this.q<{ value: string; count: number }>(sql.cameras, params),
+        this.q<{ value: string; count: number }>(sql.formats, params),
+        this.q<{ month: string; count: number }>(sql.months, params),
+        this.q<{ root: string; rel: string }>(sql.folders, params),
       );
-      const formats = this.q<{ value: string; count: number }>(`SELECT i.format AS value, count(*)::int AS count ${from} GROUP BY i.format ORDER BY count(*) DESC, i.format COLLATE "C"`, params);
-      const months = this.q<{ month: string; count: number }>(
-        `SELECT to_char(to_timestamp(i.taken_local / 1000) AT TIME ZONE 'UTC', 'YYYY-MM') AS month, count(*)::int AS count ${from} AND i.taken_local IS NOT NULL
-         GROUP BY month ORDER BY month DESC`,
-        params,
-      );
-      const folders = folderCounts(this.q<{ root: string; rel: string }>(`SELECT r.path AS root, i.rel_path AS rel ${from}`, params));
-      return {
-        total: head.total,
-        cameras,
-        formats,
-        folders,
-        dateRange: head.min === null || head.max === null ? null : { min: head.min, max: head.max },
-        months,
-        located: head.located,
-      };
-    };
     return this.depth > 0 ? run() : this.tx(run);
   }
 
