@@ -164,6 +164,54 @@ describe('front ends follow the workers', () => {
     }
   }, 240_000);
 
+  it('a writer keeps its remote index\'s name in the catalog, not in its data folder; readers and the next writer find it there', async () => {
+    const root = path.join(dir, 'photos-writer');
+    await writeImages(root, 20, 3);
+    const dataDir = path.join(dir, 'writer');
+    const opts = { dataDir, model, backend: 'pgvector', backendParams: { load: 'insert' }, connection: vectorUrl } as const;
+    const writer = await SearchEngine.open({ ...opts, roots: [root] });
+    let name: string;
+    try {
+      expect(await writer.sync()).toMatchObject({ embedded: 3 });
+    } finally {
+      await writer.close();
+    }
+    const { SqliteCatalog } = await import('@pixsearch/core/engine');
+    const sqlite = SqliteCatalog.open(path.join(dataDir, 'catalog.db'), { readOnly: true });
+    try {
+      const rec = sqlite.settings().remoteIndex!;
+      expect(rec).toMatchObject({ backend: 'pgvector', params: { load: 'insert' }, dimension: 32, marker: sqlite.marker() });
+      name = rec.name;
+      expect(name).toMatch(/^px_[0-9a-f]+_[0-9a-f]{8}$/);
+    } finally {
+      sqlite.close();
+    }
+    expect(existsSync(path.join(dataDir, 'index', 'current.json'))).toBe(false);
+    // A reader searches that table; the next writer reopens it as it is (no rebuild, same name).
+    const reader = await SearchEngine.open({ dataDir, readOnly: true, connection: vectorUrl });
+    try {
+      expect(await reader.stats()).toMatchObject({ backend: 'pgvector', indexSize: 3 });
+      expect((await reader.search('a photo', { k: 10, threshold: -1 })).results).toHaveLength(3);
+    } finally {
+      await reader.close();
+    }
+    const again = await SearchEngine.open(opts);
+    const warnings: string[] = [];
+    again.on('warning', (w) => warnings.push(w));
+    try {
+      expect(await again.sync()).toMatchObject({ embedded: 0, unchanged: 3 });
+    } finally {
+      await again.close();
+    }
+    expect(warnings).toEqual([]);
+    const after = SqliteCatalog.open(path.join(dataDir, 'catalog.db'), { readOnly: true });
+    try {
+      expect(after.settings().remoteIndex!.name).toBe(name);
+    } finally {
+      after.close();
+    }
+  }, 240_000);
+
   it('a library with a local backend (a server without pgvector): the in-memory index catches up from the catalog', async () => {
     const url = await freshDatabase(plain.url, 'front');
     const root = path.join(dir, 'photos-local');
