@@ -304,7 +304,7 @@ describe('headers and limits', () => {
   });
 
   it('answers 503 with Retry-After when too many searches wait', async () => {
-    const app = createApp(lib.engine, { maxQueuedSearches: 0 });
+    const app = createApp(lib.engine, { searchConcurrency: 1, maxQueuedSearches: 0 });
     const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => app.request(`/api/search?q=overload%20${i}`)));
     const statuses = responses.map((r) => r.status);
     expect(statuses).toContain(200);
