@@ -245,19 +245,20 @@ describe('scaled decoding (the default): no more pixels than the target needs', 
     });
   };
 
-  it('picks the DCT scale like PIL draft(): the largest of 8, 4, 2 keeping the short side ≥ the target', () => {
-    expect(jpegDraftScale(4000, 3000, { shortestEdge: 224 })).toBe(8);
-    expect(jpegDraftScale(1600, 1200, { shortestEdge: 224 })).toBe(4);
-    expect(jpegDraftScale(640, 480, { shortestEdge: 224 })).toBe(2);
+  it('picks the DCT scale like PIL draft() with 2× headroom: the largest of 8, 4, 2 keeping the short side ≥ 2 × the target', () => {
+    expect(jpegDraftScale(8000, 6000, { shortestEdge: 224 })).toBe(8);
+    expect(jpegDraftScale(4000, 3000, { shortestEdge: 224 })).toBe(4);
+    expect(jpegDraftScale(1600, 1200, { shortestEdge: 224 })).toBe(2);
+    expect(jpegDraftScale(640, 480, { shortestEdge: 224 })).toBe(1);
     expect(jpegDraftScale(400, 300, { shortestEdge: 224 })).toBe(1);
     expect(jpegDraftScale(4000, 3000, null)).toBe(1);
   });
 
-  it('decodes a 12-MP JPEG at 1/8 scale and stays within 1 level of the exact path', async () => {
+  it('decodes a 12-MP JPEG at 1/4 scale (2× the target) and stays within 1 level of the exact path', async () => {
     const file = await camera(4000, 3000);
     const decoded = await decodeScaled(file, CLIP_PREPROCESS);
-    expect(decoded.scale).toBe(8);
-    expect([decoded.width, decoded.height]).toEqual([500, 375]);
+    expect(decoded.scale).toBe(4);
+    expect([decoded.width, decoded.height]).toEqual([1000, 750]);
     expect([decoded.fullWidth, decoded.fullHeight]).toEqual([4000, 3000]);
     const scaled = await preprocessImage(file, CLIP_PREPROCESS);
     const exact = await preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'exact' });
@@ -268,12 +269,35 @@ describe('scaled decoding (the default): no more pixels than the target needs', 
     }
   });
 
+  it('stays within 1 level of the exact path on photos with detail at thumbnail scale (where draft()’s 1× scale gives up to 2.8)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixsearch-detail-'));
+    for (const [w, h, base] of [[4000, 3000, 250], [1600, 1200, 250]] as const) {
+      const bw = base;
+      const bh = Math.round(base * 0.75);
+      const raw = Buffer.alloc(bw * bh * 3);
+      let s = 12345 + base;
+      for (let i = 0; i < bw * bh; i++) {
+        s = (s * 1103515245 + 12345) & 0x7fffffff;
+        const v = (s >> 16) & 255;
+        raw[3 * i] = Math.min(255, v * 0.9 + 20 * Math.sin((i % bw) / 40));
+        raw[3 * i + 1] = v * 0.8 + 10;
+        raw[3 * i + 2] = Math.min(255, v * 0.7 + (40 * i) / (bw * bh));
+      }
+      const file = path.join(dir, `detail-${w}.jpg`);
+      await sharp(raw, { raw: { width: bw, height: bh, channels: 3 } }).resize(w, h, { kernel: 'cubic' }).jpeg({ quality: 92 }).toFile(file);
+      const scaled = await preprocessImage(file, CLIP_PREPROCESS);
+      const exact = await preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'exact' });
+      const d = levels(scaled.data, exact.data);
+      expect((d[0]! + d[1]! + d[2]!) / 3).toBeLessThanOrEqual(1.0);
+    }
+  });
+
   it('honours EXIF orientation when decoding scaled (sides swapped, same pixels as exact within 1 level)', async () => {
     const file = await camera(2000, 1500, 6);
     const decoded = await decodeScaled(file, CLIP_PREPROCESS);
-    expect(decoded.scale).toBe(4);
+    expect(decoded.scale).toBe(2);
     expect([decoded.fullWidth, decoded.fullHeight]).toEqual([1500, 2000]);
-    expect([decoded.width, decoded.height]).toEqual([375, 500]);
+    expect([decoded.width, decoded.height]).toEqual([750, 1000]);
     const scaled = await preprocessImage(file, CLIP_PREPROCESS);
     const exact = await preprocessImage(file, CLIP_PREPROCESS, { preprocess: 'exact' });
     expect(scaled.source).toEqual({ width: 1500, height: 2000, format: 'jpeg' });

@@ -52,7 +52,7 @@ export interface ClipEmbedderOptions {
   decodeConcurrency?: number;
   /**
    * How images are decoded and resized (default `scaled`: JPEG files decode DCT-scaled to the
-   * smallest size ≥ the model input, like PIL's draft(), then the exact bicubic; `exact`: full
+   * smallest size ≥ 2× the model input (PIL's draft() with headroom), then the exact bicubic; `exact`: full
    * decode and PIL's full convolution, bit-exact with the Python reference, several times slower
    * on camera-size photos). Not part of the model id: both paths give vectors within a fraction of a level of each other.
    */
