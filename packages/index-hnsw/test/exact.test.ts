@@ -225,7 +225,13 @@ describe('auto backend', () => {
     open.push(idx);
     await idx.add(keys.slice(0, 200), v.subarray(0, 200 * D));
     expect(idx.mode).toBe('exact');
-    expect(idx.capabilities.exact).toBe(true);
+    // cosine: the scan reads i8 codes and re-ranks with f32 (recall, not a guarantee); other metrics scan f32
+    expect(idx.capabilities.exact).toBe(false);
+    expect(idx.params).toEqual(expect.objectContaining({ threshold: 250 }));
+    const ip = await AutoIndex.create(D, 'l2', { threshold: 250 });
+    open.push(ip);
+    await ip.add(keys.slice(0, 10), v.subarray(0, 10 * D));
+    expect(ip.capabilities.exact).toBe(true);
     await idx.remove([100]);
     // A search posted before the switch is answered by the exact index.
     const before = idx.search(row(v, 5, D), 1);
