@@ -29,7 +29,7 @@ function dataOptions(cmd: Command): Command {
 
 function runtimeOptions(cmd: Command): Command {
   return cmd
-    .option('--threads <n>', 'Model threads (default: all cores)', S)
+    .option('--threads <n>', 'Image-tower threads (default: all cores; the text tower uses one)', S)
     .option('--device <cpu|cuda>', 'Where the model runs (default: cpu)', S)
     .option('--vision-dtype <dtype>', 'Image tower precision: fp32, fp16, int8, uint8, q8 (default: the library\'s, else fp32)', S)
     .option('--text-dtype <dtype>', 'Text tower precision: fp32, fp16, int8, uint8, q8 (default: the library\'s, else q8)', S)
