@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCatalog } from '../src/catalog/index.js';
 import { scanLibrary } from '../src/distributed/index.js';
+import { waitFor } from '../src/testing/index.js';
 import { freshDatabase, plainServer } from './pg-env.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,16 +57,6 @@ function startWorker(url: string, role: string, hookDir: string): ChildProcess {
   });
   children.push(child);
   return child;
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const exited = (c: ChildProcess) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCatalog } from '../src/catalog/index.js';
 import { LIBRARY_INDEX_NAME, runWorker, scanLibrary } from '../src/distributed/index.js';
+import { waitFor } from '../src/testing/index.js';
 import { externalUrl, freshDatabase, plainServer } from './pg-env.js';
 
 // A front end (`pixsearch serve --db`: a read-only engine over the PostgreSQL catalog) follows what
@@ -96,15 +97,6 @@ function startWorker(url: string): ChildProcess {
   return child;
 }
 
-/** Polls `fn` until it returns true (a condition, not a timing). */
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Resolves at the first `changed` event whose index holds `size` vectors. */
 function changedTo(engine: SearchEngine, size: number): Promise<void> {
   return new Promise((resolve) => {
@@ -132,19 +124,22 @@ describe('front ends follow the workers', () => {
       // The worker runs in a process of its own: with PGlite (one backend) a synchronous catalog call
       // in this thread must never wait on an async transaction of this same thread.
       const worker = startWorker(url);
-      await until('the worker to embed the first images', () => catalog.counts().indexed === 4);
+      await waitFor('the worker to embed the first images', () => catalog.counts().indexed === 4);
 
       const frontDir = path.join(dir, 'front-pgvector');
-      const front = await SearchEngine.open({ dataDir: frontDir, readOnly: true, catalog: PostgresCatalog.open(url, { readOnly: true }), connection: url });
+      const front = await SearchEngine.open({ dataDir: frontDir, readOnly: true, catalog: PostgresCatalog.open(url, { readOnly: true }), connection: url, followIntervalMs: 50 });
       try {
         expect(await front.stats()).toMatchObject({ backend: 'pgvector', indexSize: 4 });
         const before = await front.search('a photo', { k: 20, threshold: -1 });
         expect(before.results).toHaveLength(4);
 
         // Three more images arrive, are scanned and embedded by a worker while the front end serves.
+        // The front end follows by itself: its `changed` event says when the table holds all seven.
+        const followed = changedTo(front, 7);
         await writeImages(root, 4, 3);
         expect(await scanLibrary({ url, roots: [root] })).toMatchObject({ queued: 3, unchanged: 4 });
-        await until('the front end to follow the worker', async () => (await front.refresh(), front.stats().then((s) => s.indexSize === 7)));
+        await followed;
+        expect(await front.stats()).toMatchObject({ indexSize: 7 });
         worker.kill('SIGTERM');
 
         const all = [...catalog.embeddingPages()].flatMap((p) => p.ids).sort((a, b) => a - b);

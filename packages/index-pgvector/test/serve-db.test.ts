@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureTinyBundle } from '@pixsearch/core/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../src/testing/index.js';
 import { freshDatabase, plainServer } from './pg-env.js';
 
 // The scale-out story as a user runs it, through the `pixsearch` command: a scanner
@@ -57,14 +58,6 @@ async function run(args: string[]): Promise<{ code: number | null; out: string; 
   return { code: await exited(c), out, err };
 }
 
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('pixsearch index --db, worker --db ×2, serve --db', () => {
   it('the front end started before the workers serves what they embed', async () => {
     const url = await freshDatabase(server.url, 'servedb');
@@ -101,7 +94,7 @@ describe('pixsearch index --db, worker --db ×2, serve --db', () => {
     expect(await search()).toEqual([]);
 
     const workers = [pixsearch(['worker', '--db', url]), pixsearch(['worker', '--db', url])];
-    await until('the front end to serve every embedded image', async () => (await search()).length === 12);
+    await waitFor('the front end to serve every embedded image', async () => (await search()).length === 12, { everyMs: 200 });
     for (const w of workers) w.kill('SIGTERM');
     expect(await Promise.all(workers.map(exited))).toEqual([0, 0]);
     expect((await search()).map((r) => r.path).sort()).toEqual(

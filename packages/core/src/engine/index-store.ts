@@ -62,6 +62,9 @@ interface StoreContext {
   onRebuildProgress?: (done: number, total: number) => void;
 }
 
+/** How long after a catalog change a reader keeps re-reading a remote index's size (see `follow`). */
+const REMOTE_RECHECK_MS = 5_000;
+
 const sameParams = (a: Record<string, unknown>, b: Record<string, unknown>): boolean => {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
@@ -108,6 +111,8 @@ export class IndexStore {
   /** Readers: the catalog generation the live index was last brought up to (see `refresh()`). */
   private seenGeneration: number | undefined;
   private refreshing: Promise<boolean> | undefined;
+  /** Readers of a remote index: until when (ms since epoch) unchanged generations still re-read its size. */
+  private remoteRecheckUntil = 0;
   private warnedNoRemote = false;
 
   private constructor(
@@ -528,7 +533,15 @@ export class IndexStore {
   private async follow(): Promise<boolean> {
     const { catalog } = this.ctx;
     const generation = catalog.generation();
-    if (generation === this.seenGeneration) return false;
+    if (generation === this.seenGeneration) {
+      // Workers commit the catalog first and write the remote table right after: for a few seconds
+      // after a change, re-read the remote size so a vector written after that commit is counted.
+      const index = this.index;
+      if (index?.persistence !== 'remote' || Date.now() > this.remoteRecheckUntil) return false;
+      const before = index.size;
+      await index.refresh?.();
+      return index.size !== before;
+    }
     const settings = catalog.settings();
     const index = this.index;
     const reopen =
@@ -548,6 +561,7 @@ export class IndexStore {
       // The writers wrote straight into it: only its size (which clamps k) is stale.
       await index.refresh?.();
       this.seenGeneration = generation;
+      this.remoteRecheckUntil = Date.now() + REMOTE_RECHECK_MS;
       return true;
     }
     const since = this.seenGeneration ?? 0;
