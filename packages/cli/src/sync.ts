@@ -15,22 +15,8 @@ export interface SyncRun {
 }
 
 /** Runs `engine.sync()` over `roots` (default: all the library's); Ctrl-C aborts it (the summary then says `aborted: true`). */
-export async function runSync(out: Output, engine: SearchEngine, roots?: string[]): Promise<SyncRun> {
-  const controller = new AbortController();
-  const display = new ProgressDisplay(out);
-  const onProgress = syncProgressHandler(display);
-  engine.on('progress', onProgress);
-  const release = abortOnInterrupt(out, controller, 'indexing');
-  let summary: SyncSummary;
-  try {
-    summary = await engine.sync({ signal: controller.signal, ...(roots ? { roots } : {}) });
-  } finally {
-    display.finish();
-    engine.off('progress', onProgress);
-    release();
-  }
-  const stats = await engine.stats();
-  return { summary, indexed: stats.images.indexed };
+export function runSync(out: Output, engine: SearchEngine, roots?: string[]): Promise<SyncRun> {
+  return showSync(out, engine, (signal) => engine.sync({ signal, ...(roots ? { roots } : {}) }));
 }
 
 /**
@@ -38,7 +24,12 @@ export async function runSync(out: Output, engine: SearchEngine, roots?: string[
  * `pixsearch index` see and wait for it), shown here like {@link runSync}. `prepare` runs first,
  * as part of the sync. Ctrl-C aborts it (the summary then says `aborted: true`).
  */
-export async function runServerSync(out: Output, engine: SearchEngine, app: PixsearchApp, roots: string[] | undefined, prepare?: () => Promise<void>): Promise<SyncRun> {
+export function runServerSync(out: Output, engine: SearchEngine, app: PixsearchApp, roots: string[] | undefined, prepare?: () => Promise<void>): Promise<SyncRun> {
+  return showSync(out, engine, (signal) => app.requestSync('startup', { roots, signal, prepare }));
+}
+
+/** Shows the progress of the sync `start` runs, aborts it on Ctrl-C, then counts what is indexed. */
+async function showSync(out: Output, engine: SearchEngine, start: (signal: AbortSignal) => Promise<SyncSummary>): Promise<SyncRun> {
   const controller = new AbortController();
   const display = new ProgressDisplay(out);
   const onProgress = syncProgressHandler(display);
@@ -46,7 +37,7 @@ export async function runServerSync(out: Output, engine: SearchEngine, app: Pixs
   const release = abortOnInterrupt(out, controller, 'indexing');
   let summary: SyncSummary;
   try {
-    summary = await app.requestSync('startup', { roots, signal: controller.signal, prepare });
+    summary = await start(controller.signal);
   } finally {
     display.finish();
     engine.off('progress', onProgress);

@@ -1,6 +1,6 @@
 // The one CSV writer of the duplicates list (server download and `pixsearch duplicates --csv`).
 import { describe, expect, it } from 'vitest';
-import { DUPLICATES_CSV_COLUMNS, csvCell, duplicatesCsvRows, type DuplicateMember } from '../src/engine/index.js';
+import { DUPLICATES_CSV_COLUMNS, EMPTY_METADATA, csvCell, duplicatesCsvRows, type DuplicateMember } from '../src/engine/index.js';
 
 describe('csvCell', () => {
   it('leaves plain values alone and empties null/undefined', () => {
@@ -37,15 +37,10 @@ describe('duplicatesCsvRows', () => {
     height: 80,
     format: 'jpeg',
     bytes: 1234,
+    ...EMPTY_METADATA,
     takenAt: '2023-07-14T10:23:00',
     dateSource: 'exif-original',
     camera,
-    make: null,
-    model: null,
-    lens: null,
-    latitude: null,
-    longitude: null,
-    orientation: null,
     hash: `h${id}`,
     similarity,
   });
